@@ -1,0 +1,59 @@
+export type { Actor, ContextLogger, RequestContext } from './context.js';
+export { contextExtension, currentContext, runWithContext } from './context.js';
+export { CoreErrors } from './core-errors.js';
+export type {
+  ErrorCatalogue,
+  ErrorDefinition,
+  ErrorFactory,
+  ErrorInput,
+  ErrorOf,
+} from './define-errors.js';
+export { defineErrors } from './define-errors.js';
+export { bind, gen, genAsync } from './gen.js';
+export type {
+  HttpMethod,
+  HttpRequest,
+  HttpResponse,
+  Part,
+  ResponseInfo,
+  Route,
+  RouteHandler,
+} from './http.js';
+export { definePart, json } from './http.js';
+export type { FieldError, ProblemDetails } from './problem.js';
+export { PROBLEM_CONTENT_TYPE } from './problem.js';
+export type {
+  FromOptions,
+  ProblemOptions,
+  ProdErrorOptions,
+  SerializedError,
+} from './prod-error.js';
+export { isProdError, ProdError } from './prod-error.js';
+export { isSafeRequestId, requestIdFrom } from './request-id.js';
+export type { AsyncResult, Err, ErrOf, Ok, OkOf, Result } from './result.js';
+export { err, isResult, ok } from './result.js';
+export {
+  andThenAsync,
+  fromPromise,
+  fromThrowable,
+  mapAsync,
+  mapErrAsync,
+  orElseAsync,
+  tapAsync,
+} from './result-async.js';
+export type { MatchHandlers } from './result-ops.js';
+export {
+  all,
+  andThen,
+  collect,
+  map,
+  mapErr,
+  match,
+  orElse,
+  partition,
+  tap,
+  tapErr,
+  unwrap,
+  unwrapOr,
+} from './result-ops.js';
+export { statusText } from './status-text.js';
