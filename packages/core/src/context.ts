@@ -33,8 +33,8 @@ export interface RequestContext {
 // One store per process even when both the ESM and CJS builds of this package are loaded.
 const STORE_KEY = Symbol.for('@prod/core/request-context');
 const globalStore = globalThis as { [STORE_KEY]?: AsyncLocalStorage<RequestContext> };
-const storage: AsyncLocalStorage<RequestContext> = (globalStore[STORE_KEY] ??=
-  new AsyncLocalStorage<RequestContext>());
+globalStore[STORE_KEY] ??= new AsyncLocalStorage<RequestContext>();
+const storage: AsyncLocalStorage<RequestContext> = globalStore[STORE_KEY];
 
 /**
  * Runs `fn` with `context` as the current request context (for everything it awaits too).

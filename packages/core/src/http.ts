@@ -53,6 +53,9 @@ export interface ResponseInfo {
   readonly error?: unknown;
 }
 
+/** What `onRequest` returns: a response to answer early, or nothing to go on. */
+export type EarlyResponse = HttpResponse | undefined;
+
 /**
  * A unit of HTTP behaviour a feature package exposes, mounted by any adapter.
  *
@@ -66,9 +69,7 @@ export interface Part {
   readonly name: string;
   readonly routes?: readonly Route[];
   /** Runs before the handler; returning a response answers the request early. */
-  readonly onRequest?: (
-    request: HttpRequest,
-  ) => HttpResponse | undefined | void | Promise<HttpResponse | undefined | void>;
+  readonly onRequest?: (request: HttpRequest) => EarlyResponse | Promise<EarlyResponse>;
   /** Runs after the response is sent (or the connection closed). Must not throw. */
   readonly onResponse?: (request: HttpRequest, info: ResponseInfo) => void;
   /** Turns an error into a response; return undefined to leave it to the next part. */

@@ -11,6 +11,7 @@ export type {
 export { defineErrors } from './define-errors.js';
 export { bind, gen, genAsync } from './gen.js';
 export type {
+  EarlyResponse,
   HttpMethod,
   HttpRequest,
   HttpResponse,
