@@ -3,8 +3,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineProject, type UserWorkspaceConfig } from 'vitest/config';
 
-// Vite replaces its default conditions when any are given, so the defaults are repeated here.
-const conditions = ['@prod/source', 'module', 'node', 'development|production'];
+// Vite replaces its default conditions when any are given, so vitest's defaults are repeated
+// here. Not `module`, which vitest leaves out on purpose: externalized dependencies are loaded
+// by Node, and a "module" build may be bundler-only ESM (@opentelemetry/api's is).
+const conditions = ['@prod/source', 'node', 'development|production'];
 
 /**
  * The one vitest preset every package and example uses.
