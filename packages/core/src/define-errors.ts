@@ -54,24 +54,28 @@ export function defineErrors<const TDefinitions extends Record<string, ErrorDefi
     if (!CODE_PATTERN.test(code)) {
       throw new TypeError(`defineErrors: "${code}" is not a SCREAMING_SNAKE error code`);
     }
+    // Read the definition once: later edits of the caller's object must not change the codes.
+    const { status, title, retryable = false, expose, type } = definition;
     const factory = (input?: ErrorInput): ProdError<string> => {
       const occurrence = typeof input === 'string' ? { message: input } : (input ?? {});
       return new ProdError({
-        retryable: definition.retryable ?? false,
-        ...(definition.expose === undefined ? {} : { expose: definition.expose }),
-        ...(definition.type === undefined ? {} : { type: definition.type }),
+        retryable,
+        ...(expose === undefined ? {} : { expose }),
+        ...(type === undefined ? {} : { type }),
         ...occurrence,
         code,
-        status: definition.status,
-        title: definition.title,
+        status,
+        title,
       });
     };
-    catalogue[code] = Object.assign(factory, {
-      code,
-      status: definition.status,
-      title: definition.title,
-      is: (value: unknown): value is ProdError<string> => isProdError(value, code),
-    });
+    catalogue[code] = Object.freeze(
+      Object.assign(factory, {
+        code,
+        status,
+        title,
+        is: (value: unknown): value is ProdError<string> => isProdError(value, code),
+      }),
+    );
   }
   return Object.freeze(catalogue) as ErrorCatalogue<TDefinitions>;
 }

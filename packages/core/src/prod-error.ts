@@ -61,6 +61,8 @@ export interface FromOptions {
 }
 
 const MAX_CAUSE_DEPTH = 8;
+// How far `from` looks down a cause chain for a system code (`fetch failed` -> ECONNREFUSED).
+const MAX_SYSTEM_CODE_DEPTH = 4;
 
 // Node network errors that mean "the other side is not there right now": worth a retry.
 const UNAVAILABLE_CODES = new Set([
@@ -129,18 +131,23 @@ export class ProdError<TCode extends string = string> extends Error {
    *
    * A ProdError comes back as is. `AbortError` becomes `ABORTED`, `TimeoutError` and
    * `ETIMEDOUT` become `TIMEOUT` (retryable), Node network errors such as `ECONNREFUSED`
-   * become `UNAVAILABLE` (retryable), anything else `INTERNAL` (or `fallback`).
+   * become `UNAVAILABLE` (retryable), anything else `INTERNAL` (or `fallback`). System codes
+   * are also looked for a few levels down the cause chain, where `fetch` puts them.
+   * Titles match {@link CoreErrors}. Never throws, whatever `thrown` is.
    */
   static from(thrown: unknown, fallback: FromOptions = {}): ProdError {
     if (isProdError(thrown)) return thrown;
     const name = readString(thrown, 'name');
-    const systemCode = readString(thrown, 'code');
+    const systemCode = findSystemCode(thrown);
     const message =
       readString(thrown, 'message') ?? (typeof thrown === 'string' ? thrown : undefined);
+    // Titles are spelled as in CoreErrors (a test keeps them equal): importing the catalogue
+    // here would make a module cycle.
     if (name === 'AbortError') {
       return new ProdError({
         code: 'ABORTED',
         status: 499,
+        title: 'Aborted',
         message: message ?? 'Aborted',
         cause: thrown,
       });
@@ -149,6 +156,7 @@ export class ProdError<TCode extends string = string> extends Error {
       return new ProdError({
         code: 'TIMEOUT',
         status: 504,
+        title: 'Timed out',
         retryable: true,
         message: message ?? 'Timed out',
         cause: thrown,
@@ -158,6 +166,7 @@ export class ProdError<TCode extends string = string> extends Error {
       return new ProdError({
         code: 'UNAVAILABLE',
         status: 503,
+        title: 'Service unavailable',
         retryable: true,
         message: message ?? systemCode,
         details: { systemCode },
@@ -200,7 +209,9 @@ export class ProdError<TCode extends string = string> extends Error {
     if (instance !== undefined) problem.instance = instance;
     if (options.requestId !== undefined) problem.requestId = options.requestId;
     if (options.traceId !== undefined) problem.traceId = options.traceId;
-    if (this.retryAfterMs !== undefined) problem.retryAfter = Math.ceil(this.retryAfterMs / 1000);
+    if (this.retryAfterMs !== undefined && Number.isFinite(this.retryAfterMs)) {
+      problem.retryAfter = Math.max(0, Math.ceil(this.retryAfterMs / 1000));
+    }
     return problem as unknown as ProblemDetails;
   }
 }
@@ -222,17 +233,56 @@ export function isProdError<TCode extends string>(
 ): value is ProdError<TCode>;
 export function isProdError(value: unknown, code?: string): value is ProdError {
   if (typeof value !== 'object' || value === null) return false;
-  if ((value as { [BRAND]?: unknown })[BRAND] !== true) return false;
-  return code === undefined || (value as ProdError).code === code;
+  try {
+    if ((value as { [BRAND]?: unknown })[BRAND] !== true) return false;
+    return code === undefined || (value as ProdError).code === code;
+  } catch {
+    // A revoked Proxy or a throwing getter: a guard answers, it does not throw.
+    return false;
+  }
 }
 
 function readString(value: unknown, key: string): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const found = (value as Record<string, unknown>)[key];
-  return typeof found === 'string' ? found : undefined;
+  try {
+    const found = (value as Record<string, unknown>)[key];
+    return typeof found === 'string' ? found : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readCause(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return undefined;
+  try {
+    return (value as { cause?: unknown }).cause;
+  } catch {
+    return undefined;
+  }
+}
+
+function findSystemCode(thrown: unknown): string | undefined {
+  let node = thrown;
+  for (let depth = 0; depth <= MAX_SYSTEM_CODE_DEPTH && node !== undefined; depth++) {
+    const code = readString(node, 'code');
+    if (code !== undefined && (TIMEOUT_CODES.has(code) || UNAVAILABLE_CODES.has(code))) {
+      return code;
+    }
+    node = readCause(node);
+  }
+  return undefined;
 }
 
 function serialize(error: unknown, depth: number, seen: Set<unknown>): SerializedError {
+  try {
+    return serializeNode(error, depth, seen);
+  } catch {
+    // A revoked Proxy or a throwing getter in the chain: logging must not throw.
+    return { name: 'unknown', message: '[unserializable]' };
+  }
+}
+
+function serializeNode(error: unknown, depth: number, seen: Set<unknown>): SerializedError {
   seen.add(error);
   if (!(error instanceof Error) && !isProdError(error)) {
     return { name: typeof error, message: typeof error === 'string' ? error : safeString(error) };
@@ -260,6 +310,10 @@ function safeString(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      return '[unserializable]';
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { type Err, err, type Ok, type Result } from './result.js';
+import { type Err, type ErrOf, err, type Ok, type OkOf, type Result } from './result.js';
 
 /** Transforms the value of a success; a failure passes through unchanged. */
 export function map<TValue, TError, TNext>(
@@ -81,13 +81,12 @@ export function unwrapOr<TValue, TFallback>(
   return result.ok ? result.value : fallback;
 }
 
+// OkOf/ErrOf distribute over the Ok | Err members, so an all-Ok tuple has error type `never`
+// (inferring from the whole union would give `unknown` when no Err member is present).
 type ValuesOf<TResults extends readonly Result<unknown, unknown>[]> = {
-  -readonly [K in keyof TResults]: TResults[K] extends Result<infer TValue, unknown>
-    ? TValue
-    : never;
+  -readonly [K in keyof TResults]: OkOf<TResults[K]>;
 };
-type ErrorsOf<TResults extends readonly Result<unknown, unknown>[]> =
-  TResults[number] extends Result<unknown, infer TError> ? TError : never;
+type ErrorsOf<TResults extends readonly Result<unknown, unknown>[]> = ErrOf<TResults[number]>;
 
 /**
  * Combines Results into one: all values as a tuple, or the first error.
