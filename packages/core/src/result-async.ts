@@ -57,7 +57,7 @@ export function fromThrowable<TArgs extends readonly unknown[], TValue, TError>(
 }
 
 /** {@link map} for a Result that may still be pending and a step that may be async. */
-export async function mapAsync<TValue, TError, TNext>(
+export async function mapAsync<TValue, TError = never, TNext = unknown>(
   result: MaybePromise<Result<TValue, TError>>,
   fn: (value: TValue) => MaybePromise<TNext>,
 ): Promise<Result<TNext, TError>> {
@@ -66,7 +66,7 @@ export async function mapAsync<TValue, TError, TNext>(
 }
 
 /** {@link mapErr} for a Result that may still be pending and a step that may be async. */
-export async function mapErrAsync<TValue, TError, TNextError>(
+export async function mapErrAsync<TValue = never, TError = never, TNextError = unknown>(
   result: MaybePromise<Result<TValue, TError>>,
   fn: (error: TError) => MaybePromise<TNextError>,
 ): Promise<Result<TValue, TNextError>> {
@@ -75,7 +75,7 @@ export async function mapErrAsync<TValue, TError, TNextError>(
 }
 
 /** {@link andThen} for a Result that may still be pending and a step that may be async. */
-export async function andThenAsync<TValue, TError, TNext, TNextError>(
+export async function andThenAsync<TValue, TError = never, TNext = never, TNextError = never>(
   result: MaybePromise<Result<TValue, TError>>,
   fn: (value: TValue) => MaybePromise<Result<TNext, TNextError>>,
 ): Promise<Result<TNext, TError | TNextError>> {
@@ -84,7 +84,12 @@ export async function andThenAsync<TValue, TError, TNext, TNextError>(
 }
 
 /** {@link orElse} for a Result that may still be pending and a step that may be async. */
-export async function orElseAsync<TValue, TError, TNext, TNextError>(
+export async function orElseAsync<
+  TValue = never,
+  TError = never,
+  TNext = never,
+  TNextError = never,
+>(
   result: MaybePromise<Result<TValue, TError>>,
   fn: (error: TError) => MaybePromise<Result<TNext, TNextError>>,
 ): Promise<Result<TValue | TNext, TNextError>> {
@@ -93,7 +98,7 @@ export async function orElseAsync<TValue, TError, TNext, TNextError>(
 }
 
 /** {@link tap} for a Result that may still be pending and a side effect that may be async. */
-export async function tapAsync<TValue, TError>(
+export async function tapAsync<TValue, TError = never>(
   result: MaybePromise<Result<TValue, TError>>,
   fn: (value: TValue) => MaybePromise<void>,
 ): Promise<Result<TValue, TError>> {

@@ -1,7 +1,11 @@
 import { type Err, type ErrOf, err, type Ok, type OkOf, type Result } from './result.js';
 
+// Type parameters that may get no inference candidate (the error of `ok(1)`, the error of a
+// step returning only `ok(...)`) default to `never`; TypeScript would otherwise pick `unknown`
+// and swallow every other error type of the union.
+
 /** Transforms the value of a success; a failure passes through unchanged. */
-export function map<TValue, TError, TNext>(
+export function map<TValue, TError = never, TNext = unknown>(
   result: Result<TValue, TError>,
   fn: (value: TValue) => TNext,
 ): Result<TNext, TError> {
@@ -9,7 +13,7 @@ export function map<TValue, TError, TNext>(
 }
 
 /** Transforms the error of a failure; a success passes through unchanged. */
-export function mapErr<TValue, TError, TNextError>(
+export function mapErr<TValue = never, TError = never, TNextError = unknown>(
   result: Result<TValue, TError>,
   fn: (error: TError) => TNextError,
 ): Result<TValue, TNextError> {
@@ -17,7 +21,7 @@ export function mapErr<TValue, TError, TNextError>(
 }
 
 /** Chains a step that may fail: runs `fn` on success, short-circuits on failure. */
-export function andThen<TValue, TError, TNext, TNextError>(
+export function andThen<TValue, TError = never, TNext = never, TNextError = never>(
   result: Result<TValue, TError>,
   fn: (value: TValue) => Result<TNext, TNextError>,
 ): Result<TNext, TError | TNextError> {
@@ -25,7 +29,7 @@ export function andThen<TValue, TError, TNext, TNextError>(
 }
 
 /** Recovers from a failure with a step that may itself fail. */
-export function orElse<TValue, TError, TNext, TNextError>(
+export function orElse<TValue = never, TError = never, TNext = never, TNextError = never>(
   result: Result<TValue, TError>,
   fn: (error: TError) => Result<TNext, TNextError>,
 ): Result<TValue | TNext, TNextError> {
@@ -39,7 +43,7 @@ export interface MatchHandlers<TValue, TError, TOut> {
 }
 
 /** Folds a Result into one value by handling both sides. */
-export function match<TValue, TError, TOut>(
+export function match<TValue = never, TError = never, TOut = unknown>(
   result: Result<TValue, TError>,
   handlers: MatchHandlers<TValue, TError, TOut>,
 ): TOut {
@@ -47,7 +51,7 @@ export function match<TValue, TError, TOut>(
 }
 
 /** Runs a side effect on the value of a success and returns the Result untouched. */
-export function tap<TValue, TError>(
+export function tap<TValue, TError = never>(
   result: Result<TValue, TError>,
   fn: (value: TValue) => void,
 ): Result<TValue, TError> {
@@ -56,7 +60,7 @@ export function tap<TValue, TError>(
 }
 
 /** Runs a side effect on the error of a failure and returns the Result untouched. */
-export function tapErr<TValue, TError>(
+export function tapErr<TValue = never, TError = never>(
   result: Result<TValue, TError>,
   fn: (error: TError) => void,
 ): Result<TValue, TError> {
@@ -68,13 +72,13 @@ export function tapErr<TValue, TError>(
  * Returns the value of a success, or throws the error of a failure itself (not a wrapper),
  * so `instanceof` filters and `isProdError` keep working where it lands.
  */
-export function unwrap<TValue, TError>(result: Result<TValue, TError>): TValue {
+export function unwrap<TValue = never, TError = never>(result: Result<TValue, TError>): TValue {
   if (result.ok) return result.value;
   throw result.error;
 }
 
 /** Returns the value of a success, or `fallback` on failure. */
-export function unwrapOr<TValue, TFallback>(
+export function unwrapOr<TValue = never, TFallback = never>(
   result: Result<TValue, unknown>,
   fallback: TFallback,
 ): TValue | TFallback {
@@ -121,7 +125,7 @@ export function collect<const TResults extends readonly Result<unknown, unknown>
 }
 
 /** Splits Results into their values and their errors. */
-export function partition<TValue, TError>(
+export function partition<TValue = never, TError = never>(
   results: readonly Result<TValue, TError>[],
 ): [values: TValue[], errors: TError[]] {
   const values: TValue[] = [];

@@ -14,13 +14,18 @@ import {
   map,
   mapAsync,
   mapErr,
+  mapErrAsync,
   match,
   type Ok,
   ok,
   orElse,
+  orElseAsync,
   type ProdError,
   partition,
   type Result,
+  tap,
+  tapAsync,
+  tapErr,
   unwrap,
   unwrapOr,
 } from '@prod/core';
@@ -81,6 +86,43 @@ describe('combinators', () => {
   it('unwrap and unwrapOr give the value type', () => {
     expectTypeOf(unwrap(found)).toEqualTypeOf<number>();
     expectTypeOf(unwrapOr(found, null)).toEqualTypeOf<number | null>();
+  });
+});
+
+describe('a side that cannot occur is never, not unknown', () => {
+  it('steps that only succeed add no error type', () => {
+    expectTypeOf(andThen(found, (n) => ok(n + 1))).toEqualTypeOf<Result<number, NotFound>>();
+    expectTypeOf(map(ok(1), (n) => n + 1)).toEqualTypeOf<Result<number, never>>();
+    expectTypeOf(tap(ok(1), () => undefined)).toEqualTypeOf<Result<number, never>>();
+    expectTypeOf(orElse(found, () => ok(0))).toEqualTypeOf<Result<number, never>>();
+    expectTypeOf(andThenAsync(found, async (n) => ok(n))).toEqualTypeOf<
+      Promise<Result<number, NotFound>>
+    >();
+    expectTypeOf(mapAsync(ok(1), async (n) => n)).toEqualTypeOf<Promise<Result<number, never>>>();
+    expectTypeOf(orElseAsync(found, async () => ok(0))).toEqualTypeOf<
+      Promise<Result<number, never>>
+    >();
+    expectTypeOf(tapAsync(ok(1), async () => undefined)).toEqualTypeOf<
+      Promise<Result<number, never>>
+    >();
+  });
+
+  it('steps that only fail add no value type', () => {
+    expectTypeOf(mapErr(err('e'), (e) => e.length)).toEqualTypeOf<Result<never, number>>();
+    expectTypeOf(tapErr(err('e'), () => undefined)).toEqualTypeOf<Result<never, string>>();
+    expectTypeOf(mapErrAsync(err('e'), async (e) => e.length)).toEqualTypeOf<
+      Promise<Result<never, number>>
+    >();
+    expectTypeOf(andThen(found, () => err('x' as const))).toEqualTypeOf<
+      Result<never, NotFound | 'x'>
+    >();
+    expectTypeOf(andThenAsync(found, async () => err('x' as const))).toEqualTypeOf<
+      Promise<Result<never, NotFound | 'x'>>
+    >();
+    expectTypeOf(unwrap(err('e'))).toEqualTypeOf<never>();
+    expectTypeOf(unwrapOr(err('e'), 0)).toEqualTypeOf<number>();
+    expectTypeOf(partition([ok(1)])).toEqualTypeOf<[values: number[], errors: never[]]>();
+    expectTypeOf(match(ok(1), { ok: (n) => n, err: () => 0 })).toEqualTypeOf<number>();
   });
 });
 
