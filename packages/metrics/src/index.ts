@@ -1,0 +1,26 @@
+export type { ClusterMetrics, ClusterMetricsOptions } from './cluster-metrics.js';
+export { clusterMetrics, shareWithCluster } from './cluster-metrics.js';
+export type { Metrics, MetricsOptions } from './create-metrics.js';
+export { createMetrics } from './create-metrics.js';
+export { MetricsErrors } from './errors.js';
+export type {
+  HttpLabel,
+  HttpMetrics,
+  HttpMetricsOptions,
+  HttpRequestLabels,
+} from './http-metrics.js';
+export {
+  createHttpMetrics,
+  HTTP_LABELS,
+  HTTP_SERVER_DURATION_BUCKETS,
+  KNOWN_HTTP_METHODS,
+  OVERFLOW_COUNTER,
+  OVERFLOW_LABEL,
+} from './http-metrics.js';
+export type { Exposition } from './internal/render.js';
+export type { MetricsPartOptions } from './metrics-part.js';
+export { metricsPart } from './metrics-part.js';
+export type { RuntimeMetricsOptions } from './runtime-metrics.js';
+export { registerRuntimeMetrics } from './runtime-metrics.js';
+export type { SeriesCapOptions } from './series-cap.js';
+export { SeriesCap } from './series-cap.js';

@@ -1,0 +1,43 @@
+import type { Part } from '@prod/core';
+import type { Metrics } from './create-metrics.js';
+
+/** How {@link metricsPart} behaves. */
+export interface MetricsPartOptions {
+  /** Record the scrapes of the exposition route in the HTTP metrics too. Default false. */
+  readonly recordScrapes?: boolean;
+  /** Serve the exposition route. Default true (false: hooks only, e.g. a separate port). */
+  readonly serveRoute?: boolean;
+}
+
+/**
+ * The metrics part: the `GET /metrics` route and an `onResponse` hook recording
+ * `http_server_request_duration_seconds` for every request, from the adapter's route
+ * template (`request.route`), `info.status` and `info.durationMs`.
+ *
+ * A request that matched no route (`request.route` undefined) is recorded under the
+ * `http_route` value `_unmatched` (see `http.unmatchedRoute`); a method outside the standard
+ * set as `_OTHER`. Exemplars, when enabled, take the trace id of the current request context.
+ *
+ * @example
+ * const metrics = createMetrics();
+ * mountParts(app, [metricsPart(metrics)]); // with the adapter of your framework
+ */
+export function metricsPart(metrics: Metrics, options: MetricsPartOptions = {}): Part {
+  const recordScrapes = options.recordScrapes === true;
+  const path = metrics.path;
+  const http = metrics.http;
+  return {
+    name: 'metrics',
+    routes: options.serveRoute === false ? [] : [metrics.route],
+    onResponse(request, info): void {
+      if (!recordScrapes && request.route === path) return;
+      const durationMs = info.durationMs;
+      if (typeof durationMs !== 'number') return;
+      try {
+        http.record(request, info.status, durationMs / 1000);
+      } catch {
+        // A hook must not throw; record() only could through a broken custom registry.
+      }
+    },
+  };
+}

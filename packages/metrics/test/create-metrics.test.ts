@@ -1,0 +1,172 @@
+import type { HttpRequest, HttpResponse } from '@prod/core';
+import { isProdError } from '@prod/core';
+import { createMetrics, MetricsErrors, metricsPart } from '@prod/metrics';
+import { Gauge, register as globalRegister, Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseExposition, promtoolCheck, seriesOf } from './support/exposition.js';
+
+function request(overrides: Partial<HttpRequest> = {}): HttpRequest {
+  return {
+    method: 'GET',
+    path: '/metrics',
+    route: '/metrics',
+    headers: {},
+    ip: '127.0.0.1',
+    query: {},
+    params: {},
+    body: undefined,
+    signal: undefined,
+    ...overrides,
+  };
+}
+
+async function scrape(
+  metrics: ReturnType<typeof createMetrics>,
+  headers: Record<string, string> = {},
+): Promise<HttpResponse> {
+  return metrics.route.handler(request({ headers }));
+}
+
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('createMetrics', () => {
+  afterEach(() => {
+    globalRegister.clear();
+  });
+
+  it('serves GET /metrics as a neutral route with the Prometheus text format', async () => {
+    const metrics = createMetrics({ runtime: false });
+    expect(metrics.route.method).toBe('GET');
+    expect(metrics.route.path).toBe('/metrics');
+    const response = await scrape(metrics);
+    expect(response.status).toBe(200);
+    expect(response.headers?.['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const families = parseExposition(response.body as string);
+    expect(families.get('http_server_request_duration_seconds')?.type).toBe('histogram');
+    expect(families.get('metrics_series_overflow_total')?.type).toBe('counter');
+    expect(promtoolCheck(response.body as string) ?? []).toEqual([]);
+  });
+
+  it('uses its own registry, never the global one unless passed', async () => {
+    const metrics = createMetrics({ runtime: false });
+    expect(metrics.registry).not.toBe(globalRegister);
+    expect(await globalRegister.metrics()).not.toContain('http_server_request_duration_seconds');
+
+    const onGlobal = createMetrics({ runtime: false, registry: globalRegister });
+    expect(onGlobal.registry).toBe(globalRegister);
+    expect(await globalRegister.metrics()).toContain('http_server_request_duration_seconds');
+  });
+
+  it('applies the prefix to every metric and the default labels to every series', async () => {
+    const metrics = createMetrics({
+      prefix: 'notes_',
+      defaultLabels: { service: 'notes', env: 'test' },
+    });
+    metricsPart(metrics).onResponse?.(request({ route: '/n/:id' }), {
+      status: 200,
+      durationMs: 3,
+    });
+    const body = (await scrape(metrics)).body as string;
+    const families = parseExposition(body);
+    expect(families.size).toBeGreaterThan(10);
+    for (const family of families.values()) {
+      expect(family.name.startsWith('notes_')).toBe(true);
+      for (const sample of family.samples) {
+        expect(sample.labels.service).toBe('notes');
+        expect(sample.labels.env).toBe('test');
+      }
+    }
+    expect(seriesOf(families.get('notes_http_server_request_duration_seconds'))).toEqual([
+      {
+        env: 'test',
+        service: 'notes',
+        http_request_method: 'GET',
+        http_route: '/n/:id',
+        http_response_status_code: '200',
+      },
+    ]);
+    expect(promtoolCheck(body) ?? []).toEqual([]);
+  });
+
+  it('serves the exposition on a custom path', async () => {
+    const metrics = createMetrics({ runtime: false, path: '/internal/metrics' });
+    expect(metrics.route.path).toBe('/internal/metrics');
+    expect(metricsPart(metrics).routes?.[0]?.path).toBe('/internal/metrics');
+  });
+
+  it.each([
+    ['a prefix that is not a metric name', { prefix: '1bad-' }],
+    ['a non-string prefix', { prefix: 42 }],
+    ['a default label with a reserved name', { defaultLabels: { __name__: 'x' } }],
+    ['a default label named like an HTTP label', { defaultLabels: { http_route: 'x' } }],
+    ['a default label with a non-string value', { defaultLabels: { service: 1 } }],
+    ['a huge default label value', { defaultLabels: { service: 'x'.repeat(10_000) } }],
+    ['a __proto__ default label', { defaultLabels: JSON.parse('{"__proto__":"x"}') }],
+    ['default labels as an array', { defaultLabels: ['x'] }],
+    ['maxSeries below 2', { maxSeries: 1 }],
+    ['a fractional maxSeries', { maxSeries: 10.5 }],
+    ['non-increasing buckets', { http: { buckets: [0.1, 0.1, 1] } }],
+    ['negative buckets', { trackBuckets: [-1, 1] }],
+    ['NaN buckets', { http: { buckets: [Number.NaN] } }],
+    ['a path without a slash', { path: 'metrics' }],
+    ['a registry that is not one', { registry: {} }],
+    ['an empty unmatched route label', { http: { unmatchedRoute: '' } }],
+  ])('refuses %s with METRICS_INVALID_OPTIONS', (_name, options) => {
+    const error = thrownBy(() => createMetrics({ runtime: false, ...(options as object) }));
+    expect(MetricsErrors.METRICS_INVALID_OPTIONS.is(error)).toBe(true);
+  });
+
+  it('refuses null options', () => {
+    const error = thrownBy(() => createMetrics(null as never));
+    expect(MetricsErrors.METRICS_INVALID_OPTIONS.is(error)).toBe(true);
+  });
+
+  it('refuses a registry that already holds its metrics, leaving it as it was', async () => {
+    const registry = new Registry();
+    createMetrics({ registry, runtime: false });
+    const before = await registry.metrics();
+    const error = thrownBy(() => createMetrics({ registry, runtime: false }));
+    expect(MetricsErrors.METRICS_NAME_CONFLICT.is(error)).toBe(true);
+    expect(await registry.metrics()).toBe(before);
+  });
+
+  it('answers a failing collector with a 500 problem, without internals', async () => {
+    const metrics = createMetrics({ runtime: false });
+    new Gauge({
+      name: 'broken',
+      help: 'throws on collect',
+      registers: [metrics.registry],
+      collect() {
+        throw new Error('secret database password in message');
+      },
+    });
+    const response = await scrape(metrics);
+    expect(response.status).toBe(500);
+    expect(response.headers?.['content-type']).toBe('application/problem+json');
+    const problem = response.body as Record<string, unknown>;
+    expect(problem.code).toBe('METRICS_SCRAPE_FAILED');
+    expect(JSON.stringify(problem)).not.toContain('secret');
+
+    const result = await metrics.scrape();
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(isProdError(result.error, 'METRICS_SCRAPE_FAILED')).toBe(true);
+      expect((result.error.cause as Error).message).toContain('secret');
+    }
+  });
+
+  it('lets users add their own metrics to the registry and serves them', async () => {
+    const metrics = createMetrics({ runtime: false });
+    const gauge = new Gauge({ name: 'queue_depth', help: 'jobs', registers: [metrics.registry] });
+    gauge.set(7);
+    const families = parseExposition((await scrape(metrics)).body as string);
+    expect(families.get('queue_depth')?.samples[0]?.value).toBe(7);
+  });
+});
