@@ -1,3 +1,5 @@
+export type { AdapterBoot, BootedServer } from './conformance/run-adapter-conformance.js';
+export { runAdapterConformance } from './conformance/run-adapter-conformance.js';
 export type { FakeClock, FakeClockOptions } from './fake-clock.js';
 export { useFakeClock } from './fake-clock.js';
 export { installMatchers, resultMatchers } from './matchers.js';

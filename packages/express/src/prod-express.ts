@@ -1,0 +1,144 @@
+import { type Part, runWithContext } from '@prod/core';
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express';
+import { ExpressRequestView } from './internal/express-view.js';
+import type { EncodedResponse } from './internal/kit/encode.js';
+import { type HookErrorReporter, partHooks } from './internal/kit/hooks.js';
+import { methodsByPath } from './internal/kit/methods.js';
+import { beginRequest, type RequestState } from './internal/kit/request-state.js';
+import {
+  earlyResponse,
+  encodeError,
+  encodeMethodNotAllowed,
+  encodeNotFound,
+  serveRoute,
+} from './internal/kit/respond.js';
+import { writeResponse } from './internal/write-response.js';
+
+/** Options of {@link prodExpress} and {@link mountExpress}. */
+export interface ProdExpressOptions {
+  /** The parts to mount, in order: their hooks run in this order (onResponse in reverse). */
+  readonly parts: readonly Part[];
+  /**
+   * Largest JSON body a neutral route accepts, in bytes or as `'1mb'`, `'200kb'`.
+   * Default `'1mb'`. A larger body gets PAYLOAD_TOO_LARGE (413).
+   */
+  readonly bodyLimit?: number | string;
+  /**
+   * Called when a part's `onResponse` or `onError` throws (the request carries on).
+   * Default: `console.error`.
+   */
+  readonly onHookError?: HookErrorReporter;
+}
+
+/** What {@link prodExpress} returns: mount `handler` first and `finalHandler` last. */
+export interface ProdExpress {
+  /**
+   * A Router that runs every request in the request context, echoes `x-request-id`, runs
+   * each part's `onRequest`, and serves the parts' routes (405 for their other methods).
+   */
+  readonly handler: Router;
+  /** The 404 handler and the error handler, both answering problem+json. */
+  readonly finalHandler: [RequestHandler, ErrorRequestHandler];
+}
+
+const METHOD_NAMES = {
+  GET: 'get',
+  HEAD: 'head',
+  POST: 'post',
+  PUT: 'put',
+  PATCH: 'patch',
+  DELETE: 'delete',
+  OPTIONS: 'options',
+} as const;
+
+/**
+ * Mounts neutral parts on Express 4 or 5, for apps that also have their own routes.
+ *
+ * Details: `handler` goes before your routes, so every request (yours and 404s included)
+ * runs in the request context and through each part's `onRequest`. `finalHandler` goes
+ * after them: unmatched paths get a NOT_FOUND problem, and any error passed to `next()`
+ * (body-parser failures included) becomes `application/problem+json` through the parts'
+ * `onError` and `toHttpResponse` from @prod/errors.
+ *
+ * Gotchas: mount one `prodExpress` per app, with all its parts. Neutral routes parse their
+ * own JSON body (express.json with `bodyLimit`); your routes keep their own parsers.
+ *
+ * @example
+ * const app = express();
+ * const prod = prodExpress({ parts: [notesPart] });
+ * app.use(prod.handler);
+ * app.get('/native', (req, res) => res.send('ok'));
+ * app.use(prod.finalHandler);
+ */
+export function prodExpress(options: ProdExpressOptions): ProdExpress {
+  const hooks = partHooks('@prod/express', options.parts, options.onHookError);
+  const json = express.json({ limit: options.bodyLimit ?? '1mb', strict: false, type: () => true });
+  const states = new WeakMap<Request, RequestState>();
+
+  const stateOf = (req: Request, res: Response): RequestState => {
+    let state = states.get(req);
+    if (state === undefined) {
+      state = beginRequest(hooks, new ExpressRequestView(req, res), res);
+      states.set(req, state);
+      res.setHeader('x-request-id', state.requestId);
+    }
+    return state;
+  };
+  const send = (res: Response, encoded: EncodedResponse): Promise<void> =>
+    writeResponse(res, encoded);
+
+  const router = express.Router();
+  router.use((req, res, next) => {
+    if (states.has(req)) return next();
+    const state = stateOf(req, res);
+    // Everything downstream (your routes too) runs in the request context.
+    runWithContext(state.context, () => {
+      if (hooks.onRequest.length === 0) return next();
+      earlyResponse(hooks, state)
+        .then((early) => (early === undefined ? next() : send(res, early)))
+        .catch(next);
+    });
+  });
+
+  for (const route of hooks.routes) {
+    router[METHOD_NAMES[route.method]](route.path, (req: Request, res: Response, next) => {
+      const state = stateOf(req, res);
+      const parseBody = (): Promise<unknown> =>
+        new Promise((resolve, reject) => {
+          json(req, res, (error?: unknown) => (error ? reject(error) : resolve(req.body)));
+        });
+      serveRoute(hooks, state, route, parseBody)
+        .then((encoded) => send(res, encoded))
+        .catch(next);
+    });
+  }
+  for (const { path, allow, rejected } of methodsByPath(hooks.routes)) {
+    for (const method of rejected) {
+      router[METHOD_NAMES[method]](path, (req: Request, res: Response, next) => {
+        encodeMethodNotAllowed(hooks, stateOf(req, res), allow)
+          .then((encoded) => send(res, encoded))
+          .catch(next);
+      });
+    }
+  }
+
+  const notFound: RequestHandler = (req, res, next) => {
+    encodeNotFound(hooks, stateOf(req, res))
+      .then((encoded) => send(res, encoded))
+      .catch(next);
+  };
+  const onError: ErrorRequestHandler = (error: unknown, req, res, next) => {
+    // Headers already gone (a stream failed mid-way): let Express close the connection.
+    if (res.headersSent) return next(error);
+    encodeError(hooks, stateOf(req, res), error)
+      .then((encoded) => send(res, encoded))
+      .catch(next);
+  };
+  return { handler: router, finalHandler: [notFound, onError] };
+}
