@@ -46,10 +46,11 @@ export interface SerializedError {
 
 /** Where a problem is being rendered: lets it name the occurrence. */
 export interface ProblemOptions {
-  readonly requestId?: string;
-  readonly traceId?: string;
+  // `| undefined` so that adapters can pass `currentContext()?.requestId` as it comes.
+  readonly requestId?: string | undefined;
+  readonly traceId?: string | undefined;
   /** Overrides `instance`; default `urn:request:<requestId>` when a request id is known. */
-  readonly instance?: string;
+  readonly instance?: string | undefined;
 }
 
 /** Fallbacks for {@link ProdError.from} when the thrown value says nothing better. */

@@ -1,5 +1,6 @@
 import {
   type CoreErrors,
+  currentContext,
   defineErrors,
   type ErrorFactory,
   type ErrorOf,
@@ -28,6 +29,16 @@ describe('ProdError', () => {
     const error = new ProdError({ code: 'X' });
     expectTypeOf(error.toJSON()).toEqualTypeOf<SerializedError>();
     expectTypeOf(error.toProblem()).toEqualTypeOf<ProblemDetails>();
+  });
+
+  it('toProblem takes optional values straight from the request context', () => {
+    const context = currentContext();
+    const problem = new ProdError({ code: 'X' }).toProblem({
+      requestId: context?.requestId,
+      traceId: context?.traceId,
+      instance: undefined,
+    });
+    expectTypeOf(problem).toEqualTypeOf<ProblemDetails>();
   });
 
   it('requires a code and rejects unknown options', () => {

@@ -337,6 +337,13 @@ describe('toJSON', () => {
     expect(() => JSON.stringify(json)).not.toThrow();
   });
 
+  it('does not throw on a cause that neither JSON nor String can render', () => {
+    const cyclicBare = Object.create(null) as Record<string, unknown>;
+    cyclicBare.self = cyclicBare;
+    const json = new ProdError({ code: 'X', cause: cyclicBare }).toJSON();
+    expect(json.cause).toEqual({ name: 'object', message: '[unserializable]' });
+  });
+
   it('does not throw on a cyclic plain-object cause', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
