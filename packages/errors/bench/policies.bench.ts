@@ -1,0 +1,84 @@
+import { ok } from '@prod/core';
+import { circuitBreaker, policy, retry, timeout } from '@prod/errors';
+import {
+  ConsecutiveBreaker,
+  circuitBreaker as cockatielBreaker,
+  retry as cockatielRetry,
+  timeout as cockatielTimeout,
+  ExponentialBackoff,
+  handleAll,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
+import CircuitBreaker from 'opossum';
+import { bench, describe } from 'vitest';
+
+// The work every contender runs: a call that resolves at once, so what is measured is the
+// policy's own overhead. @prod work returns a Result; the peers' work returns the value.
+const value = { id: 1 };
+const prodWork = (): Promise<{ ok: true; value: typeof value }> => Promise.resolve(ok(value));
+const peerWork = (): Promise<typeof value> => Promise.resolve(value);
+
+describe('retry (success on first attempt)', () => {
+  const prodRetry = retry({ maxAttempts: 3 });
+  const peerRetry = cockatielRetry(handleAll, {
+    maxAttempts: 3,
+    backoff: new ExponentialBackoff(),
+  });
+  bench('@prod/errors retry', async () => {
+    await prodRetry.execute(prodWork);
+  });
+  bench('cockatiel retry', async () => {
+    await peerRetry.execute(peerWork);
+  });
+});
+
+describe('circuit breaker (closed)', () => {
+  const prodBreaker = circuitBreaker({ consecutiveFailures: 5, halfOpenAfterMs: 10_000 });
+  const peerBreaker = cockatielBreaker(handleAll, {
+    halfOpenAfter: 10_000,
+    breaker: new ConsecutiveBreaker(5),
+  });
+  const opossum = new CircuitBreaker(peerWork, {
+    timeout: false,
+    resetTimeout: 10_000,
+    errorThresholdPercentage: 50,
+  });
+  bench('@prod/errors circuitBreaker', async () => {
+    await prodBreaker.execute(prodWork);
+  });
+  bench('cockatiel circuitBreaker', async () => {
+    await peerBreaker.execute(peerWork);
+  });
+  bench('opossum CircuitBreaker', async () => {
+    await opossum.fire();
+  });
+});
+
+describe('retry + breaker + timeout composed', () => {
+  const prodComposed = policy(
+    retry({ maxAttempts: 3 }),
+    circuitBreaker({ consecutiveFailures: 5, halfOpenAfterMs: 10_000 }),
+    timeout(1_000),
+  );
+  const peerComposed = wrap(
+    cockatielRetry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
+    cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
+    cockatielTimeout(1_000, TimeoutStrategy.Aggressive),
+  );
+  // opossum has no retry: its nearest equivalent is a breaker with its built-in timeout.
+  const opossum = new CircuitBreaker(peerWork, {
+    timeout: 1_000,
+    resetTimeout: 10_000,
+    errorThresholdPercentage: 50,
+  });
+  bench('@prod/errors policy(retry, breaker, timeout)', async () => {
+    await prodComposed.execute(prodWork);
+  });
+  bench('cockatiel wrap(retry, breaker, timeout)', async () => {
+    await peerComposed.execute(peerWork);
+  });
+  bench('opossum CircuitBreaker with timeout (no retry)', async () => {
+    await opossum.fire();
+  });
+});

@@ -1,0 +1,40 @@
+import { definePart, type HttpRequest, type Part } from '@prod/core';
+import type { CaptureContext } from './error-aggregator.js';
+import { toHttpResponse } from './to-http-response.js';
+
+/** Options of {@link errorPart}. */
+export interface ErrorPartOptions {
+  /** Where to record errors (an {@link ErrorAggregator}, or anything with `capture`). */
+  readonly aggregator?: { capture(error: unknown, context?: CaptureContext): unknown };
+  /** Which responses to record, by status. Default: 5xx only. */
+  readonly captureIf?: (status: number) => boolean;
+  /** Part name. Default `'errors'`. */
+  readonly name?: string;
+}
+
+/**
+ * A part whose `onError` answers every error with {@link toHttpResponse}, and optionally
+ * records server errors in an aggregator. Mount it last, so that more specific error
+ * handlers run first.
+ *
+ * @example
+ * mount(app, [tracingPart(), routesPart, errorPart({ aggregator })]);
+ */
+export function errorPart(options: ErrorPartOptions = {}): Part {
+  const aggregator = options.aggregator;
+  const captureIf = options.captureIf ?? ((status: number) => status >= 500);
+  return definePart({
+    name: options.name ?? 'errors',
+    onError(error: unknown, request: HttpRequest) {
+      const response = toHttpResponse(error, request);
+      if (aggregator !== undefined && captureIf(response.status)) {
+        const body = response.body as { requestId?: string };
+        aggregator.capture(error, {
+          ...(body.requestId === undefined ? {} : { requestId: body.requestId }),
+          ...(request.route === undefined ? {} : { route: request.route }),
+        });
+      }
+      return response;
+    },
+  });
+}

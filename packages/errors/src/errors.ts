@@ -1,0 +1,20 @@
+import { defineErrors } from '@prod/core';
+
+/**
+ * The codes the resilience policies and reporting sinks of @prod/errors return.
+ *
+ * A timeout reuses `CoreErrors.TIMEOUT` (504) and an abort `CoreErrors.ABORTED` (499) from
+ * @prod/core; a retry that gives up returns the last error unchanged, so there is no
+ * "retries exhausted" code.
+ *
+ * @example
+ * if (PolicyErrors.CIRCUIT_OPEN.is(result.error)) wait(result.error.retryAfterMs);
+ */
+export const PolicyErrors = defineErrors({
+  /** The circuit breaker is open (or half-open with every trial slot taken). */
+  CIRCUIT_OPEN: { status: 503, title: 'Circuit open', retryable: true },
+  /** The bulkhead has no free slot and its queue is full. */
+  BULKHEAD_FULL: { status: 503, title: 'Bulkhead full', retryable: true },
+  /** A reporting sink failed to deliver (webhook answered non-2xx or could not be reached). */
+  SINK_FAILED: { status: 502, title: 'Error sink failed', retryable: true },
+});

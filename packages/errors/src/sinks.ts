@@ -1,0 +1,173 @@
+import { type ContextLogger, err, ok, ProdError, type Result } from '@prod/core';
+import { PolicyErrors } from './errors.js';
+import { timeout } from './timeout.js';
+
+/** One sampled occurrence of an error group. */
+export interface ErrorSample {
+  /** When it happened (ISO 8601). */
+  readonly at: string;
+  readonly requestId?: string;
+  readonly route?: string;
+  readonly traceId?: string;
+}
+
+/** The count of one group in one time window. */
+export interface WindowCount {
+  /** Window start (ISO 8601). */
+  readonly start: string;
+  readonly count: number;
+}
+
+/** What a sink receives about one error group. */
+export interface ErrorReport {
+  readonly fingerprint: string;
+  readonly code: string;
+  readonly status: number;
+  readonly name: string;
+  /** The message of the first occurrence (internal: sinks are not clients). */
+  readonly message: string;
+  /** Occurrences since this sink last received this group. */
+  readonly count: number;
+  /** Occurrences since the group was first seen. */
+  readonly total: number;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  /** Counts per aggregation window, oldest first (the most recent windows only). */
+  readonly windows: readonly WindowCount[];
+  /** A few sampled contexts (request id, route, trace id). */
+  readonly samples: readonly ErrorSample[];
+  /** The stack of the first occurrence, truncated. */
+  readonly stack?: string;
+}
+
+/** What a sink's `send` may answer: nothing or `Ok` for delivered; an `Err` or a throw for failed. */
+export type SinkOutcome = void | Result<void, ProdError>;
+
+/** Where an {@link ErrorAggregator} delivers its reports. */
+export interface ErrorSink {
+  /** Short name, used in `onSinkError`. */
+  readonly name: string;
+  /**
+   * Delivers a batch of reports. Aborting `signal` means the aggregator gave up waiting.
+   * An `Err` result, a throw or a rejection marks the batch as not delivered: its
+   * occurrences are reported again at the next flush.
+   */
+  send(reports: readonly ErrorReport[], signal: AbortSignal): SinkOutcome | Promise<SinkOutcome>;
+}
+
+/** Options of {@link logSink}. */
+export interface LogSinkOptions {
+  /** A pino-like logger (or `currentContext().logger`). Default: JSON lines on stderr. */
+  readonly logger?: Pick<ContextLogger, 'warn' | 'error'>;
+  /** Level of the log line. Default `'error'`. */
+  readonly level?: 'warn' | 'error';
+}
+
+const stderrLogger: Pick<ContextLogger, 'warn' | 'error'> = {
+  warn: (obj, msg) => writeLine('warn', obj, msg),
+  error: (obj, msg) => writeLine('error', obj, msg),
+};
+
+function writeLine(level: string, obj: unknown, msg: string | undefined): void {
+  process.stderr.write(`${JSON.stringify({ level, time: Date.now(), msg, ...(obj as object) })}\n`);
+}
+
+/**
+ * A sink that writes one log line per error group.
+ *
+ * @example
+ * new ErrorAggregator({ sinks: [logSink({ logger: pino() })] });
+ */
+export function logSink(options: LogSinkOptions = {}): ErrorSink {
+  const logger = options.logger ?? stderrLogger;
+  const level = options.level ?? 'error';
+  return {
+    name: 'log',
+    send(reports) {
+      for (const report of reports) {
+        logger[level](
+          { errorGroup: report },
+          `${report.code} x${report.count} (${report.total} total): ${report.message}`,
+        );
+      }
+    },
+  };
+}
+
+/** Options of {@link webhookSink}. */
+export interface WebhookSinkOptions {
+  /** Where reports are POSTed as `{ "reports": [...] }` JSON. */
+  readonly url: string | URL;
+  /** Time allowed for one delivery. Default 5 000 ms. */
+  readonly timeoutMs?: number;
+  /** Extra request headers (an authorization token, for example). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Sink name. Default `'webhook'`. */
+  readonly name?: string;
+}
+
+/**
+ * A sink that POSTs each batch as JSON with the global `fetch`, bounded by a timeout.
+ *
+ * @returns an {@link ErrorSink} whose delivery fails with `SINK_FAILED` (non-2xx answer,
+ *   unreachable host) or `TIMEOUT`.
+ *
+ * @example
+ * webhookSink({ url: 'https://hooks.example.com/errors', headers: { authorization: `Bearer ${token}` } });
+ */
+export function webhookSink(options: WebhookSinkOptions): ErrorSink {
+  const url = new URL(options.url);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`webhookSink: url must be http(s), got ${url.protocol}`);
+  }
+  const limit = timeout(options.timeoutMs ?? 5_000);
+  const headers = { ...options.headers, 'content-type': 'application/json' };
+  return {
+    name: options.name ?? 'webhook',
+    async send(reports, signal) {
+      const body = JSON.stringify({ reports });
+      const result = await limit.execute(
+        async ({ signal: attemptSignal }): Promise<Result<void, ProdError>> => {
+          let response: Response;
+          try {
+            response = await fetch(url, { method: 'POST', headers, body, signal: attemptSignal });
+          } catch (cause) {
+            if (attemptSignal.aborted) return err(ProdError.from(attemptSignal.reason));
+            return err(PolicyErrors.SINK_FAILED({ message: 'Webhook unreachable', cause }));
+          }
+          // Free the socket: the answer's body is of no use.
+          await response.body?.cancel().catch(() => undefined);
+          if (response.ok) return ok();
+          return err(
+            PolicyErrors.SINK_FAILED({
+              message: `Webhook answered ${response.status}`,
+              details: { status: response.status },
+            }),
+          );
+        },
+        { signal },
+      );
+      return result.ok ? ok() : err(ProdError.from(result.error));
+    },
+  };
+}
+
+/**
+ * A sink that hands each batch to a function (push to a queue, a test, a custom service).
+ *
+ * @example
+ * callbackSink((reports) => queue.add('error-reports', reports));
+ */
+export function callbackSink(
+  callback: (reports: readonly ErrorReport[]) => void | Promise<void>,
+  name = 'callback',
+): ErrorSink {
+  if (typeof callback !== 'function')
+    throw new TypeError('callbackSink: callback must be a function');
+  return {
+    name,
+    async send(reports) {
+      await callback(reports);
+    },
+  };
+}

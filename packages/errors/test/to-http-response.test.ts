@@ -1,0 +1,131 @@
+import {
+  CoreErrors,
+  type HttpRequest,
+  PROBLEM_CONTENT_TYPE,
+  ProdError,
+  runWithContext,
+} from '@prod/core';
+import { ErrorAggregator, errorPart, PolicyErrors, toHttpResponse } from '@prod/errors';
+import { describe, expect, it } from 'vitest';
+
+function request(overrides: Partial<HttpRequest> = {}): HttpRequest {
+  return {
+    method: 'GET',
+    path: '/notes/1',
+    route: '/notes/:id',
+    headers: {},
+    ip: '127.0.0.1',
+    query: {},
+    params: { id: '1' },
+    body: undefined,
+    signal: undefined,
+    ...overrides,
+  };
+}
+
+describe('toHttpResponse', () => {
+  it('turns an unknown error into a bare 500 INTERNAL, leaking nothing', () => {
+    const secret = new Error('password=hunter2 at db.internal:5432');
+    const response = toHttpResponse(secret);
+    expect(response.status).toBe(500);
+    expect(response.headers).toEqual({
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'cache-control': 'no-store',
+    });
+    expect(response.body).toEqual({
+      type: 'urn:prod:problem:INTERNAL',
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'INTERNAL',
+    });
+    expect(JSON.stringify(response.body)).not.toMatch(/hunter2|db\.internal|stack/);
+  });
+
+  it('keeps a client error: status, code, detail and details', () => {
+    const response = toHttpResponse(
+      CoreErrors.NOT_FOUND({ message: 'No note 1', details: { id: '1' } }),
+    );
+    expect(response.status).toBe(404);
+    expect(response.body).toMatchObject({
+      code: 'NOT_FOUND',
+      detail: 'No note 1',
+      details: { id: '1' },
+    });
+  });
+
+  it('sets Retry-After in whole seconds from retryAfterMs', () => {
+    const response = toHttpResponse(PolicyErrors.CIRCUIT_OPEN({ retryAfterMs: 1_500 }));
+    expect(response.status).toBe(503);
+    expect(response.headers?.['retry-after']).toBe('2');
+    expect(response.body).toMatchObject({ code: 'CIRCUIT_OPEN', retryAfter: 2 });
+  });
+
+  it('reads requestId and traceId from the request context', () => {
+    const response = runWithContext({ requestId: 'req-7', traceId: 'trace-9' }, () =>
+      toHttpResponse(CoreErrors.BAD_REQUEST()),
+    );
+    expect(response.body).toMatchObject({
+      requestId: 'req-7',
+      traceId: 'trace-9',
+      instance: 'urn:request:req-7',
+    });
+  });
+
+  it('falls back to a safe x-request-id header, ignoring an unsafe one', () => {
+    const safe = toHttpResponse(new Error('x'), request({ headers: { 'x-request-id': 'abc-1' } }));
+    expect(safe.body).toMatchObject({ requestId: 'abc-1' });
+    const unsafe = toHttpResponse(
+      new Error('x'),
+      request({ headers: { 'x-request-id': '<script>alert(1)</script>' } }),
+    );
+    expect(unsafe.body).not.toHaveProperty('requestId');
+  });
+
+  it('answers INTERNAL for a ProdError whose status is not an error status', () => {
+    for (const status of [200, 302, 99, 600, Number.NaN]) {
+      const response = toHttpResponse(new ProdError({ code: 'WEIRD', status, message: 'odd' }));
+      expect(response.status).toBe(500);
+      expect(response.body).toMatchObject({ code: 'INTERNAL' });
+    }
+  });
+
+  it('maps thrown non-errors and network errors', () => {
+    expect(toHttpResponse('a string').status).toBe(500);
+    expect(toHttpResponse(undefined).status).toBe(500);
+    expect(toHttpResponse(null).status).toBe(500);
+    const refused = toHttpResponse(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }));
+    expect(refused.status).toBe(503);
+    expect(refused.body).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(refused.body).not.toHaveProperty('details');
+  });
+});
+
+describe('errorPart', () => {
+  it('is a part whose onError answers with toHttpResponse', () => {
+    const part = errorPart();
+    expect(part.name).toBe('errors');
+    const response = part.onError?.(CoreErrors.CONFLICT('taken'), request());
+    expect(response?.status).toBe(409);
+    expect(response?.headers?.['content-type']).toBe(PROBLEM_CONTENT_TYPE);
+  });
+
+  it('records server errors (not client errors) in the aggregator, with route and request id', async () => {
+    const aggregator = new ErrorAggregator({ sinks: [], flushIntervalMs: 0 });
+    const part = errorPart({ aggregator });
+    runWithContext({ requestId: 'req-1' }, () => part.onError?.(new Error('boom'), request()));
+    part.onError?.(CoreErrors.NOT_FOUND(), request());
+    const groups = aggregator.groups();
+    expect(groups).toHaveLength(1);
+    expect(groups[0]?.samples[0]).toMatchObject({ requestId: 'req-1', route: '/notes/:id' });
+  });
+
+  it('captureIf chooses which statuses are recorded', () => {
+    const captured: unknown[] = [];
+    const part = errorPart({
+      aggregator: { capture: (e) => captured.push(e) },
+      captureIf: () => true,
+    });
+    part.onError?.(CoreErrors.NOT_FOUND(), request());
+    expect(captured).toHaveLength(1);
+  });
+});
