@@ -49,13 +49,14 @@ export function err<TError>(error: TError): Err<TError> {
  * Tells whether a value is a Result. Structural on purpose: a Result that went through
  * JSON, another copy of this package or another realm is still a Result.
  *
- * An `Ok` may lack its `value` key: `ok()` and `ok(undefined)` come out of JSON as
- * `{ "ok": true }`. An `Err` must have its `error` key.
+ * An `Ok` has a `value` key, except `{ "ok": true }` alone: the JSON of `ok()` and
+ * `ok(undefined)`. An object such as `{ ok: true, latency: 3 }` is not a Result. An `Err`
+ * must have its `error` key.
  */
 export function isResult(value: unknown): value is Result<unknown, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as { ok?: unknown };
-  if (candidate.ok === true) return true;
+  if (candidate.ok === true) return 'value' in candidate || Object.keys(candidate).length === 1;
   if (candidate.ok === false) return 'error' in candidate;
   return false;
 }

@@ -101,7 +101,8 @@ describe('JSON round trip', () => {
           typeof value === 'object' &&
           value !== null &&
           !Array.isArray(value) &&
-          ((value as { ok?: unknown }).ok === true ||
+          (((value as { ok?: unknown }).ok === true &&
+            ('value' in value || Object.keys(value).length === 1)) ||
             ((value as { ok?: unknown }).ok === false && 'error' in value));
         expect(isResult(value)).toBe(shaped);
       }),

@@ -54,12 +54,19 @@ describe('isResult', () => {
       { ok: 'true', value: 1 },
       { ok: 1, value: 1 },
       { ok: false },
+      { ok: true, latency: 3 },
       { value: 1 },
       { error: 1 },
       () => ok(1),
     ]) {
       expect(isResult(value), JSON.stringify(value)).toBe(false);
     }
+  });
+
+  it('takes { ok: true } without a value only when ok is its only key (the JSON of ok())', () => {
+    expect(isResult({ ok: true })).toBe(true);
+    expect(isResult({ ok: true, latency: 3 })).toBe(false);
+    expect(isResult(Object.create({ ok: true }))).toBe(false);
   });
 
   it('is not fooled by a __proto__ key in parsed JSON', () => {
