@@ -68,8 +68,8 @@ export interface HttpMetrics {
   /** Label sets in use, the overflow set included. Never above `maxSeries`. */
   readonly series: number;
   /**
-   * Records one finished request. Never throws: a non-finite or negative duration is
-   * ignored, an unknown method becomes `_OTHER`, a missing route the unmatched label, a
+   * Records one finished request. Never throws for any method, route, status or duration
+   * value: a non-finite or negative duration is ignored, an unknown method becomes `_OTHER`, a missing route the unmatched label, a
    * status outside 100-599 `_OTHER`.
    */
   record(request: HttpRequestLabels, status: number, durationSeconds: number): void;
