@@ -60,8 +60,8 @@ export type EarlyResponse = HttpResponse | undefined;
  * A unit of HTTP behaviour a feature package exposes, mounted by any adapter.
  *
  * Hook order, for every request: each part's `onRequest` in mount order (the first to
- * return a response answers early and skips the handler); the handler; on a throw,
- * each `onError` in mount order until one returns a response (else the adapter's default
+ * return a response answers early and skips the handler); the handler; on a throw (from
+ * an `onRequest` hook or the handler), each `onError` in mount order until one returns a response (else the adapter's default
  * problem+json); finally each `onResponse` in reverse mount order.
  */
 export interface Part {

@@ -109,7 +109,8 @@ export class ProdError<TCode extends string = string> extends Error {
   readonly type: string | undefined;
 
   constructor(options: ProdErrorOptions<TCode>) {
-    const status = options.status ?? 500;
+    // A status outside 400-599 would make a broken response; an error is at least a 500.
+    const status = isErrorStatus(options.status) ? options.status : 500;
     const title = options.title ?? statusText(status);
     const limit = Error.stackTraceLimit;
     if (options.captureStack === false) Error.stackTraceLimit = 0;
@@ -241,6 +242,10 @@ export function isProdError(value: unknown, code?: string): value is ProdError {
     // A revoked Proxy or a throwing getter: a guard answers, it does not throw.
     return false;
   }
+}
+
+function isErrorStatus(status: number | undefined): status is number {
+  return status !== undefined && Number.isInteger(status) && status >= 400 && status <= 599;
 }
 
 function readString(value: unknown, key: string): string | undefined {

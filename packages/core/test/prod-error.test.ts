@@ -451,3 +451,12 @@ describe('toProblem', () => {
     expect(PROBLEM_CONTENT_TYPE).toBe('application/problem+json');
   });
 });
+
+describe('ProdError status guard', () => {
+  it('turns a status outside 400-599 into 500', () => {
+    for (const status of [42, 200, 302, 600, 404.5, Number.NaN]) {
+      expect(new ProdError({ code: 'X', status }).status).toBe(500);
+    }
+    expect(new ProdError({ code: 'X', status: 418 }).status).toBe(418);
+  });
+});
