@@ -79,6 +79,8 @@ export interface ShutdownReport {
   readonly drained: boolean;
   /** Beacons still active at the drain deadline. */
   readonly abandoned: readonly string[];
+  /** `HEALTH_DRAIN_TIMEOUT` when the drain deadline passed. */
+  readonly error?: ProdError;
   /** Hooks in the order they ran. */
   readonly hooks: readonly HookReport[];
   readonly durationMs: number;
@@ -251,6 +253,15 @@ export function onShutdown(
       exitCode,
       drained,
       abandoned,
+      ...(drained
+        ? {}
+        : {
+            error: HealthErrors.HEALTH_DRAIN_TIMEOUT({
+              message: `${abandoned.length} request(s) or beacon(s) still active after ${drainTimeout} ms`,
+              details: { abandoned },
+              captureStack: false,
+            }),
+          }),
       hooks: reports,
       durationMs: Math.round(performance.now() - started),
     };

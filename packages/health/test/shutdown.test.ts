@@ -190,6 +190,7 @@ describe('onShutdown', () => {
     health.beacon('stream');
     const report = await controller.shutdown();
     expect(report).toMatchObject({ drained: false, exitCode: 1, abandoned: ['stream'] });
+    expect(report.error?.code).toBe('HEALTH_DRAIN_TIMEOUT');
   });
 
   it('bounds a hanging hook by its timeout, aborts its signal and runs the next hooks', async () => {
