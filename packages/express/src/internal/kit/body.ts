@@ -2,7 +2,8 @@ import { CoreErrors, findForbiddenKey, type HttpRequest, type ProdError } from '
 
 // This file is identical in @prod/express, @prod/fastify and @prod/koa.
 
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.!#$%&'*^`|~-]+\+)?json\s*(?:;|$)/i;
+/** `application/json` and `application/*+json`, with or without parameters. */
+export const JSON_MEDIA_TYPE: RegExp = /^application\/(?:[\w.!#$%&'*^`|~-]+\+)?json\s*(?:;|$)/i;
 
 /** Whether a content-type is `application/json` or `application/*+json`. */
 export function isJsonContentType(contentType: string | undefined): boolean {

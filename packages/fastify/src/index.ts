@@ -1,0 +1,2 @@
+export type { ProdFastifyOptions } from './prod-fastify.js';
+export { prodFastify } from './prod-fastify.js';

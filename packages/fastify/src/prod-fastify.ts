@@ -1,0 +1,153 @@
+import { type Part, runWithContext } from '@prod/core';
+import bytes from 'bytes';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
+import { FastifyRequestView } from './internal/fastify-view.js';
+import { JSON_MEDIA_TYPE, unparsableBody } from './internal/kit/body.js';
+import { type HookErrorReporter, partHooks } from './internal/kit/hooks.js';
+import { methodsByPath } from './internal/kit/methods.js';
+import { beginRequest, type RequestState } from './internal/kit/request-state.js';
+import {
+  earlyResponse,
+  encodeError,
+  encodeMethodNotAllowed,
+  encodeNotFound,
+  serveRoute,
+} from './internal/kit/respond.js';
+import { sendReply } from './internal/send-reply.js';
+
+/** Options of the {@link prodFastify} plugin. */
+export interface ProdFastifyOptions {
+  /** The parts to mount, in order: their hooks run in this order (onResponse in reverse). */
+  readonly parts: readonly Part[];
+  /**
+   * Largest JSON body a neutral route accepts, in bytes or as `'1mb'`, `'200kb'`.
+   * Default `'1mb'`. A larger body gets PAYLOAD_TOO_LARGE (413). Your own routes keep
+   * Fastify's `bodyLimit`.
+   */
+  readonly bodyLimit?: number | string;
+  /**
+   * Called when a part's `onResponse` or `onError` throws (the request carries on).
+   * Default: `console.error`.
+   */
+  readonly onHookError?: HookErrorReporter;
+}
+
+function toBytes(limit: number | string): number {
+  const parsed = typeof limit === 'number' ? limit : bytes.parse(limit);
+  if (parsed === null || !Number.isInteger(parsed) || parsed <= 0) {
+    throw new TypeError(`@prod/fastify: bodyLimit ${String(limit)} is not a size`);
+  }
+  return parsed;
+}
+
+async function prodFastifyPlugin(
+  fastify: FastifyInstance,
+  options: ProdFastifyOptions,
+): Promise<void> {
+  const hooks = partHooks('@prod/fastify', options.parts, options.onHookError);
+  const bodyLimit = toBytes(options.bodyLimit ?? '1mb');
+  const states = new WeakMap<FastifyRequest, RequestState>();
+
+  const stateOf = (request: FastifyRequest, reply: FastifyReply): RequestState => {
+    let state = states.get(request);
+    if (state === undefined) {
+      state = beginRequest(hooks, new FastifyRequestView(request, reply), reply.raw);
+      states.set(request, state);
+      reply.header('x-request-id', state.requestId);
+    }
+    return state;
+  };
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const state = stateOf(request, reply);
+    // Fastify runs the rest of the lifecycle from `done`: call it inside the context.
+    runWithContext(state.context, () => {
+      if (hooks.onRequest.length === 0) return done();
+      earlyResponse(hooks, state).then((early) => {
+        if (early === undefined) done();
+        else sendReply(reply, early);
+      }, done);
+    });
+  });
+  // Body parsing can resume from stream events outside the context; enter it again before
+  // validation and the handler (the pattern @fastify/request-context uses).
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    const state = states.get(request);
+    if (state === undefined) done();
+    else runWithContext(state.context, done);
+  });
+
+  fastify.setNotFoundHandler(async (request, reply) =>
+    sendReply(reply, await encodeNotFound(hooks, stateOf(request, reply))),
+  );
+  fastify.setErrorHandler(async (error, request, reply) => {
+    // Headers already gone (a stream failed mid-way): nothing left to answer.
+    if (reply.sent) return reply;
+    return sendReply(reply, await encodeError(hooks, stateOf(request, reply), error));
+  });
+
+  // The neutral routes live in their own context, with a JSON-only body parser.
+  await fastify.register(async (routes) => {
+    const parseJson = routes.getDefaultJsonParser('error', 'error');
+    routes.removeAllContentTypeParsers();
+    routes.addContentTypeParser(
+      JSON_MEDIA_TYPE,
+      { parseAs: 'string', bodyLimit },
+      (request, body, done) => {
+        const text = typeof body === 'string' ? body : body.toString('utf8');
+        if (text === '') return done(null, undefined);
+        parseJson(request, text, (error, value) => {
+          if (error) done(unparsableBody(text, error), undefined);
+          else done(null, value);
+        });
+      },
+    );
+    for (const route of hooks.routes) {
+      routes.route({
+        method: route.method,
+        url: route.path,
+        bodyLimit,
+        handler: async (request, reply) => {
+          const state = stateOf(request, reply);
+          const encoded = await serveRoute(hooks, state, route, async () => request.body);
+          return sendReply(reply, encoded);
+        },
+      });
+    }
+    for (const { path, allow, rejected } of methodsByPath(hooks.routes)) {
+      routes.route({
+        method: [...rejected],
+        url: path,
+        bodyLimit,
+        exposeHeadRoute: false,
+        handler: async (request, reply) =>
+          sendReply(reply, await encodeMethodNotAllowed(hooks, stateOf(request, reply), allow)),
+      });
+    }
+  });
+}
+
+/**
+ * The Fastify 5 plugin that mounts neutral parts (made with fastify-plugin, so its hooks,
+ * 404 and error handler apply to the whole app, your routes included).
+ *
+ * Details: every request runs in the request context and through each part's
+ * `onRequest`; the parts' routes are served with a JSON-only body parser (prototype keys
+ * refused) and 405 for their other methods; 404s and every error (Fastify's own
+ * body-limit, media-type and JSON errors included) become `application/problem+json`
+ * through the parts' `onError` and `toHttpResponse` from @prod/errors.
+ *
+ * Gotchas: it sets the app's not-found and error handlers, so register it once, before
+ * your routes, and do not set those handlers at the root yourself.
+ *
+ * @example
+ * const app = Fastify();
+ * await app.register(prodFastify, { parts: [notesPart] });
+ * app.get('/native', async () => 'ok');
+ * await app.listen({ port: 3000 });
+ */
+export const prodFastify: FastifyPluginAsync<ProdFastifyOptions> = fastifyPlugin(
+  prodFastifyPlugin,
+  { name: '@prod/fastify', fastify: '5.x' },
+);
