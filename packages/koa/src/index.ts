@@ -1,0 +1,2 @@
+export type { ProdKoaOptions } from './prod-koa.js';
+export { prodKoa } from './prod-koa.js';

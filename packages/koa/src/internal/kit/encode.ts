@@ -1,0 +1,78 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { Readable } from 'node:stream';
+import type { HttpResponse } from '@prod/core';
+
+// This file is identical in @prod/express, @prod/fastify and @prod/koa.
+
+/** A neutral response made ready for the wire: lower-case headers and one payload. */
+export interface EncodedResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  /** undefined (no body), text or JSON already serialized, bytes, or a stream. */
+  readonly payload: string | Buffer | Readable | undefined;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+const BYTES_TYPE = 'application/octet-stream';
+
+/**
+ * Turns a neutral response into status, headers and payload, the same way on every
+ * framework. Throws a TypeError for anything that cannot be sent (no valid status, a header
+ * with CR/LF, a body JSON cannot encode), before a byte is written, so the caller can answer
+ * with an error instead.
+ */
+export function encodeResponse(response: HttpResponse): EncodedResponse {
+  if (typeof response !== 'object' || response === null) {
+    throw new TypeError('a handler or hook returned something that is not a response');
+  }
+  const status = response.status;
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new TypeError(`a response has an invalid status: ${String(status)}`);
+  }
+  const headers: Record<string, string | readonly string[]> = Object.create(null);
+  for (const [rawName, value] of Object.entries(response.headers ?? {})) {
+    const name = rawName.toLowerCase();
+    validateHeaderName(name);
+    const values = typeof value === 'string' ? [value] : [...value];
+    for (const one of values) validateHeaderValue(name, one);
+    headers[name] = typeof value === 'string' ? value : values;
+  }
+  const body = response.body;
+  let payload: string | Buffer | Readable | undefined;
+  let defaultType: string | undefined;
+  if (body === undefined) {
+    payload = undefined;
+  } else if (typeof body === 'string') {
+    payload = body;
+    defaultType = TEXT_TYPE;
+  } else if (body instanceof Uint8Array) {
+    payload = Buffer.isBuffer(body)
+      ? body
+      : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    defaultType = BYTES_TYPE;
+  } else if (body instanceof Readable) {
+    payload = body;
+    defaultType = BYTES_TYPE;
+  } else if (isAsyncIterable(body)) {
+    payload = Readable.from(body, { objectMode: false });
+    defaultType = BYTES_TYPE;
+  } else {
+    const json: unknown = JSON.stringify(body);
+    if (typeof json !== 'string') throw new TypeError('a response body cannot be encoded as JSON');
+    payload = json;
+    defaultType = JSON_TYPE;
+  }
+  if (defaultType !== undefined && headers['content-type'] === undefined) {
+    headers['content-type'] = defaultType;
+  }
+  return { status, headers, payload };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
+}

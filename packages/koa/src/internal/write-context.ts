@@ -1,0 +1,28 @@
+import { Readable } from 'node:stream';
+import type { Context } from 'koa';
+import type { EncodedResponse } from './kit/encode.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Puts an encoded response on the Koa context (status, headers, body), for Koa to send
+ * when the middleware chain unwinds: upstream middleware still sees and may change it.
+ */
+export function writeContext(ctx: Context, encoded: EncodedResponse): void {
+  const { payload } = encoded;
+  if (ctx.headerSent || !ctx.writable) {
+    if (payload instanceof Readable) payload.destroy();
+    return;
+  }
+  ctx.status = encoded.status;
+  for (const [name, value] of Object.entries(encoded.headers)) {
+    ctx.set(name, typeof value === 'string' ? value : [...value]);
+  }
+  if (payload === undefined) {
+    // Koa turns a null body into a 204; an empty buffer keeps the status as given.
+    ctx.body = EMPTY;
+    if (encoded.headers['content-type'] === undefined) ctx.remove('Content-Type');
+  } else {
+    ctx.body = payload;
+  }
+}

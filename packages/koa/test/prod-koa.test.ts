@@ -1,0 +1,177 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import { currentContext, definePart, json, type Part, type ResponseInfo } from '@prod/core';
+import { prodKoa } from '@prod/koa';
+import type { BootedServer } from '@prod/testing';
+import Koa from 'koa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listen } from './support/listen.js';
+
+const notes = definePart({
+  name: 'notes',
+  routes: [
+    {
+      method: 'GET',
+      path: '/notes/:id',
+      handler: (request) => json(200, { route: request.route }),
+    },
+    { method: 'POST', path: '/notes', handler: (request) => json(201, request.body) },
+  ],
+});
+
+function watcher(): {
+  part: Part;
+  responses: { route: string | undefined; info: ResponseInfo }[];
+  settled: (count: number) => Promise<void>;
+} {
+  const responses: { route: string | undefined; info: ResponseInfo }[] = [];
+  let wake = (): void => {};
+  const part = definePart({
+    name: 'watcher',
+    onResponse(request, info) {
+      responses.push({ route: request.route, info });
+      wake();
+    },
+  });
+  const settled = async (count: number): Promise<void> => {
+    while (responses.length < count) await new Promise<void>((resolve) => (wake = resolve));
+  };
+  return { part, responses, settled };
+}
+
+describe('prodKoa', () => {
+  let server: BootedServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  async function start(build: (app: Koa) => void): Promise<string> {
+    const app = new Koa();
+    build(app);
+    server = await listen(app);
+    return server.url;
+  }
+
+  it('runs hooks for native router routes, with their template and the request context', async () => {
+    const { part, responses, settled } = watcher();
+    const url = await start((app) => {
+      app.use(prodKoa({ parts: [part, notes] }));
+      const router = new Router();
+      router.get('/native/:name', (ctx) => {
+        ctx.body = { requestId: currentContext()?.requestId, name: ctx.params.name };
+      });
+      app.use(router.routes());
+    });
+    const response = await fetch(`${url}/native/ada`, { headers: { 'x-request-id': 'koa-1' } });
+    expect(response.headers.get('x-request-id')).toBe('koa-1');
+    expect(await response.json()).toEqual({ requestId: 'koa-1', name: 'ada' });
+    await settled(1);
+    expect(responses[0]).toMatchObject({ route: '/native/:name', info: { status: 200 } });
+  });
+
+  it('is the error boundary for native middleware: thrown errors become problem+json', async () => {
+    const url = await start((app) => {
+      app.use(prodKoa({ parts: [notes] }));
+      const router = new Router();
+      router.get('/gone', (ctx) => ctx.throw(410, 'This note was deleted'));
+      router.get('/crash', () => {
+        throw new Error('secret connection string');
+      });
+      router.post('/native', bodyParser(), (ctx) => {
+        ctx.body = ctx.request.body;
+      });
+      app.use(router.routes());
+    });
+    const gone = await fetch(`${url}/gone`);
+    expect(gone.status).toBe(410);
+    expect(await gone.json()).toMatchObject({
+      code: 'BAD_REQUEST',
+      detail: 'This note was deleted',
+    });
+    const crash = await fetch(`${url}/crash`);
+    expect(crash.status).toBe(500);
+    const text = await crash.text();
+    expect(text).not.toContain('secret');
+    expect(JSON.parse(text)).toMatchObject({ code: 'INTERNAL' });
+    const post = (body: string): Promise<Response> =>
+      fetch(`${url}/native`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+    const malformed = await post('{"a":');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ code: 'MALFORMED_JSON' });
+    const polluted = await post('{"a":{"__proto__":{"x":1}}}');
+    expect(polluted.status).toBe(400);
+    expect(await polluted.json()).toMatchObject({
+      code: 'FORBIDDEN_KEY',
+      details: { path: '/a/__proto__' },
+    });
+  });
+
+  it('leaves answers of native middleware alone, and lets upstream middleware see its own', async () => {
+    const url = await start((app) => {
+      app.use(async (ctx, next) => {
+        await next();
+        ctx.set('x-upstream-saw', String(ctx.status));
+      });
+      app.use(prodKoa({ parts: [notes] }));
+      app.use(async (ctx, next) => {
+        if (ctx.path === '/custom-404') {
+          ctx.status = 404;
+          ctx.body = { mine: true };
+          return;
+        }
+        if (ctx.path === '/raw') {
+          ctx.respond = false;
+          ctx.res.statusCode = 202;
+          ctx.res.end('raw');
+          return;
+        }
+        await next();
+      });
+    });
+    const custom = await fetch(`${url}/custom-404`);
+    expect(custom.status).toBe(404);
+    expect(await custom.json()).toEqual({ mine: true });
+    const raw = await fetch(`${url}/raw`);
+    expect(raw.status).toBe(202);
+    expect(await raw.text()).toBe('raw');
+    const missing = await fetch(`${url}/missing`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-upstream-saw')).toBe('404');
+    expect(await missing.json()).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('takes bodyLimit for neutral routes', async () => {
+    const url = await start((app) => {
+      app.use(prodKoa({ parts: [notes], bodyLimit: 32 }));
+    });
+    const post = (body: string): Promise<Response> =>
+      fetch(`${url}/notes`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+    const small = await post('{"a":1}');
+    expect(small.status).toBe(201);
+    await small.arrayBuffer();
+    const large = await post(JSON.stringify({ a: 'x'.repeat(64) }));
+    expect(large.status).toBe(413);
+    expect(await large.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('refuses parts that cannot be mounted', () => {
+    const handler = () => json(200, {});
+    expect(() =>
+      prodKoa({
+        parts: [
+          { name: 'a', routes: [{ method: 'POST', path: '/x', handler }] },
+          { name: 'b', routes: [{ method: 'POST', path: '/x', handler }] },
+        ],
+      }),
+    ).toThrow(/declared twice/);
+  });
+});
