@@ -167,7 +167,10 @@ export function createHttpMetrics(
 
   // One route map per (method, status) slot: a request builds no key string, and route
   // template strings, reused by the adapter, keep their cached hash.
-  const slots: (Map<string, Series> | undefined)[] = [];
+  // Pre-filled so that V8 keeps it a fast packed array rather than a sparse dictionary.
+  const slots: (Map<string, Series> | undefined)[] = new Array(
+    METHOD_LABELS.length * STATUS_SLOTS,
+  ).fill(undefined);
 
   function lookup(methodIndex: number, status: number, route: string): Series {
     const slot = methodIndex * STATUS_SLOTS + status;
@@ -219,7 +222,7 @@ export function createHttpMetrics(
     },
     reset(): void {
       histogram.reset();
-      slots.length = 0;
+      slots.fill(undefined);
       cap.reset();
     },
   };
