@@ -36,7 +36,7 @@ describe.skipIf(!database.available)(
   () => {
     it('passes with the SELECT 1 latency and the pool counters', async () => {
       const p = pool({ connectionString: database.url, max: 4 });
-      const [result] = await once(createHealth({ checks: [postgresCheck(p)] }));
+      const [result] = await once(createHealth({ checks: [postgresCheck(p, { timeout: 5000 })] }));
       expect(result).toMatchObject({
         key: 'postgres:responseTime',
         status: 'pass',
@@ -77,7 +77,7 @@ describe.skipIf(!database.available)(
       const waiting = p.query('SELECT 1');
       try {
         const [result] = await once(
-          createHealth({ checks: [postgresCheck(p, { saturation: 'fail' })] }),
+          createHealth({ checks: [postgresCheck(p, { saturation: 'fail', timeout: 5000 })] }),
         );
         expect(result?.status).toBe('fail');
       } finally {
@@ -134,7 +134,9 @@ describe('postgresCheck against unreachable servers', () => {
 describe('postgresCheck on PGlite', () => {
   it('passes on a live PGlite and fails once it is closed', async () => {
     const db = await PGlite.create();
-    const health = createHealth({ checks: [postgresCheck(db, { name: 'pglite', cacheTtl: 0 })] });
+    const health = createHealth({
+      checks: [postgresCheck(db, { name: 'pglite', cacheTtl: 0, timeout: 5000 })],
+    });
     const [result] = await once(health);
     expect(result).toMatchObject({ key: 'pglite:responseTime', status: 'pass' });
     expect(result?.output).toBeUndefined();

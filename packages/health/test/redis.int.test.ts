@@ -24,6 +24,12 @@ function client(url: string, options: ClientOptions = {}): Redis {
   return c;
 }
 
+// Connect before the first probe: these tests are about the check, not the connect time.
+async function connected(c: Redis): Promise<Redis> {
+  if (c.status !== 'ready') await new Promise((resolve) => c.once('ready', resolve));
+  return c;
+}
+
 async function once(health: Health): Promise<CheckResult> {
   cleanups.push(() => health.stop());
   const [result] = (await health.report('readiness')).checks;
@@ -35,7 +41,7 @@ describe.skipIf(!redis.available)(
   'redisCheck against real Redis (skipped: Redis not reachable)',
   () => {
     it('passes with the PING latency', async () => {
-      const c = client(redis.url);
+      const c = await connected(client(redis.url));
       const result = await once(createHealth({ checks: [redisCheck(c)] }));
       expect(result).toMatchObject({
         key: 'redis:responseTime',
@@ -49,8 +55,10 @@ describe.skipIf(!redis.available)(
     it('fails when the server goes away (proxy stopped)', async () => {
       const url = new URL(redis.url);
       const proxy = await tcpProxy(url.hostname, Number(url.port || 6379));
-      const c = client(`redis://127.0.0.1:${proxy.port}`, { retryStrategy: () => 50 });
-      const health = createHealth({ checks: [redisCheck(c, { timeout: 300, cacheTtl: 0 })] });
+      const c = await connected(
+        client(`redis://127.0.0.1:${proxy.port}`, { retryStrategy: () => 50 }),
+      );
+      const health = createHealth({ checks: [redisCheck(c, { timeout: 1000, cacheTtl: 0 })] });
       cleanups.push(() => health.stop());
       expect((await health.report('readiness')).status).toBe('pass');
       await proxy.stop();
