@@ -4,6 +4,7 @@ import {
   diag,
   isSpanContextValid,
   SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   type Tracer,
   trace,
@@ -30,7 +31,12 @@ import {
   clip,
   ERROR_TYPE_OTHER,
 } from './internal/semconv.js';
-import { bindServerEntry, defaultTracer, type SpanEntry } from './internal/span-registry.js';
+import {
+  bindServerEntry,
+  defaultTracer,
+  type SpanEntry,
+  tracerProviderRegistered,
+} from './internal/span-registry.js';
 import { extractContext } from './propagation.js';
 
 /** Options of {@link tracingPart}. */
@@ -94,13 +100,19 @@ export function tracingPart(options: TracingPartOptions = {}): Part {
         if (options.ignore?.(request) === true) return undefined;
         const active = context.active();
         const parent = extractContext(request.headers, active);
-        const attributes = requestAttributes(request);
-        if (options.attributes !== undefined)
-          Object.assign(attributes, options.attributes(request));
-        const tracer = options.tracer ?? defaultTracer();
-        const span = tracer.startSpan(
+        const custom = options.tracer;
+        // Without an SDK the span only carries the caller's ids: skip building attributes.
+        const spanOptions: SpanOptions = { kind: SpanKind.SERVER };
+        if (custom !== undefined || tracerProviderRegistered()) {
+          const attributes = requestAttributes(request);
+          if (options.attributes !== undefined) {
+            Object.assign(attributes, options.attributes(request));
+          }
+          spanOptions.attributes = attributes;
+        }
+        const span = (custom ?? defaultTracer()).startSpan(
           spanName(request.method, request.route),
-          { kind: SpanKind.SERVER, attributes },
+          spanOptions,
           parent,
         );
         const entry: SpanEntry = { span, outer: trace.getSpan(active) };

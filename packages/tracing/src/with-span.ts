@@ -6,14 +6,16 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { currentContext, isResult, type ProdError, runWithContext } from '@prod/core';
 import {
-  currentContext,
-  isResult,
-  type ProdError,
-  type RequestContext,
-  runWithContext,
-} from '@prod/core';
-import { bindEntry, defaultTracer, parentContext } from './internal/span-registry.js';
+  defaultTracer,
+  NOOP_SPAN,
+  parentContext,
+  SCOPED_SPAN_KEY,
+  type ScopedContext,
+  type SpanEntry,
+  tracerProviderRegistered,
+} from './internal/span-registry.js';
 import { recordError } from './record-error.js';
 
 /** Options of {@link withSpan}: the OpenTelemetry span options plus how to classify errors. */
@@ -52,7 +54,8 @@ const THROWN = { thrown: true } as const;
  *
  * **Gotchas**: only native promises are awaited; another thenable ends the span at return.
  *
- * @returns whatever `fn` returns, the same object.
+ * @returns what `fn` returns: the same object; for a promise, with a recording span, a promise
+ *   that settles with the same value or reason once the span has ended.
  * @example
  * const note = await withSpan('notes.load', (span) => {
  *   span.setAttribute('note.id', id);
@@ -64,25 +67,36 @@ export function withSpan<TReturn>(
   fn: (span: Span) => TReturn,
   options?: WithSpanOptions,
 ): TReturn {
-  const tracer = options?.tracer ?? defaultTracer();
+  const custom = options?.tracer;
+  // No SDK: the span would be a no-op copying its parent's ids, which the request context
+  // already carries for outgoing headers. Skip it all; this is the path most users pay.
+  if (custom === undefined && !tracerProviderRegistered()) return fn(NOOP_SPAN);
+  const tracer = custom ?? defaultTracer();
   const active = context.active();
   const parent = options?.root === true ? active : parentContext(active);
   const span = tracer.startSpan(name, options, parent);
 
   if (!span.isRecording()) {
-    // No SDK: nothing to propagate, call straight through. A sampled-out span still has a
-    // real trace id, which children and outgoing headers must carry.
+    // A no-op span (a custom no-op tracer): call straight through. A sampled-out span still
+    // has a real trace id, which children and outgoing headers must carry.
     if (span.spanContext().traceId === INVALID_TRACEID) return fn(span);
     return context.with(trace.setSpan(parent, span), fn, undefined, span);
   }
 
   const ids = span.spanContext();
   const current = currentContext();
-  const scoped: RequestContext =
-    current === undefined
-      ? { requestId: ids.traceId, traceId: ids.traceId, spanId: ids.spanId, extensions: new Map() }
-      : { ...current, traceId: ids.traceId, spanId: ids.spanId };
-  bindEntry(scoped, { span, outer: trace.getSpan(active) });
+  const entry: SpanEntry = { span, outer: trace.getSpan(active) };
+  let scoped: ScopedContext;
+  if (current === undefined) {
+    scoped = { requestId: ids.traceId, extensions: new Map() };
+  } else {
+    // Object.assign, not `{ ...current, traceId }`: V8 makes a fresh hidden class for every
+    // spread-then-extend literal, which measured 20 times slower here.
+    scoped = Object.assign({}, current);
+  }
+  scoped.traceId = ids.traceId;
+  scoped.spanId = ids.spanId;
+  scoped[SCOPED_SPAN_KEY] = entry;
   const otelContext = trace.setSpan(parent, span);
 
   let result: TReturn;

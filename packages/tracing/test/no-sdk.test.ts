@@ -1,5 +1,10 @@
 import { trace } from '@opentelemetry/api';
 import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import {
   currentContext,
   err,
   type HttpRequest,
@@ -104,6 +109,17 @@ describe('without an OpenTelemetry SDK', () => {
     });
     expect(ctx.traceId).toBeUndefined();
     expect(ctx.spanId).toBeUndefined();
+  });
+
+  it('still records with a tracer passed explicitly (the no-SDK shortcut is for the global one)', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const tracer = provider.getTracer('explicit');
+    withSpan('explicit', (span) => expect(span.isRecording()).toBe(true), { tracer });
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['explicit']);
+    await provider.shutdown();
   });
 
   it('currentSpan is undefined outside any span', () => {

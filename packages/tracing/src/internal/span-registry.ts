@@ -1,5 +1,6 @@
 import {
   type Context,
+  INVALID_SPAN_CONTEXT,
   type Span,
   type Tracer,
   type TracerProvider,
@@ -27,27 +28,37 @@ export interface SpanEntry {
  */
 export const SERVER_SPAN_KEY: unique symbol = Symbol.for('@prod/tracing/server-span') as never;
 
-// Context copies made by withSpan (and request contexts without `extensions`) -> their span.
-// On globalThis for the same dual-build reason as the key above.
-const ENTRIES_KEY = Symbol.for('@prod/tracing/span-entries');
-const holder = globalThis as { [ENTRIES_KEY]?: WeakMap<RequestContext, SpanEntry> };
-holder[ENTRIES_KEY] ??= new WeakMap<RequestContext, SpanEntry>();
-const entries: WeakMap<RequestContext, SpanEntry> = holder[ENTRIES_KEY];
+/** Key of the span on the context copy that withSpan runs its function in. */
+export const SCOPED_SPAN_KEY: unique symbol = Symbol.for('@prod/tracing/scoped-span') as never;
 
-/** Binds a span to a request context (a withSpan copy, or a request without extensions). */
-export function bindEntry(ctx: RequestContext, entry: SpanEntry): void {
-  entries.set(ctx, entry);
-}
+/**
+ * A request context copy carrying its span under a symbol: cheaper than a WeakMap entry per
+ * span (ephemeron tables are costly to collect), invisible to JSON and logs, and kept by a
+ * spread copy, which then belongs to the same span anyway.
+ */
+export type ScopedContext = RequestContext & { [SCOPED_SPAN_KEY]?: SpanEntry };
+
+// Server spans of request contexts that have no `extensions` map. On globalThis for the same
+// dual-build reason as the keys above.
+const FALLBACK_KEY = Symbol.for('@prod/tracing/server-spans');
+const holder = globalThis as { [FALLBACK_KEY]?: WeakMap<RequestContext, SpanEntry> };
+holder[FALLBACK_KEY] ??= new WeakMap<RequestContext, SpanEntry>();
+const fallback: WeakMap<RequestContext, SpanEntry> = holder[FALLBACK_KEY];
 
 /** Records the server span of a request on its context. */
 export function bindServerEntry(ctx: RequestContext, entry: SpanEntry): void {
   if (ctx.extensions !== undefined) ctx.extensions.set(SERVER_SPAN_KEY, entry);
-  else entries.set(ctx, entry);
+  else fallback.set(ctx, entry);
 }
 
 /** The innermost span this package bound to `ctx`, if any. */
 export function entryOf(ctx: RequestContext): SpanEntry | undefined {
-  return entries.get(ctx) ?? (ctx.extensions?.get(SERVER_SPAN_KEY) as SpanEntry | undefined);
+  return (
+    (ctx as ScopedContext)[SCOPED_SPAN_KEY] ??
+    (ctx.extensions === undefined
+      ? fallback.get(ctx)
+      : (ctx.extensions.get(SERVER_SPAN_KEY) as SpanEntry | undefined))
+  );
 }
 
 /**
@@ -64,6 +75,22 @@ export function parentContext(active: Context): Context {
     return trace.setSpan(active, entry.span);
   return active;
 }
+
+// Where every copy of the OpenTelemetry API 1.x keeps its registrations; the key is how copies
+// find each other, so it is fixed for the major version.
+const OTEL_API_KEY = Symbol.for('opentelemetry.js.api.1');
+const otelGlobal = globalThis as { [OTEL_API_KEY]?: { trace?: unknown } };
+
+/**
+ * Whether a tracer provider (an SDK) is registered globally. Without one, the global tracer
+ * only makes non-recording spans that copy their parent's ids: callers may skip the span.
+ */
+export function tracerProviderRegistered(): boolean {
+  return otelGlobal[OTEL_API_KEY]?.trace !== undefined;
+}
+
+/** The span handed to functions when no SDK is registered. */
+export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 let cachedProvider: TracerProvider | undefined;
 let cachedTracer: Tracer | undefined;
