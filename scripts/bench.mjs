@@ -4,8 +4,8 @@
 // per-package notes in docs/benchmarks/<package>.md. Extra arguments go to vitest.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, relative } from 'node:path';
 import os from 'node:os';
+import { basename, relative } from 'node:path';
 
 const out = '.bench.json';
 const run = spawnSync(
@@ -32,8 +32,14 @@ for (const file of json.files ?? []) {
     const benches = group.benchmarks ?? [];
     if (benches.length === 0) continue;
     const slowest = Math.min(...benches.map((b) => b.hz || Number.POSITIVE_INFINITY));
-    lines.push(`### ${group.fullName.split(' > ').slice(1).join(' > ') || basename(file.filepath)}`, '');
-    lines.push('| entry | ops/s | mean (µs) | p99 (µs) | ratio |', '| --- | ---: | ---: | ---: | ---: |');
+    lines.push(
+      `### ${group.fullName.split(' > ').slice(1).join(' > ') || basename(file.filepath)}`,
+      '',
+    );
+    lines.push(
+      '| entry | ops/s | mean (µs) | p99 (µs) | ratio |',
+      '| --- | ---: | ---: | ---: | ---: |',
+    );
     for (const b of [...benches].sort((x, y) => y.hz - x.hz)) {
       lines.push(
         `| ${b.name} | ${fmt(b.hz)} | ${fmt(b.mean * 1000)} | ${fmt(b.p99 * 1000)} | ${(b.hz / slowest).toFixed(2)}x |`,
@@ -45,7 +51,9 @@ for (const file of json.files ?? []) {
 const notesDir = 'docs/benchmarks';
 if (existsSync(notesDir)) {
   lines.push('# Notes per package', '');
-  for (const note of readdirSync(notesDir).filter((f) => f.endsWith('.md')).sort()) {
+  for (const note of readdirSync(notesDir)
+    .filter((f) => f.endsWith('.md'))
+    .sort()) {
     lines.push(readFileSync(`${notesDir}/${note}`, 'utf8').trim().replace(/^# /gm, '## '), '');
   }
 }
