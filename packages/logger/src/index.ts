@@ -1,0 +1,11 @@
+export type { Logger, LoggerControls, LoggerOptions } from './create-logger.js';
+export { createLogger } from './create-logger.js';
+export type { DedupeOptions } from './dedupe.js';
+export { LoggerErrors } from './errors.js';
+export type { LevelSpec, LogLevel } from './levels.js';
+export { formatLevelSpec, isLogLevel, LOG_LEVELS, parseLevelSpec } from './levels.js';
+export type { RedactOptions, Redactor } from './redact.js';
+export { createRedactor, DEFAULT_REDACT_KEYS } from './redact.js';
+export type { RequestLoggingOptions } from './request-logging-part.js';
+export { requestLoggingPart } from './request-logging-part.js';
+export { isErrorLike, serializeError } from './serializers.js';
