@@ -233,6 +233,17 @@ class Breaker extends StagedPolicy implements CircuitBreaker {
     } catch (thrown) {
       result = thrownResult(thrown);
     }
+    // Fast path: a success in the closed state, consecutive mode, no slow-call detection.
+    if (
+      result.ok &&
+      admission === NORMAL &&
+      this.window === undefined &&
+      this.slowMs === undefined &&
+      generation === this.generation
+    ) {
+      this.consecutive = 0;
+      return result;
+    }
     this.record(result, started, generation, admission === TRIAL);
     return result;
   }

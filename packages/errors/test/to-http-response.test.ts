@@ -81,12 +81,16 @@ describe('toHttpResponse', () => {
     expect(unsafe.body).not.toHaveProperty('requestId');
   });
 
-  it('answers INTERNAL for a ProdError whose status is not an error status', () => {
+  it('answers a 500 without detail for a ProdError whose status is not an error status', () => {
     for (const status of [200, 302, 99, 600, Number.NaN]) {
       const response = toHttpResponse(new ProdError({ code: 'WEIRD', status, message: 'odd' }));
       expect(response.status).toBe(500);
-      expect(response.body).toMatchObject({ code: 'INTERNAL' });
+      expect(response.body).toMatchObject({ status: 500 });
+      expect(response.body).not.toHaveProperty('detail');
     }
+    // An error-like object from another copy of core, with a broken status, is still a 500.
+    const foreign = Object.assign(new ProdError({ code: 'X' }), { status: 200 });
+    expect(toHttpResponse(foreign)).toMatchObject({ status: 500, body: { code: 'INTERNAL' } });
   });
 
   it('maps thrown non-errors and network errors', () => {
