@@ -247,6 +247,19 @@ export function createConformanceParts(): ConformanceParts {
       },
       {
         method: 'GET',
+        path: '/stream/broken',
+        handler: () => ({
+          status: 200,
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          body: (async function* broken() {
+            yield 'partial ';
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            throw new Error('stream source failed');
+          })(),
+        }),
+      },
+      {
+        method: 'GET',
         path: '/boom/prod',
         handler: (request) => {
           handled(request);

@@ -331,6 +331,37 @@ export function runAdapterConformance(name: string, boot: AdapterBoot): void {
       });
     });
 
+    describe('concurrency and failures mid-response', () => {
+      it('keeps concurrent requests in their own contexts', async () => {
+        const ids = Array.from({ length: 20 }, (_, index) => nextId(`concurrent-${index}`));
+        const bodies = await Promise.all(
+          ids.map(async (id) => {
+            const response = await get('/context', { 'x-request-id': id });
+            return (await response.json()) as { requestId: string };
+          }),
+        );
+        expect(bodies.map((body) => body.requestId)).toEqual(ids);
+      });
+
+      it('cuts the connection when a stream fails mid-way, and keeps serving', async () => {
+        const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+        const id = nextId('broken-stream');
+        const outcome = await get('/stream/broken', { 'x-request-id': id }).then(
+          async (response) =>
+            response.text().then(
+              (text) => `complete: ${text}`,
+              () => 'cut',
+            ),
+          () => 'cut',
+        );
+        expect(outcome).toBe('cut');
+        const recorded = await kit.finished(id);
+        expect(recorded.info?.status).toBe(499);
+        errors.mockRestore();
+        expect((await get('/items/3')).status).toBe(200);
+      });
+    });
+
     describe('errors as problem+json', () => {
       it('answers a thrown ProdError with its status, code, detail and request id', async () => {
         const id = nextId('prod-error');
