@@ -7,7 +7,6 @@ import express, {
   type Router,
 } from 'express';
 import { ExpressRequestView } from './internal/express-view.js';
-import type { EncodedResponse } from './internal/kit/encode.js';
 import { type HookErrorReporter, partHooks } from './internal/kit/hooks.js';
 import { methodsByPath } from './internal/kit/methods.js';
 import { beginRequest, type RequestState } from './internal/kit/request-state.js';
@@ -90,8 +89,6 @@ export function prodExpress(options: ProdExpressOptions): ProdExpress {
     }
     return state;
   };
-  const send = (res: Response, encoded: EncodedResponse): Promise<void> =>
-    writeResponse(res, encoded);
 
   const router = express.Router();
   router.use((req, res, next) => {
@@ -101,7 +98,7 @@ export function prodExpress(options: ProdExpressOptions): ProdExpress {
     runWithContext(state.context, () => {
       if (hooks.onRequest.length === 0) return next();
       earlyResponse(hooks, state)
-        .then((early) => (early === undefined ? next() : send(res, early)))
+        .then((early) => (early === undefined ? next() : writeResponse(res, early)))
         .catch(next);
     });
   });
@@ -114,7 +111,7 @@ export function prodExpress(options: ProdExpressOptions): ProdExpress {
           json(req, res, (error?: unknown) => (error ? reject(error) : resolve(req.body)));
         });
       serveRoute(hooks, state, route, parseBody)
-        .then((encoded) => send(res, encoded))
+        .then((encoded) => writeResponse(res, encoded))
         .catch(next);
     });
   }
@@ -122,7 +119,7 @@ export function prodExpress(options: ProdExpressOptions): ProdExpress {
     for (const method of rejected) {
       router[METHOD_NAMES[method]](path, (req: Request, res: Response, next) => {
         encodeMethodNotAllowed(hooks, stateOf(req, res), allow)
-          .then((encoded) => send(res, encoded))
+          .then((encoded) => writeResponse(res, encoded))
           .catch(next);
       });
     }
@@ -130,14 +127,14 @@ export function prodExpress(options: ProdExpressOptions): ProdExpress {
 
   const notFound: RequestHandler = (req, res, next) => {
     encodeNotFound(hooks, stateOf(req, res))
-      .then((encoded) => send(res, encoded))
+      .then((encoded) => writeResponse(res, encoded))
       .catch(next);
   };
   const onError: ErrorRequestHandler = (error: unknown, req, res, next) => {
     // Headers already gone (a stream failed mid-way): let Express close the connection.
     if (res.headersSent) return next(error);
     encodeError(hooks, stateOf(req, res), error)
-      .then((encoded) => send(res, encoded))
+      .then((encoded) => writeResponse(res, encoded))
       .catch(next);
   };
   return { handler: router, finalHandler: [notFound, onError] };
