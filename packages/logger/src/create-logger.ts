@@ -17,7 +17,7 @@ import {
 } from './internal/context-fields.js';
 import { LevelRegistry, MODULE } from './internal/level-registry.js';
 import { formatLevelSpec, type LevelSpec, parseLevelSpec } from './levels.js';
-import { createRedactor, type RedactOptions } from './redact.js';
+import { createLineRedactor, type RedactOptions } from './redact.js';
 import { serializeError } from './serializers.js';
 
 /** What `createLogger` takes. Every option is optional. */
@@ -191,11 +191,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (!parsed.ok) throw parsed.error;
   const spec = parsed.value;
 
+  const custom: Readonly<Record<string, (value: unknown) => unknown>> = options.serializers ?? {};
   const redactor =
     options.redact === false
       ? undefined
-      : createRedactor(
+      : createLineRedactor(
           options.redact === true || options.redact === undefined ? {} : options.redact,
+          new Set(Object.keys(custom)),
         );
   const deduper =
     options.dedupe === false
@@ -206,8 +208,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level: spec.level ?? 'info',
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: levelLabel },
-    serializers: { err: serializeError, error: serializeError, ...options.serializers },
+    serializers: { err: serializeError, error: serializeError },
   };
+  // A custom serializer sees the raw value (an Error stays an Error); its output is redacted.
+  for (const [key, serializer] of Object.entries(custom)) {
+    const serializers = pinoOptions.serializers as Record<string, (value: unknown) => unknown>;
+    serializers[key] =
+      redactor === undefined ? serializer : (value: unknown) => redactor.redact(serializer(value));
+  }
   if (deduper !== undefined) pinoOptions.hooks = { logMethod: deduper.hook() };
   if (options.name !== undefined) pinoOptions.name = options.name;
   if (options.base !== undefined) {

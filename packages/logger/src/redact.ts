@@ -86,8 +86,12 @@ class KeyRedactor implements Redactor {
   private verdicts = Object.create(null) as Record<string, boolean | undefined>;
   private verdictCount = 0;
   private remaining = 0;
+  // Top-level keys whose values a custom serializer turns into something else first: left
+  // alone here, the serializer's output is redacted instead.
+  private readonly serialized: ReadonlySet<string> | undefined;
 
-  constructor(options: RedactOptions) {
+  constructor(options: RedactOptions, serialized?: ReadonlySet<string>) {
+    this.serialized = serialized !== undefined && serialized.size > 0 ? serialized : undefined;
     const keys = [
       ...(options.defaults === false ? [] : DEFAULT_REDACT_KEYS),
       ...(options.keys ?? []),
@@ -167,6 +171,7 @@ class KeyRedactor implements Redactor {
     for (let i = 0; i < count; i++) {
       const key = keys[i] as string;
       if (this.isSecretKey(key)) return true;
+      if (depth === 0 && this.serialized?.has(key) === true) continue;
       const item: unknown = (value as Record<string, unknown>)[key];
       if (typeof item === 'object' && item !== null && this.needsCopy(item, depth + 1)) {
         return true;
@@ -217,7 +222,9 @@ class KeyRedactor implements Redactor {
         this.remaining--;
         const item = this.isSecretKey(key)
           ? this.censor
-          : this.copy(read(value, key), depth + 1, ancestors);
+          : depth === 0 && this.serialized?.has(key) === true
+            ? read(value, key)
+            : this.copy(read(value, key), depth + 1, ancestors);
         // Assigning `__proto__` would set the prototype: define it as the plain key it was.
         if (key === '__proto__') {
           Object.defineProperty(out, key, {
@@ -260,8 +267,16 @@ function read(value: object, key: string | number): unknown {
  * redactor.redact({ user: { Password: 'x', ssn: '1' } }); // { user: { Password: '[Redacted]', ssn: '[Redacted]' } }
  */
 export function createRedactor(options: RedactOptions = {}): Redactor {
+  return createLineRedactor(options, undefined);
+}
+
+/** For the logger: a redactor that leaves the top-level keys of custom serializers to them. */
+export function createLineRedactor(
+  options: RedactOptions,
+  serialized: ReadonlySet<string> | undefined,
+): Redactor {
   if (typeof options !== 'object' || options === null) {
     throw LoggerErrors.LOGGER_INVALID_OPTIONS('redact options must be an object');
   }
-  return new KeyRedactor(options);
+  return new KeyRedactor(options, serialized);
 }

@@ -213,6 +213,29 @@ describe('error serialization', () => {
   });
 });
 
+describe('custom serializers', () => {
+  it('get the raw value (an Error stays an Error) and their output is redacted', () => {
+    const out = capture();
+    const seen: unknown[] = [];
+    const logger = createLogger({
+      destination: out.stream,
+      serializers: {
+        err: (value) => {
+          seen.push(value);
+          return { kind: (value as Error).name, token: 'leaked?' };
+        },
+        user: (value) => ({ ...(value as object), Password: 'pw-9' }),
+      },
+    });
+    logger.error({ err: new RangeError('r'), user: { id: 1 } }, 'x');
+    expect(seen[0]).toBeInstanceOf(RangeError);
+    expect(out.lines[0]).toMatchObject({
+      err: { kind: 'RangeError', token: '[Redacted]' },
+      user: { id: 1, Password: '[Redacted]' },
+    });
+  });
+});
+
 describe('bad options', () => {
   it('throws LOGGER_INVALID_LEVEL for a bad spec', () => {
     expect(() => createLogger({ level: 'loud' })).toThrow(/Unknown log level "loud"/);
