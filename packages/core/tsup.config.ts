@@ -1,3 +1,5 @@
 import { prodBuild } from '../../config/tsup.preset.ts';
 
-export default prodBuild();
+export default prodBuild({
+  entry: { index: 'src/index.ts', 'adapter/index': 'src/adapter/index.ts' },
+});

@@ -1,4 +1,17 @@
 import { type Part, runWithContext } from '@prod/core';
+import {
+  beginRequest,
+  earlyResponse,
+  encodeError,
+  encodeMethodNotAllowed,
+  encodeNotFound,
+  type HookErrorReporter,
+  methodsByPath,
+  partHooks,
+  type RequestState,
+  serveRoute,
+} from '@prod/core/adapter';
+import { toHttpResponse } from '@prod/errors';
 import express, {
   type ErrorRequestHandler,
   type Request,
@@ -7,16 +20,6 @@ import express, {
   type Router,
 } from 'express';
 import { ExpressRequestView } from './internal/express-view.js';
-import { type HookErrorReporter, partHooks } from './internal/kit/hooks.js';
-import { methodsByPath } from './internal/kit/methods.js';
-import { beginRequest, type RequestState } from './internal/kit/request-state.js';
-import {
-  earlyResponse,
-  encodeError,
-  encodeMethodNotAllowed,
-  encodeNotFound,
-  serveRoute,
-} from './internal/kit/respond.js';
 import { writeResponse } from './internal/write-response.js';
 
 /** Options of {@link prodExpress} and {@link mountExpress}. */
@@ -76,7 +79,12 @@ const METHOD_NAMES = {
  * app.use(prod.finalHandler);
  */
 export function prodExpress(options: ProdExpressOptions): ProdExpress {
-  const hooks = partHooks('@prod/express', options.parts, options.onHookError);
+  const hooks = partHooks({
+    adapter: '@prod/express',
+    parts: options.parts,
+    onHookError: options.onHookError,
+    renderError: toHttpResponse,
+  });
   const json = express.json({ limit: options.bodyLimit ?? '1mb', strict: false, type: () => true });
   const states = new WeakMap<Request, RequestState>();
 

@@ -1,19 +1,23 @@
 import { type Part, runWithContext } from '@prod/core';
-import bytes from 'bytes';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import fastifyPlugin from 'fastify-plugin';
-import { FastifyRequestView } from './internal/fastify-view.js';
-import { JSON_MEDIA_TYPE, unparsableBody } from './internal/kit/body.js';
-import { type HookErrorReporter, partHooks } from './internal/kit/hooks.js';
-import { methodsByPath } from './internal/kit/methods.js';
-import { beginRequest, type RequestState } from './internal/kit/request-state.js';
 import {
+  beginRequest,
   earlyResponse,
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
+  type HookErrorReporter,
+  JSON_MEDIA_TYPE,
+  methodsByPath,
+  partHooks,
+  type RequestState,
   serveRoute,
-} from './internal/kit/respond.js';
+  unparsableBody,
+} from '@prod/core/adapter';
+import { toHttpResponse } from '@prod/errors';
+import bytes from 'bytes';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
+import { FastifyRequestView } from './internal/fastify-view.js';
 import { sendReply } from './internal/send-reply.js';
 
 /** Options of the {@link prodFastify} plugin. */
@@ -45,7 +49,12 @@ async function prodFastifyPlugin(
   fastify: FastifyInstance,
   options: ProdFastifyOptions,
 ): Promise<void> {
-  const hooks = partHooks('@prod/fastify', options.parts, options.onHookError);
+  const hooks = partHooks({
+    adapter: '@prod/fastify',
+    parts: options.parts,
+    onHookError: options.onHookError,
+    renderError: toHttpResponse,
+  });
   const bodyLimit = toBytes(options.bodyLimit ?? '1mb');
   const states = new WeakMap<FastifyRequest, RequestState>();
 

@@ -1,17 +1,20 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { type Part, runWithContext } from '@prod/core';
-import type { Context, Middleware } from 'koa';
-import { type HookErrorReporter, partHooks } from './internal/kit/hooks.js';
-import { methodsByPath } from './internal/kit/methods.js';
-import { beginRequest, type RequestState } from './internal/kit/request-state.js';
 import {
+  beginRequest,
   earlyResponse,
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
+  type HookErrorReporter,
+  methodsByPath,
+  partHooks,
+  type RequestState,
   serveRoute,
-} from './internal/kit/respond.js';
+} from '@prod/core/adapter';
+import { toHttpResponse } from '@prod/errors';
+import type { Context, Middleware } from 'koa';
 import { KoaRequestView } from './internal/koa-view.js';
 import { writeContext } from './internal/write-context.js';
 
@@ -55,7 +58,12 @@ const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
  * app.listen(3000);
  */
 export function prodKoa(options: ProdKoaOptions): Middleware {
-  const hooks = partHooks('@prod/koa', options.parts, options.onHookError);
+  const hooks = partHooks({
+    adapter: '@prod/koa',
+    parts: options.parts,
+    onHookError: options.onHookError,
+    renderError: toHttpResponse,
+  });
   const parseBody = bodyParser({
     enableTypes: ['json'],
     // The media type is checked before parsing (application/json or application/*+json).

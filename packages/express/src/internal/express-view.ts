@@ -1,5 +1,5 @@
+import { RequestView } from '@prod/core/adapter';
 import type { Request, Response } from 'express';
-import { RequestView } from './kit/request-view.js';
 
 /** The neutral request view over an Express request. */
 export class ExpressRequestView extends RequestView {

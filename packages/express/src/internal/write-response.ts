@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { EncodedResponse } from './kit/encode.js';
+import type { EncodedResponse } from '@prod/core/adapter';
 
 /**
  * Writes an encoded response on the Node response Express wraps: status, headers, then the

@@ -1,5 +1,5 @@
+import { RequestView } from '@prod/core/adapter';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RequestView } from './kit/request-view.js';
 
 /** The neutral request view over a Fastify request. */
 export class FastifyRequestView extends RequestView {

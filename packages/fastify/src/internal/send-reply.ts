@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
+import type { EncodedResponse } from '@prod/core/adapter';
 import type { FastifyReply } from 'fastify';
-import type { EncodedResponse } from './kit/encode.js';
 
 /**
  * Sends an encoded response through Fastify's reply: status, headers, then the payload

@@ -1,5 +1,5 @@
+import { RequestView } from '@prod/core/adapter';
 import type { Context } from 'koa';
-import { RequestView } from './kit/request-view.js';
 
 /** The neutral request view over a Koa context. */
 export class KoaRequestView extends RequestView {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
+import type { EncodedResponse } from '@prod/core/adapter';
 import type { Context } from 'koa';
-import type { EncodedResponse } from './kit/encode.js';
 
 const EMPTY = Buffer.alloc(0);
 

@@ -1,6 +1,4 @@
-import type { HttpMethod, Route } from '@prod/core';
-
-// This file is identical in @prod/express, @prod/fastify and @prod/koa.
+import type { HttpMethod, Route } from '../index.js';
 
 const ALL_METHODS: readonly HttpMethod[] = [
   'GET',

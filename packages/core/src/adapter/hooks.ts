@@ -7,14 +7,27 @@ import {
   type Part,
   type ResponseInfo,
   type Route,
-} from '@prod/core';
-import { toHttpResponse } from '@prod/errors';
-
-// This file is identical in @prod/express, @prod/fastify and @prod/koa (a test keeps the
-// copies in sync): an adapter may import nothing of ours but @prod/core and @prod/errors.
+} from '../index.js';
 
 /** Reports a hook that threw where nobody can catch it (onResponse, onError). */
 export type HookErrorReporter = (error: unknown, part: Part) => void;
+
+/**
+ * Turns an error no part answered into a response. Adapters pass `toHttpResponse` from
+ * @prod/errors; core cannot import it, since arrows point toward core.
+ */
+export type ErrorRenderer = (error: unknown, request: HttpRequest) => HttpResponse;
+
+/** How an adapter sets up its hooks. */
+export interface PartHooksOptions {
+  /** The adapter's package name, used in mount-time errors and hook reports. */
+  readonly adapter: string;
+  readonly parts: readonly Part[];
+  /** Where a throwing hook is reported. Default: `console.error`. */
+  readonly onHookError?: HookErrorReporter | undefined;
+  /** The error response of last resort (`toHttpResponse` from @prod/errors). */
+  readonly renderError: ErrorRenderer;
+}
 
 /** The parts of one adapter instance, sorted by hook once at mount time. */
 export interface PartHooks {
@@ -25,6 +38,7 @@ export interface PartHooks {
   /** Parts with `onResponse`, in reverse mount order. */
   readonly onResponse: readonly Part[];
   readonly report: HookErrorReporter;
+  readonly renderError: ErrorRenderer;
 }
 
 const METHODS: ReadonlySet<string> = new Set<HttpMethod>([
@@ -42,11 +56,8 @@ const METHODS: ReadonlySet<string> = new Set<HttpMethod>([
  * without a name, a route with an unknown method or a path not starting with `/`, and for
  * the same method and path declared twice (each framework would report it differently).
  */
-export function partHooks(
-  adapter: string,
-  parts: readonly Part[],
-  onHookError: HookErrorReporter | undefined,
-): PartHooks {
+export function partHooks(options: PartHooksOptions): PartHooks {
+  const { adapter, parts, onHookError, renderError } = options;
   if (!Array.isArray(parts)) throw new TypeError(`${adapter}: options.parts must be an array`);
   const routes: Route[] = [];
   const seen = new Set<string>();
@@ -88,6 +99,7 @@ export function partHooks(
     onError: parts.filter((part) => part.onError !== undefined),
     onResponse: parts.filter((part) => part.onResponse !== undefined).reverse(),
     report,
+    renderError,
   };
 }
 
@@ -104,7 +116,7 @@ export async function runOnRequest(
 }
 
 /**
- * Each part's `onError` in mount order until one answers, else `toHttpResponse`. A throwing
+ * Each part's `onError` in mount order until one answers, else `renderError`. A throwing
  * `onError` is reported and skipped.
  */
 export async function answerError(
@@ -120,7 +132,7 @@ export async function answerError(
       hooks.report(hookError, part);
     }
   }
-  return toHttpResponse(error, request);
+  return hooks.renderError(error, request);
 }
 
 /** Each part's `onResponse` in reverse mount order; throws (and rejections) are reported. */

@@ -1,7 +1,5 @@
-import { CoreErrors, type ErrorFactory, isProdError, type ProdError } from '@prod/core';
+import { CoreErrors, type ErrorFactory, isProdError, type ProdError } from '../index.js';
 import { unparsableBody } from './body.js';
-
-// This file is identical in @prod/express, @prod/fastify and @prod/koa.
 
 type Factory = ErrorFactory<string>;
 

@@ -1,7 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpRequest } from '@prod/core';
-
-// This file is identical in @prod/express, @prod/fastify and @prod/koa.
+import type { HttpRequest } from '../index.js';
 
 type Query = Record<string, string | readonly string[] | undefined>;
 

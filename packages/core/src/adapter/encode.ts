@@ -1,8 +1,6 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { Readable } from 'node:stream';
-import type { HttpResponse } from '@prod/core';
-
-// This file is identical in @prod/express, @prod/fastify and @prod/koa.
+import type { HttpResponse } from '../index.js';
 
 /** A neutral response made ready for the wire: lower-case headers and one payload. */
 export interface EncodedResponse {

@@ -1,10 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { type RequestContext, requestIdFrom, runWithContext } from '@prod/core';
+import { type RequestContext, requestIdFrom, runWithContext } from '../index.js';
 import { type PartHooks, runOnResponse } from './hooks.js';
 import type { RequestView } from './request-view.js';
-
-// This file is identical in @prod/express, @prod/fastify and @prod/koa.
 
 /** What an adapter keeps about one request. */
 export interface RequestState {

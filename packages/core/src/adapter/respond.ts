@@ -4,8 +4,7 @@ import {
   type ProdError,
   type Route,
   runWithContext,
-} from '@prod/core';
-import { toHttpResponse } from '@prod/errors';
+} from '../index.js';
 import { assertJsonBody, assertNoForbiddenKey } from './body.js';
 import { type EncodedResponse, encodeResponse } from './encode.js';
 import { toProdError } from './framework-error.js';
@@ -13,11 +12,9 @@ import { answerError, callRoute, type PartHooks, runOnRequest } from './hooks.js
 import type { RequestState } from './request-state.js';
 import { hasBody } from './request-view.js';
 
-// This file is identical in @prod/express, @prod/fastify and @prod/koa.
-
 /**
  * The error response for `error`: framework errors mapped to CoreErrors first, then each
- * part's `onError`, then `toHttpResponse`. Records the error for `onResponse`. Never throws.
+ * part's `onError`, then the adapter's `renderError`. Records the error for `onResponse`. Never throws.
  */
 export async function encodeError(
   hooks: PartHooks,
@@ -37,7 +34,7 @@ export async function encodeError(
       return encodeResponse(response);
     } catch {
       // A part's onError answered something unsendable: fall back to the plain problem.
-      return encodeResponse(toHttpResponse(mapped, state.view));
+      return encodeResponse(hooks.renderError(mapped, state.view));
     }
   });
 }

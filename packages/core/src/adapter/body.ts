@@ -1,6 +1,4 @@
-import { CoreErrors, findForbiddenKey, type HttpRequest, type ProdError } from '@prod/core';
-
-// This file is identical in @prod/express, @prod/fastify and @prod/koa.
+import { CoreErrors, findForbiddenKey, type HttpRequest, type ProdError } from '../index.js';
 
 /** `application/json` and `application/*+json`, with or without parameters. */
 export const JSON_MEDIA_TYPE: RegExp = /^application\/(?:[\w.!#$%&'*^`|~-]+\+)?json\s*(?:;|$)/i;
