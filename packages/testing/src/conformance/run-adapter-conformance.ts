@@ -6,6 +6,7 @@ import {
   FAULTY_PATH,
   SHORT_CIRCUIT_HEADER,
 } from './conformance-parts.js';
+import { describeContextCases } from './context-cases.js';
 import { abortableRequest, rawRequest } from './raw-request.js';
 
 /** A server an adapter booted for the conformance suite. */
@@ -528,6 +529,8 @@ export function runAdapterConformance(name: string, boot: AdapterBoot): void {
         expect(recorded.info?.status).toBe(499);
       });
     });
+
+    describeContextCases(boot);
 
     describe('graceful close', () => {
       it('lets an in-flight request finish, then stops', async () => {
