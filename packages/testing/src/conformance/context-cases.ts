@@ -51,7 +51,7 @@ function contextParts(): { parts: Part[]; seen(requestId: string): Promise<Seen>
       entry().onError = snapshot();
       return undefined;
     },
-    onResponse(request, info) {
+    onResponse(_request, info) {
       const seen = entry();
       seen.onResponse = { ...snapshot(), route: currentContext()?.route, status: info.status };
       const id = currentContext()?.requestId;

@@ -1,0 +1,374 @@
+import { customCheck } from '@prod/health';
+import { type ObservedServer, runObservabilityConformance } from '@prod/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig, type ServiceConfig } from '../src/config.js';
+import type { RunningService, StartOptions, StartService } from '../src/run-main.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+// PGlite takes about 2.5 s to start, 4.5 s under vitest, longer on a busy machine.
+const BOOT_TIMEOUT = 60_000;
+
+/** A service started for a test: its log lines, a readiness switch, and a stop. */
+export interface TestService {
+  readonly running: RunningService;
+  readonly lines: Record<string, unknown>[];
+  setCriticalFailure(failing: boolean): void;
+}
+
+/**
+ * Starts a framework example on 127.0.0.1 port 0 for tests: configuration from `env` (on top
+ * of `PORT=0 HOST=127.0.0.1`), log lines captured, a critical readiness check the test can
+ * fail, no signal handlers and no process exit.
+ */
+export async function startForTest(
+  start: StartService,
+  env: Readonly<Record<string, string>> = {},
+  options: StartOptions = {},
+): Promise<TestService> {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
+  if (!config.ok) throw config.error;
+  const lines: Record<string, unknown>[] = [];
+  let failing = false;
+  const running = await start(config.value, {
+    ...options,
+    logDestination: {
+      write(chunk: string) {
+        for (const line of chunk.split('\n')) if (line !== '') lines.push(JSON.parse(line));
+      },
+    },
+    checks: [
+      customCheck('switch', () => !failing, { critical: true, cacheTtl: 0 }),
+      ...(options.checks ?? []),
+    ],
+    shutdown: { signals: [], exit: false, ...options.shutdown },
+  });
+  return {
+    running,
+    lines,
+    setCriticalFailure(value) {
+      failing = value;
+    },
+  };
+}
+
+async function problemOf(response: Response): Promise<Record<string, unknown>> {
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/**
+ * The end-to-end tests every example runs: the notes API over real HTTP on the framework
+ * `start` mounts (CRUD, validation, hostile bodies, problem+json), request ids, health,
+ * metrics, log lines and trace ids; then the observability conformance suite of @prod/testing
+ * with the service's own composition; then a graceful shutdown.
+ */
+export function describeNotesService(
+  name: string,
+  start: StartService,
+  env: Readonly<Record<string, string>> = {},
+): void {
+  describe(`${name}: the notes service over HTTP`, () => {
+    let service: TestService;
+    let url: string;
+    const send = (method: string, path: string, body?: unknown, headers = {}) =>
+      fetch(`${url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    const count = async (): Promise<number> =>
+      ((await (await fetch(`${url}/v1/notes?limit=100`)).json()) as { items: unknown[] }).items
+        .length;
+
+    beforeAll(async () => {
+      service = await startForTest(start, env);
+      url = service.running.url;
+    }, BOOT_TIMEOUT);
+    afterAll(async () => {
+      await service?.running.shutdown.shutdown('tests done');
+    });
+
+    it('listens on 127.0.0.1 with the framework it was built on', () => {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(service.running.framework).toBe(name);
+    });
+
+    it('creates, reads, lists, updates and deletes a note', async () => {
+      const created = await send('POST', '/v1/notes', { title: '  Groceries ', body: 'milk' });
+      expect(created.status).toBe(201);
+      const note = (await created.json()) as Record<string, string>;
+      expect(note).toMatchObject({ title: 'Groceries', body: 'milk' });
+      expect(note.id).toMatch(UUID);
+      expect(created.headers.get('location')).toBe(`/v1/notes/${note.id}`);
+      expect(new Date(note.createdAt ?? '').toISOString()).toBe(note.createdAt);
+
+      const read = await fetch(`${url}/v1/notes/${note.id}`);
+      expect(read.status).toBe(200);
+      expect(await read.json()).toEqual(note);
+
+      const listed = (await (await fetch(`${url}/v1/notes`)).json()) as {
+        items: { id: string }[];
+        limit: number;
+        offset: number;
+      };
+      expect(listed.items.map((item) => item.id)).toContain(note.id);
+      expect(listed).toMatchObject({ limit: 50, offset: 0 });
+
+      const patched = await send('PATCH', `/v1/notes/${note.id}`, { title: 'Shopping' });
+      expect(patched.status).toBe(200);
+      const updated = (await patched.json()) as Record<string, string>;
+      expect(updated).toMatchObject({ id: note.id, title: 'Shopping', body: 'milk' });
+      expect(updated.createdAt).toBe(note.createdAt);
+      expect(Date.parse(updated.updatedAt ?? '')).toBeGreaterThanOrEqual(
+        Date.parse(note.createdAt ?? ''),
+      );
+
+      const deleted = await fetch(`${url}/v1/notes/${note.id}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(204);
+      expect(await deleted.text()).toBe('');
+      const gone = await fetch(`${url}/v1/notes/${note.id}`);
+      expect(gone.status).toBe(404);
+      expect(await problemOf(gone)).toMatchObject({ code: 'NOTE_NOT_FOUND', status: 404 });
+      const again = await fetch(`${url}/v1/notes/${note.id}`, { method: 'DELETE' });
+      expect(again.status).toBe(404);
+      await again.arrayBuffer();
+    });
+
+    it('pages the list with limit and offset', async () => {
+      const ids: string[] = [];
+      for (const title of ['p1', 'p2', 'p3']) {
+        const response = await send('POST', '/v1/notes', { title });
+        ids.push(((await response.json()) as { id: string }).id);
+      }
+      const all = (await (await fetch(`${url}/v1/notes?limit=100`)).json()) as {
+        items: { id: string }[];
+      };
+      const start = all.items.findIndex((item) => item.id === ids[0]);
+      const page = (await (await fetch(`${url}/v1/notes?limit=2&offset=${start + 1}`)).json()) as {
+        items: { id: string }[];
+      };
+      expect(page.items.map((item) => item.id)).toEqual(ids.slice(1));
+    });
+
+    it('answers unknown notes and paths with 404 problem+json', async () => {
+      const missing = await fetch(`${url}/v1/notes/00000000-0000-4000-8000-000000000000`);
+      expect(missing.status).toBe(404);
+      expect(await problemOf(missing)).toMatchObject({ code: 'NOTE_NOT_FOUND' });
+      for (const id of ['42', 'not-a-uuid', '%27%20OR%201%3D1']) {
+        const response = await fetch(`${url}/v1/notes/${id}`);
+        expect(response.status, id).toBe(404);
+        expect(await problemOf(response)).toMatchObject({ code: 'NOTE_NOT_FOUND' });
+      }
+      const nowhere = await fetch(`${url}/v2/nowhere`);
+      expect(nowhere.status).toBe(404);
+      expect(await problemOf(nowhere)).toMatchObject({ code: 'NOT_FOUND' });
+    });
+
+    it.each([
+      ['a missing title', { body: 'x' }, ['/title']],
+      ['a title of the wrong type', { title: 42 }, ['/title']],
+      ['a body of the wrong type', { title: 't', body: ['x'] }, ['/body']],
+      ['a blank title', { title: '   ' }, ['/title']],
+      ['a title over 200 characters', { title: 'x'.repeat(201) }, ['/title']],
+      ['a body over 10,000 characters', { title: 't', body: 'x'.repeat(10_001) }, ['/body']],
+      ['unknown fields', { title: 't', id: 'mine', admin: true }, ['/id', '/admin']],
+      ['an array', [{ title: 't' }], ['']],
+      ['a string', '"just a title"', ['']],
+      ['null', 'null', ['']],
+    ])('answers a note with %s with 422 and field errors', async (_label, body, paths) => {
+      const before = await count();
+      const response = await send('POST', '/v1/notes', body);
+      expect(response.status).toBe(422);
+      const problem = await problemOf(response);
+      expect(problem.code).toBe('VALIDATION_FAILED');
+      const errors = problem.errors as { path: string; message: string }[];
+      expect(errors.map((error) => error.path).sort()).toEqual([...paths].sort());
+      for (const error of errors) expect(error.message).toMatch(/\w/);
+      expect(await count()).toBe(before);
+    });
+
+    it('validates a change: at least one field, same rules, unknown fields refused', async () => {
+      const created = (await (await send('POST', '/v1/notes', { title: 'keep' })).json()) as {
+        id: string;
+      };
+      for (const [body, path] of [
+        [{}, ''],
+        [{ title: '' }, '/title'],
+        [{ body: 5 }, '/body'],
+        [{ color: 'red' }, '/color'],
+      ] as const) {
+        const response = await send('PATCH', `/v1/notes/${created.id}`, body);
+        expect(response.status).toBe(422);
+        const problem = await problemOf(response);
+        expect((problem.errors as { path: string }[]).map((error) => error.path)).toContain(path);
+      }
+      const unchanged = (await (await fetch(`${url}/v1/notes/${created.id}`)).json()) as {
+        title: string;
+      };
+      expect(unchanged.title).toBe('keep');
+    });
+
+    it('validates the paging query', async () => {
+      for (const query of ['limit=0', 'limit=101', 'limit=abc', 'offset=-1', 'limit=1&limit=2']) {
+        const response = await fetch(`${url}/v1/notes?${query}`);
+        expect(response.status, query).toBe(422);
+        expect(await problemOf(response)).toMatchObject({ code: 'VALIDATION_FAILED' });
+      }
+    });
+
+    it('caps the field errors of a body with thousands of unknown keys', async () => {
+      const body = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
+      const response = await send('POST', '/v1/notes', { title: 't', ...body });
+      expect(response.status).toBe(422);
+      expect(((await problemOf(response)).errors as unknown[]).length).toBe(20);
+    });
+
+    it('refuses prototype-polluting, malformed, oversized and non-JSON bodies', async () => {
+      const before = await count();
+      const polluted = await send('POST', '/v1/notes', '{"title":"t","__proto__":{"admin":true}}');
+      expect(polluted.status).toBe(400);
+      expect(await problemOf(polluted)).toMatchObject({ code: 'FORBIDDEN_KEY' });
+      const nested = await send(
+        'PATCH',
+        '/v1/notes/00000000-0000-4000-8000-000000000000',
+        '{"constructor":{"prototype":{"admin":true}}}',
+      );
+      expect(nested.status).toBe(400);
+      expect(({} as Record<string, unknown>).admin).toBeUndefined();
+      await nested.arrayBuffer();
+
+      const malformed = await send('POST', '/v1/notes', '{"title": "t",');
+      expect(malformed.status).toBe(400);
+      expect(await problemOf(malformed)).toMatchObject({ code: 'MALFORMED_JSON' });
+
+      const huge = await send('POST', '/v1/notes', { title: 't', body: 'x'.repeat(100_000) });
+      expect(huge.status).toBe(413);
+      expect(await problemOf(huge)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+
+      const deep = await send('POST', '/v1/notes', `${'['.repeat(5000)}${']'.repeat(5000)}`);
+      expect(deep.status).toBe(400);
+      await deep.arrayBuffer();
+
+      const form = await fetch(`${url}/v1/notes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'title=t',
+      });
+      expect(form.status).toBe(415);
+      await form.arrayBuffer();
+      expect(await count()).toBe(before);
+    });
+
+    it('echoes a safe x-request-id and puts it in problems and log lines', async () => {
+      const id = `e2e-${name}-request-1`;
+      const response = await fetch(`${url}/v1/notes/00000000-0000-4000-8000-000000000001`, {
+        headers: { 'x-request-id': id, traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
+      });
+      expect(response.headers.get('x-request-id')).toBe(id);
+      expect(await problemOf(response)).toMatchObject({
+        requestId: id,
+        traceId: TRACE_ID,
+        instance: `urn:request:${id}`,
+      });
+      await vi.waitFor(() => {
+        const line = service.lines.find((entry) => entry.requestId === id);
+        expect(line).toMatchObject({
+          module: 'http',
+          method: 'GET',
+          route: '/v1/notes/:id',
+          status: 404,
+          traceId: TRACE_ID,
+          level: 'warn',
+        });
+      });
+      const fresh = await fetch(`${url}/v1/notes`, { headers: { 'x-request-id': 'has space' } });
+      expect(fresh.headers.get('x-request-id')).toMatch(UUID);
+      await fresh.arrayBuffer();
+    });
+
+    it('serves the three health probes as application/health+json', async () => {
+      for (const path of ['/health/live', '/health/ready', '/health/startup']) {
+        const response = await fetch(`${url}${path}`);
+        expect(response.status, path).toBe(200);
+        expect(response.headers.get('content-type')).toMatch(/^application\/health\+json/);
+        expect(['pass', 'warn']).toContain(((await response.json()) as { status: string }).status);
+      }
+      const ready = (await (await fetch(`${url}/health/ready`)).json()) as {
+        checks: Record<string, unknown>;
+      };
+      const store = service.running.service.store.kind;
+      if (store !== 'memory') expect(Object.keys(ready.checks)).toContain(`${store}:responseTime`);
+    });
+
+    it('fails readiness while a critical check fails', async () => {
+      service.setCriticalFailure(true);
+      try {
+        const ready = await fetch(`${url}/health/ready`);
+        expect(ready.status).toBe(503);
+        expect(((await ready.json()) as { status: string }).status).toBe('fail');
+      } finally {
+        service.setCriticalFailure(false);
+      }
+      const back = await fetch(`${url}/health/ready`);
+      expect(back.status).toBe(200);
+      await back.arrayBuffer();
+    });
+
+    it('exposes RED metrics by route template on /metrics', async () => {
+      const created = (await (await send('POST', '/v1/notes', { title: 'm' })).json()) as {
+        id: string;
+      };
+      await (await fetch(`${url}/v1/notes/${created.id}`)).arrayBuffer();
+      const response = await fetch(`${url}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+      const text = await response.text();
+      expect(text).toMatch(
+        /^http_server_request_duration_seconds_count\{[^}]*http_request_method="GET"[^}]*http_route="\/v1\/notes\/:id"[^}]*http_response_status_code="200"[^}]*\} [1-9]/m,
+      );
+      expect(text).toContain('service="notes"');
+      expect(text).not.toContain(created.id);
+      expect(text).toContain('nodejs_eventloop_lag_seconds');
+    });
+
+    it('keeps serving after a client hangs up mid-body', async () => {
+      const controller = new AbortController();
+      const pending = fetch(`${url}/v1/notes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new ReadableStream({
+          start(stream) {
+            stream.enqueue(new TextEncoder().encode('{"title":'));
+            setTimeout(() => controller.abort(), 20);
+          },
+        }),
+        signal: controller.signal,
+        duplex: 'half',
+      } as RequestInit).catch(() => 'aborted');
+      expect(await pending).toBe('aborted');
+      const next = await fetch(`${url}/health/live`);
+      expect(next.status).toBe(200);
+      await next.arrayBuffer();
+    });
+  });
+
+  runObservabilityConformance(`${name} example`, async (parts): Promise<ObservedServer> => {
+    const started = await startForTest(start, env, { parts });
+    return {
+      url: started.running.url,
+      logLines: () => started.lines,
+      setCriticalFailure: (failing) => started.setCriticalFailure(failing),
+      close: async () => {
+        await started.running.shutdown.shutdown('tests done');
+      },
+    };
+  });
+}
+
+/** The configuration `describeNotesService` starts with, for tests that need it. */
+export function testConfig(env: Readonly<Record<string, string>> = {}): ServiceConfig {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
+  if (!config.ok) throw config.error;
+  return config.value;
+}

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { ok, type ProdError, type Result } from '@prod/core';
+import type { ListOptions, NewNote, Note, NotePatch } from './note.js';
+import type { NotesStore } from './notes-store.js';
+
+/**
+ * Notes in a Map, lost on restart: for tests and `NOTES_STORE=memory`. Lists in creation
+ * order, like the SQL store.
+ */
+export function memoryNotesStore(): NotesStore {
+  const notes = new Map<string, Note>();
+  const done = <TValue>(value: TValue): Promise<Result<TValue, ProdError>> =>
+    Promise.resolve(ok(value));
+  return {
+    kind: 'memory',
+    create(input: NewNote) {
+      const now = new Date().toISOString();
+      const note: Note = {
+        id: randomUUID(),
+        title: input.title,
+        body: input.body,
+        createdAt: now,
+        updatedAt: now,
+      };
+      notes.set(note.id, note);
+      return done(note);
+    },
+    list({ limit, offset }: ListOptions) {
+      return done([...notes.values()].slice(offset, offset + limit));
+    },
+    get(id: string) {
+      return done(notes.get(id));
+    },
+    update(id: string, patch: NotePatch) {
+      const current = notes.get(id);
+      if (current === undefined) return done(undefined);
+      const next: Note = {
+        ...current,
+        title: patch.title ?? current.title,
+        body: patch.body ?? current.body,
+        updatedAt: new Date().toISOString(),
+      };
+      notes.set(id, next);
+      return done(next);
+    },
+    remove(id: string) {
+      return done(notes.delete(id));
+    },
+  };
+}

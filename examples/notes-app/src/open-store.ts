@@ -1,0 +1,70 @@
+import { err, ok, ProdError, type Result } from '@prod/core';
+import { type HealthCheck, postgresCheck, type ShutdownHook } from '@prod/health';
+import type { Logger } from '@prod/logger';
+import pg from 'pg';
+import type { ServiceConfig } from './config.js';
+import { memoryNotesStore } from './memory-notes-store.js';
+import type { NotesStore } from './notes-store.js';
+import { createNotesTable, type SqlClient, sqlNotesStore } from './sql-notes-store.js';
+
+/** The store the configuration asks for, its readiness checks and how to close it. */
+export interface OpenedStore {
+  readonly store: NotesStore;
+  readonly checks: readonly HealthCheck[];
+  readonly hooks: readonly ShutdownHook[];
+}
+
+async function withTable(
+  db: SqlClient & { close?(): Promise<void>; end?(): Promise<void> },
+  kind: 'pglite' | 'postgres',
+  hook: ShutdownHook,
+): Promise<Result<OpenedStore, ProdError>> {
+  const table = await createNotesTable(db);
+  if (!table.ok) {
+    await Promise.resolve(hook.close(AbortSignal.timeout(1000))).catch(() => {});
+    return err(
+      new ProdError({
+        code: table.error.code,
+        status: table.error.status,
+        message: `cannot prepare the notes table on ${kind}: ${table.error.message}`,
+        cause: table.error,
+      }),
+    );
+  }
+  return ok({
+    store: sqlNotesStore(db, kind),
+    // In the background: a probe storm costs the database nothing.
+    checks: [postgresCheck(db, { name: kind, interval: 5000 })],
+    hooks: [hook],
+  });
+}
+
+/**
+ * Opens the configured notes store: PostgreSQL through a pg `Pool` (`DATABASE_URL`), an
+ * in-memory PGlite (the embedded default), or a Map (`NOTES_STORE=memory`). The SQL stores
+ * get their table created and a readiness check.
+ *
+ * @returns `Ok(OpenedStore)`, or `Err` (`UNAVAILABLE` when PostgreSQL cannot be reached).
+ */
+export async function openStore(
+  config: ServiceConfig,
+  logger: Logger,
+): Promise<Result<OpenedStore, ProdError>> {
+  if (config.store === 'memory') return ok({ store: memoryNotesStore(), checks: [], hooks: [] });
+  if (config.store === 'pglite') {
+    // Loaded only when used: the WebAssembly build is large.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create();
+    return withTable(db, 'pglite', { name: 'pglite', close: () => db.close() });
+  }
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: 10,
+    connectionTimeoutMillis: 2000,
+    // Client-side bound on every query, so a hung server cannot hold a request forever.
+    query_timeout: 10_000,
+  });
+  // An idle client losing its connection is reported here; the pool replaces it.
+  pool.on('error', (error) => logger.module('db').warn({ err: error }, 'idle client error'));
+  return withTable(pool, 'postgres', { name: 'postgres', close: () => pool.end() });
+}

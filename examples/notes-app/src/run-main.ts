@@ -1,0 +1,91 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isProdError, ProdError } from '@prod/core';
+import type { ShutdownController, ShutdownOptions } from '@prod/health';
+import type { ComposeOptions, Service } from './compose-service.js';
+import { loadConfig, type ServiceConfig } from './config.js';
+
+/** A started service, as a framework example's `start()` answers it. */
+export interface RunningService {
+  /** `express`, `fastify` or `koa`. */
+  readonly framework: string;
+  /** Where it listens, e.g. `http://127.0.0.1:3000` (`localhost` for a wildcard host). */
+  readonly url: string;
+  readonly server: Server;
+  readonly service: Service;
+  /** The graceful shutdown installed on the server (SIGTERM, SIGINT). */
+  readonly shutdown: ShutdownController;
+}
+
+/** Options of a framework example's `start()`. */
+export interface StartOptions extends ComposeOptions {
+  /** Overrides for `onShutdown` (tests pass `{ signals: [], exit: false }`). */
+  readonly shutdown?: Pick<ShutdownOptions, 'signals' | 'exit' | 'preStopDelay' | 'drainTimeout'>;
+}
+
+/** Starts one framework example: what `src/server.ts` of each example exports. */
+export type StartService = (
+  config: ServiceConfig,
+  options?: StartOptions,
+) => Promise<RunningService>;
+
+/** The base URL of a listening server; a wildcard address is shown as `localhost`. */
+export function serverUrl(server: Server): string {
+  const address = server.address() as AddressInfo | null;
+  if (address === null) throw new Error('serverUrl: the server is not listening');
+  const wildcard = address.address === '0.0.0.0' || address.address === '::';
+  const host = wildcard
+    ? 'localhost'
+    : address.family === 'IPv6'
+      ? `[${address.address}]`
+      : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/** The curl lines the demo prints, for a service at `url`. */
+export function describeEndpoints(url: string): string {
+  const json = "-H 'content-type: application/json'";
+  return [
+    `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":"Hello","body":"My first note"}'`,
+    `  curl -i ${url}/v1/notes`,
+    `  curl -i ${url}/v1/notes/<id>`,
+    `  curl -i -X PATCH ${url}/v1/notes/<id> ${json} -d '{"title":"Renamed"}'`,
+    `  curl -i -X DELETE ${url}/v1/notes/<id>`,
+    `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":""}'    # 422 with field errors`,
+    `  curl -i ${url}/health/ready`,
+    `  curl -s ${url}/metrics | grep http_server_request_duration_seconds_count`,
+  ].join('\n');
+}
+
+function oneLine(error: unknown): string {
+  const prodError = isProdError(error) ? error : ProdError.from(error);
+  return `${prodError.code}: ${prodError.message}`.replace(/\s+/g, ' ');
+}
+
+/**
+ * The body of each example's `src/main.ts`: reads the configuration from the environment,
+ * starts the service and prints where to try it (on standard error: standard output carries
+ * the JSON log lines). A bad configuration or a failed start prints one line and exits 1.
+ */
+export async function runMain(
+  start: StartService,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<void> {
+  const config = loadConfig(env);
+  if (!config.ok) {
+    process.stderr.write(`cannot start: ${config.error.message}\n`);
+    process.exit(1);
+  }
+  let running: RunningService;
+  try {
+    running = await start(config.value);
+  } catch (error) {
+    process.stderr.write(`cannot start: ${oneLine(error)}\n`);
+    process.exit(1);
+  }
+  const { serviceName, store } = config.value;
+  process.stderr.write(
+    `${serviceName} (${running.framework}, ${store} store) listening on ${running.url}\n` +
+      `Try:\n${describeEndpoints(running.url)}\nStop with Ctrl-C (graceful shutdown).\n`,
+  );
+}

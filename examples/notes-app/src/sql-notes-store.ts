@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { fromPromise, map, ok, type ProdError, type Result } from '@prod/core';
+import { withSpan } from '@prod/tracing';
+import type { ListOptions, NewNote, Note, NotePatch } from './note.js';
+import type { NotesStore } from './notes-store.js';
+
+/**
+ * What the SQL store needs of a database client: `query(text, params)` answering `{ rows }`.
+ * A pg `Pool` and a PGlite instance both fit.
+ */
+export interface SqlClient {
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+interface NoteRow {
+  id: string;
+  title: string;
+  body: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+const COLUMNS = 'id, title, body, created_at, updated_at';
+
+// Run on every start; IF NOT EXISTS keeps restarts cheap.
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS notes (
+    id uuid PRIMARY KEY,
+    title text NOT NULL,
+    body text NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+  )`,
+  'CREATE INDEX IF NOT EXISTS notes_created_at ON notes (created_at, id)',
+];
+
+// Two instances creating the table at once: one of them loses the race on the catalog.
+const ALREADY_EXISTS = new Set(['42P07', '23505']);
+
+function toIso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+function toNote(row: unknown): Note {
+  const note = row as NoteRow;
+  return {
+    id: note.id,
+    title: note.title,
+    body: note.body,
+    createdAt: toIso(note.created_at),
+    updatedAt: toIso(note.updated_at),
+  };
+}
+
+/**
+ * Creates the `notes` table (and its index) when missing. Safe to run from several instances.
+ *
+ * @returns `Ok` once the table exists; `Err` (`UNAVAILABLE` when the server cannot be reached).
+ */
+export async function createNotesTable(db: SqlClient): Promise<Result<void, ProdError>> {
+  for (const statement of SCHEMA) {
+    const created = await fromPromise(
+      db.query(statement).catch((error: unknown) => {
+        if (ALREADY_EXISTS.has(String((error as { code?: unknown }).code))) return { rows: [] };
+        throw error;
+      }),
+    );
+    if (!created.ok) return created;
+  }
+  return ok(undefined);
+}
+
+/**
+ * Notes in a SQL table, on PostgreSQL (a pg `Pool`) or PGlite: the same statements run on
+ * both. Each call is a span (`notes.db.<operation>`); a failure of the database becomes an
+ * `Err` (`UNAVAILABLE` for a refused or reset connection, else `INTERNAL`), never a throw.
+ * Lists in creation order (ties by id).
+ *
+ * Call {@link createNotesTable} first.
+ */
+export function sqlNotesStore(db: SqlClient, kind: 'pglite' | 'postgres'): NotesStore {
+  const run = <TValue>(
+    operation: string,
+    text: string,
+    params: unknown[],
+    read: (rows: unknown[]) => TValue,
+  ): Promise<Result<TValue, ProdError>> =>
+    withSpan(
+      `notes.db.${operation}`,
+      async () => map(await fromPromise(db.query(text, params)), (result) => read(result.rows)),
+      { attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operation } },
+    );
+
+  return {
+    kind,
+    create(input: NewNote) {
+      const now = new Date().toISOString();
+      return run(
+        'insert',
+        `INSERT INTO notes (${COLUMNS}) VALUES ($1, $2, $3, $4, $4) RETURNING ${COLUMNS}`,
+        [randomUUID(), input.title, input.body, now],
+        (rows) => toNote(rows[0]),
+      );
+    },
+    list({ limit, offset }: ListOptions) {
+      return run(
+        'select',
+        `SELECT ${COLUMNS} FROM notes ORDER BY created_at, id LIMIT $1 OFFSET $2`,
+        [limit, offset],
+        (rows) => rows.map(toNote),
+      );
+    },
+    get(id: string) {
+      return run('select', `SELECT ${COLUMNS} FROM notes WHERE id = $1`, [id], (rows) =>
+        rows.length === 0 ? undefined : toNote(rows[0]),
+      );
+    },
+    update(id: string, patch: NotePatch) {
+      return run(
+        'update',
+        `UPDATE notes SET title = COALESCE($2, title), body = COALESCE($3, body), updated_at = $4
+         WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, patch.title ?? null, patch.body ?? null, new Date().toISOString()],
+        (rows) => (rows.length === 0 ? undefined : toNote(rows[0])),
+      );
+    },
+    remove(id: string) {
+      return run(
+        'delete',
+        'DELETE FROM notes WHERE id = $1 RETURNING id',
+        [id],
+        (rows) => rows.length > 0,
+      );
+    },
+  };
+}
