@@ -151,7 +151,7 @@ export function describeNotesService(
       expect(page.items.map((item) => item.id)).toEqual(ids.slice(1));
     });
 
-    it('answers unknown notes and paths with 404 problem+json', async () => {
+    it('answers unknown notes and paths with 404, other methods with 405, as problem+json', async () => {
       const missing = await fetch(`${url}/v1/notes/00000000-0000-4000-8000-000000000000`);
       expect(missing.status).toBe(404);
       expect(await problemOf(missing)).toMatchObject({ code: 'NOTE_NOT_FOUND' });
@@ -160,6 +160,15 @@ export function describeNotesService(
         expect(response.status, id).toBe(404);
         expect(await problemOf(response)).toMatchObject({ code: 'NOTE_NOT_FOUND' });
       }
+      const put = await send('PUT', '/v1/notes/00000000-0000-4000-8000-000000000000', {});
+      expect(put.status).toBe(405);
+      expect(put.headers.get('allow')?.split(/,\s*/).sort()).toEqual([
+        'DELETE',
+        'GET',
+        'HEAD',
+        'PATCH',
+      ]);
+      expect(await problemOf(put)).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
       const nowhere = await fetch(`${url}/v2/nowhere`);
       expect(nowhere.status).toBe(404);
       expect(await problemOf(nowhere)).toMatchObject({ code: 'NOT_FOUND' });

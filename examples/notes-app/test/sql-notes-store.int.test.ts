@@ -1,0 +1,90 @@
+import { isProdError } from '@prod/core';
+import { postgresTestDatabase } from '@prod/testing';
+import { createNotesTable, sqlNotesStore } from 'example-notes-app';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const database = await postgresTestDatabase();
+
+describe.skipIf(!database.available)(
+  'sqlNotesStore on PostgreSQL (skipped: PostgreSQL not reachable)',
+  () => {
+    let pool: pg.Pool;
+
+    beforeAll(async () => {
+      pool = new pg.Pool({ connectionString: database.url, max: 4 });
+      // Several instances starting at once all try to create the table.
+      const created = await Promise.all([1, 2, 3].map(() => createNotesTable(pool)));
+      expect(created.every((result) => result.ok)).toBe(true);
+    });
+    afterAll(async () => {
+      await pool?.end();
+      await database.drop();
+    });
+
+    it('creates the table in the isolated schema, and again without harm', async () => {
+      expect((await createNotesTable(pool)).ok).toBe(true);
+      const tables = await pool.query(
+        'SELECT table_schema FROM information_schema.tables WHERE table_name = $1',
+        ['notes'],
+      );
+      expect(tables.rows.map((row: { table_schema: string }) => row.table_schema)).toContain(
+        database.schema,
+      );
+    });
+
+    it('creates, reads, updates and removes a note', async () => {
+      const store = sqlNotesStore(pool, 'postgres');
+      const created = await store.create({ title: 'sql', body: "it's; DROP TABLE notes; --" });
+      expect(created.ok).toBe(true);
+      if (!created.ok) return;
+      const note = created.value;
+      expect(note.body).toBe("it's; DROP TABLE notes; --");
+      expect(note.createdAt).toBe(note.updatedAt);
+
+      expect(await store.get(note.id)).toEqual({ ok: true, value: note });
+      const updated = await store.update(note.id, { body: 'changed' });
+      expect(updated.ok && updated.value).toMatchObject({
+        id: note.id,
+        title: 'sql',
+        body: 'changed',
+      });
+      expect(await store.remove(note.id)).toEqual({ ok: true, value: true });
+      expect(await store.remove(note.id)).toEqual({ ok: true, value: false });
+      expect(await store.get(note.id)).toEqual({ ok: true, value: undefined });
+      expect(await store.update(note.id, { title: 'x' })).toEqual({ ok: true, value: undefined });
+    });
+
+    it('lists in creation order with limit and offset', async () => {
+      const store = sqlNotesStore(pool, 'postgres');
+      const ids: string[] = [];
+      for (const title of ['a', 'b', 'c']) {
+        const created = await store.create({ title, body: '' });
+        if (created.ok) ids.push(created.value.id);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const all = await store.list({ limit: 100, offset: 0 });
+      const listed = all.ok ? all.value.map((note) => note.id) : [];
+      expect(listed.filter((id) => ids.includes(id))).toEqual(ids);
+      const page = await store.list({ limit: 1, offset: listed.indexOf(ids[1] ?? '') });
+      expect(page.ok && page.value.map((note) => note.id)).toEqual([ids[1]]);
+    });
+
+    it('returns an Err, never a throw, when the database is gone', async () => {
+      const closed = new pg.Pool({ connectionString: database.url });
+      await closed.end();
+      const store = sqlNotesStore(closed, 'postgres');
+      const result = await store.list({ limit: 1, offset: 0 });
+      expect(result.ok).toBe(false);
+      expect(!result.ok && isProdError(result.error)).toBe(true);
+
+      const refused = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test' });
+      const unreachable = await sqlNotesStore(refused, 'postgres').get(
+        '00000000-0000-4000-8000-000000000000',
+      );
+      expect(!unreachable.ok && unreachable.error.code).toBe('UNAVAILABLE');
+      expect((await createNotesTable(refused)).ok).toBe(false);
+      await refused.end();
+    });
+  },
+);
