@@ -362,6 +362,31 @@ export function describeNotesService(
     });
   });
 
+  describe(`${name}: graceful shutdown`, () => {
+    it(
+      'drains, runs every cleanup hook, reports exit code 0 and stops listening',
+      async () => {
+        const service = await startForTest(start, env);
+        const { url } = service.running;
+        const first = await fetch(`${url}/v1/notes`);
+        expect(first.status).toBe(200);
+        await first.arrayBuffer();
+        const report = await service.running.shutdown.shutdown('test');
+        expect(report).toMatchObject({ exitCode: 0, drained: true, abandoned: [] });
+        expect(report.hooks.map((hook) => hook.status).every((status) => status === 'ok')).toBe(
+          true,
+        );
+        expect(report.hooks.map((hook) => hook.name)).toEqual(
+          expect.arrayContaining(['logger', 'tracing', 'errors']),
+        );
+        expect(service.running.service.health.shuttingDown).toBe(true);
+        await expect(fetch(`${url}/health/live`)).rejects.toThrow();
+        expect(service.lines.at(-1)).toMatchObject({ msg: 'shutdown: done', exitCode: 0 });
+      },
+      BOOT_TIMEOUT,
+    );
+  });
+
   runObservabilityConformance(`${name} example`, async (parts): Promise<ObservedServer> => {
     const started = await startForTest(start, env, { parts });
     return {
