@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `pnpm bench`: runs every bench/*.bench.ts in one vitest process (peers side by side in one
-// process, so ratios are comparable) and writes docs/benchmarks.md from the results plus the
-// per-package notes in docs/benchmarks/<package>.md. Extra arguments go to vitest.
+// process, so ratios are comparable), then each package's `bench:http` script (autocannon
+// loads on 127.0.0.1, a few minutes; BENCH_HTTP=0 skips them, and they are skipped when extra
+// arguments are given unless BENCH_HTTP=1), and writes docs/benchmarks.md from the results plus
+// the per-package notes in docs/benchmarks/<package>.md. Extra arguments go to vitest.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { basename, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 
 const out = '.bench.json';
 const run = spawnSync(
@@ -14,6 +16,16 @@ const run = spawnSync(
   { stdio: 'inherit' },
 );
 if (run.status !== 0 || !existsSync(out)) process.exit(run.status ?? 1);
+
+const httpOut = join(os.tmpdir(), `prod-bench-http-${process.pid}.md`);
+const { BENCH_HTTP = process.argv.length > 2 ? '0' : '1' } = process.env;
+const httpWanted = BENCH_HTTP === '1';
+const http = httpWanted
+  ? spawnSync('pnpm', ['-r', '--workspace-concurrency=1', '--if-present', 'run', 'bench:http'], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_HTTP_OUT: httpOut },
+    })
+  : { status: 0 };
 
 const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
 const json = JSON.parse(readFileSync(out, 'utf8'));
@@ -48,6 +60,15 @@ for (const file of json.files ?? []) {
     lines.push('');
   }
 }
+if (existsSync(httpOut)) {
+  lines.push(
+    '## HTTP load (autocannon): bare framework, peer plugins, @prod stack',
+    '',
+    readFileSync(httpOut, 'utf8').trim().replace(/^### /gm, '#### '),
+    '',
+  );
+  rmSync(httpOut);
+}
 const notesDir = 'docs/benchmarks';
 if (existsSync(notesDir)) {
   lines.push('# Notes per package', '');
@@ -59,3 +80,4 @@ if (existsSync(notesDir)) {
 }
 writeFileSync('docs/benchmarks.md', `${lines.join('\n')}\n`);
 console.log('wrote docs/benchmarks.md');
+if (http.status !== 0) process.exit(http.status ?? 1);
