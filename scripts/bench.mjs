@@ -9,6 +9,10 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import { basename, join, relative } from 'node:path';
 
+// Some benches load the built package next to their peers (both through Node's require).
+const build = spawnSync('pnpm', ['build'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 const out = '.bench.json';
 const run = spawnSync(
   'pnpm',
