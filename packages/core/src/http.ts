@@ -4,8 +4,12 @@ export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 
 /**
  * A read-only, framework-neutral view of one request, built by an adapter.
  *
- * The same object is passed to every hook and handler of one request, so a part may key
- * per-request state on it (a `WeakMap<HttpRequest, T>`).
+ * The same object is passed to every hook and handler of one request, and it dies with the
+ * request. Keep per-request state in `currentContext().extensions` under a symbol you own
+ * (every hook runs inside the request's context), or on this object under a symbol you own
+ * when a hook may be called outside a context. Avoid a `WeakMap<HttpRequest, T>`: V8's young
+ * generation collector cannot free an entry whose key died young, so each request's entry is
+ * promoted and waits for a full mark-compact, which costs more than the rest of the request.
  */
 export interface HttpRequest {
   /** Upper-case method. */
@@ -62,7 +66,12 @@ export type EarlyResponse = HttpResponse | undefined;
  * Hook order, for every request: each part's `onRequest` in mount order (the first to
  * return a response answers early and skips the handler); the handler; on a throw (from
  * an `onRequest` hook or the handler), each `onError` in mount order until one returns a response (else the adapter's default
- * problem+json); finally each `onResponse` in reverse mount order.
+ * problem+json); finally each `onResponse` in reverse mount order. Every hook and the handler
+ * run inside the request's context (`currentContext()`).
+ *
+ * Hooks and handlers may answer synchronously or with a promise: adapters await only what is a
+ * promise, and every promise made inside a request costs (AsyncLocalStorage tracks each one),
+ * so a hook with nothing to wait for should return its value directly, not be `async`.
  */
 export interface Part {
   /** Short unique name, used in logs and errors. */

@@ -1,19 +1,22 @@
 import { type Part, runWithContext } from '@prod/core';
 import {
+  answerOnRequest,
+  answerRoute,
   beginRequest,
-  earlyResponse,
+  type EncodedResponse,
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
   type HookErrorReporter,
+  isThenable,
   methodsByPath,
   partHooks,
   type RequestState,
-  serveRoute,
 } from '@prod/core/adapter';
 import { toHttpResponse } from '@prod/errors';
 import express, {
   type ErrorRequestHandler,
+  type NextFunction,
   type Request,
   type RequestHandler,
   type Response,
@@ -86,48 +89,59 @@ export function prodExpress(options: ProdExpressOptions): ProdExpress {
     renderError: toHttpResponse,
   });
   const json = express.json({ limit: options.bodyLimit ?? '1mb', strict: false, type: () => true });
-  const states = new WeakMap<Request, RequestState>();
+  // The request's state lives on the Express request and dies with it (a WeakMap entry would
+  // outlive a young request until a full GC). One symbol per prodExpress instance.
+  const STATE = Symbol('@prod/express request state');
+  type WithState = Request & { [STATE]?: RequestState };
 
   const stateOf = (req: Request, res: Response): RequestState => {
-    let state = states.get(req);
+    let state = (req as WithState)[STATE];
     if (state === undefined) {
       state = beginRequest(hooks, new ExpressRequestView(req, res), res);
-      states.set(req, state);
+      (req as WithState)[STATE] = state;
       res.setHeader('x-request-id', state.requestId);
     }
     return state;
   };
 
+  const afterOnRequest = (
+    res: Response,
+    next: NextFunction,
+    early: EncodedResponse | undefined,
+  ): void => {
+    if (early === undefined) next();
+    else send(res, early, next);
+  };
+
   const router = express.Router();
   router.use((req, res, next) => {
-    if (states.has(req)) return next();
+    if ((req as WithState)[STATE] !== undefined) return next();
     const state = stateOf(req, res);
     // Everything downstream (your routes too) runs in the request context.
     runWithContext(state.context, () => {
       if (hooks.onRequest.length === 0) return next();
-      earlyResponse(hooks, state)
-        .then((early) => (early === undefined ? next() : writeResponse(res, early)))
-        .catch(next);
+      const early = answerOnRequest(hooks, state);
+      if (!isThenable(early)) return afterOnRequest(res, next, early);
+      early.then((answer) => afterOnRequest(res, next, answer)).catch(next);
     });
   });
 
   for (const route of hooks.routes) {
     router[METHOD_NAMES[route.method]](route.path, (req: Request, res: Response, next) => {
-      const state = stateOf(req, res);
       const parseBody = (): Promise<unknown> =>
         new Promise((resolve, reject) => {
           json(req, res, (error?: unknown) => (error ? reject(error) : resolve(req.body)));
         });
-      serveRoute(hooks, state, route, parseBody)
-        .then((encoded) => writeResponse(res, encoded))
-        .catch(next);
+      const encoded = answerRoute(hooks, stateOf(req, res), route, parseBody);
+      if (!isThenable(encoded)) send(res, encoded, next);
+      else encoded.then((answer) => send(res, answer, next)).catch(next);
     });
   }
   for (const { path, allow, rejected } of methodsByPath(hooks.routes)) {
     for (const method of rejected) {
       router[METHOD_NAMES[method]](path, (req: Request, res: Response, next) => {
         encodeMethodNotAllowed(hooks, stateOf(req, res), allow)
-          .then((encoded) => writeResponse(res, encoded))
+          .then((encoded) => send(res, encoded, next))
           .catch(next);
       });
     }
@@ -135,15 +149,21 @@ export function prodExpress(options: ProdExpressOptions): ProdExpress {
 
   const notFound: RequestHandler = (req, res, next) => {
     encodeNotFound(hooks, stateOf(req, res))
-      .then((encoded) => writeResponse(res, encoded))
+      .then((encoded) => send(res, encoded, next))
       .catch(next);
   };
   const onError: ErrorRequestHandler = (error: unknown, req, res, next) => {
     // Headers already gone (a stream failed mid-way): let Express close the connection.
     if (res.headersSent) return next(error);
     encodeError(hooks, stateOf(req, res), error)
-      .then((encoded) => writeResponse(res, encoded))
+      .then((encoded) => send(res, encoded, next))
       .catch(next);
   };
   return { handler: router, finalHandler: [notFound, onError] };
+}
+
+/** Writes an encoded response; a failure (a stream's, at most) goes to Express's `next`. */
+function send(res: Response, encoded: EncodedResponse, next: NextFunction): void {
+  const written = writeResponse(res, encoded);
+  if (written !== undefined) written.catch(next);
 }

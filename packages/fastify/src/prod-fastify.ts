@@ -1,16 +1,18 @@
-import { type Part, runWithContext } from '@prod/core';
+import { currentContext, type Part, runWithContext } from '@prod/core';
 import {
+  answerOnRequest,
+  answerRoute,
   beginRequest,
-  earlyResponse,
+  type EncodedResponse,
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
   type HookErrorReporter,
+  isThenable,
   JSON_MEDIA_TYPE,
   methodsByPath,
   partHooks,
   type RequestState,
-  serveRoute,
   unparsableBody,
 } from '@prod/core/adapter';
 import { toHttpResponse } from '@prod/errors';
@@ -56,16 +58,28 @@ async function prodFastifyPlugin(
     renderError: toHttpResponse,
   });
   const bodyLimit = toBytes(options.bodyLimit ?? '1mb');
-  const states = new WeakMap<FastifyRequest, RequestState>();
+  // The request's state lives on the Fastify request and dies with it (a WeakMap entry would
+  // outlive a young request until a full GC). One symbol per plugin instance.
+  const STATE = Symbol('@prod/fastify request state');
+  type WithState = FastifyRequest & { [STATE]?: RequestState };
 
   const stateOf = (request: FastifyRequest, reply: FastifyReply): RequestState => {
-    let state = states.get(request);
+    let state = (request as WithState)[STATE];
     if (state === undefined) {
       state = beginRequest(hooks, new FastifyRequestView(request, reply), reply.raw);
-      states.set(request, state);
+      (request as WithState)[STATE] = state;
       reply.header('x-request-id', state.requestId);
     }
     return state;
+  };
+
+  const sendEarly = (
+    reply: FastifyReply,
+    early: EncodedResponse | undefined,
+    done: (error?: Error) => void,
+  ): void => {
+    if (early === undefined) done();
+    else sendReply(reply, early);
   };
 
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -73,17 +87,16 @@ async function prodFastifyPlugin(
     // Fastify runs the rest of the lifecycle from `done`: call it inside the context.
     runWithContext(state.context, () => {
       if (hooks.onRequest.length === 0) return done();
-      earlyResponse(hooks, state).then((early) => {
-        if (early === undefined) done();
-        else sendReply(reply, early);
-      }, done);
+      const early = answerOnRequest(hooks, state);
+      if (isThenable(early)) early.then((answer) => sendEarly(reply, answer, done), done);
+      else sendEarly(reply, early, done);
     });
   });
   // Body parsing can resume from stream events outside the context; enter it again before
   // validation and the handler (the pattern @fastify/request-context uses).
   fastify.addHook('preValidation', (request, _reply, done) => {
-    const state = states.get(request);
-    if (state === undefined) done();
+    const state = (request as WithState)[STATE];
+    if (state === undefined || currentContext() === state.context) done();
     else runWithContext(state.context, done);
   });
 
@@ -117,10 +130,17 @@ async function prodFastifyPlugin(
         method: route.method,
         url: route.path,
         bodyLimit,
-        handler: async (request, reply) => {
+        // Not async: a route that answers synchronously sends without making a promise.
+        handler: (request, reply) => {
           const state = stateOf(request, reply);
-          const encoded = await serveRoute(hooks, state, route, async () => request.body);
-          return sendReply(reply, encoded);
+          const encoded = answerRoute(hooks, state, route, () => request.body);
+          if (!isThenable(encoded)) {
+            sendReply(reply, encoded);
+            return undefined;
+          }
+          return encoded.then((answer) => {
+            sendReply(reply, answer);
+          });
         },
       });
     }

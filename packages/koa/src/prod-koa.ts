@@ -2,19 +2,21 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { type Part, runWithContext } from '@prod/core';
 import {
+  answerOnRequest,
+  answerRoute,
   beginRequest,
-  earlyResponse,
+  type EncodedResponse,
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
   type HookErrorReporter,
+  isThenable,
   methodsByPath,
   partHooks,
   type RequestState,
-  serveRoute,
 } from '@prod/core/adapter';
 import { toHttpResponse } from '@prod/errors';
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import { KoaRequestView } from './internal/koa-view.js';
 import { writeContext } from './internal/write-context.js';
 
@@ -72,12 +74,15 @@ export function prodKoa(options: ProdKoaOptions): Middleware {
     jsonStrict: false,
     parsedMethods: ALL_METHODS,
   });
-  const states = new WeakMap<Context, RequestState>();
+  // The request's state lives on the Koa context and dies with it (a WeakMap entry would
+  // outlive a young request until a full GC). One symbol per middleware instance.
+  const STATE = Symbol('@prod/koa request state');
+  type WithState = Context & { [STATE]?: RequestState };
   const stateOf = (ctx: Context): RequestState => {
-    let state = states.get(ctx);
+    let state = (ctx as WithState)[STATE];
     if (state === undefined) {
       state = beginRequest(hooks, new KoaRequestView(ctx), ctx.res);
-      states.set(ctx, state);
+      (ctx as WithState)[STATE] = state;
       ctx.set('x-request-id', state.requestId);
     }
     return state;
@@ -85,12 +90,15 @@ export function prodKoa(options: ProdKoaOptions): Middleware {
 
   const router = new Router();
   for (const route of hooks.routes) {
-    router.register(route.path, [route.method], async (ctx) => {
+    // Not async: a route that answers synchronously writes without making a promise.
+    router.register(route.path, [route.method], (ctx) => {
       const readBody = async (): Promise<unknown> => {
         await parseBody(ctx, async () => {});
         return (ctx.request as { body?: unknown }).body;
       };
-      writeContext(ctx, await serveRoute(hooks, stateOf(ctx), route, readBody));
+      const encoded = answerRoute(hooks, stateOf(ctx), route, readBody);
+      if (!isThenable(encoded)) return writeContext(ctx, encoded);
+      return encoded.then((answer) => writeContext(ctx, answer));
     });
   }
   for (const { path, allow, rejected } of methodsByPath(hooks.routes)) {
@@ -101,19 +109,45 @@ export function prodKoa(options: ProdKoaOptions): Middleware {
   // Router middleware typed for Koa's plain context: the router adds params itself.
   const routes = router.routes() as unknown as Middleware;
 
-  return async function prodKoaMiddleware(ctx, next) {
-    if (states.has(ctx)) return next();
+  const answered = (ctx: Context, state: RequestState): void | Promise<void> => {
+    if (!unanswered(ctx)) return undefined;
+    return encodeNotFound(hooks, state).then((encoded) => writeContext(ctx, encoded));
+  };
+  const failed = (ctx: Context, state: RequestState, error: unknown): Promise<void> =>
+    encodeError(hooks, state, error).then((encoded) => writeContext(ctx, encoded));
+  const dispatch = (ctx: Context, next: Next, state: RequestState): Promise<void> => {
+    let routed: Promise<unknown>;
+    try {
+      routed = routes(ctx, next);
+    } catch (error) {
+      return failed(ctx, state, error);
+    }
+    return Promise.resolve(routed).then(
+      () => answered(ctx, state),
+      (error: unknown) => failed(ctx, state, error),
+    );
+  };
+  const afterOnRequest = (
+    ctx: Context,
+    next: Next,
+    state: RequestState,
+    early: EncodedResponse | undefined,
+  ): void | Promise<void> => {
+    if (early === undefined) return dispatch(ctx, next, state);
+    writeContext(ctx, early);
+    return undefined;
+  };
+  // Inside the request's context; promises only where something is asynchronous.
+  const handle = (ctx: Context, next: Next, state: RequestState): void | Promise<void> => {
+    const early = answerOnRequest(hooks, state);
+    if (isThenable(early)) return early.then((answer) => afterOnRequest(ctx, next, state, answer));
+    return afterOnRequest(ctx, next, state, early);
+  };
+
+  return function prodKoaMiddleware(ctx, next) {
+    if ((ctx as WithState)[STATE] !== undefined) return next();
     const state = stateOf(ctx);
-    await runWithContext(state.context, async () => {
-      const early = await earlyResponse(hooks, state);
-      if (early !== undefined) return writeContext(ctx, early);
-      try {
-        await routes(ctx, next);
-      } catch (error) {
-        return writeContext(ctx, await encodeError(hooks, state, error));
-      }
-      if (unanswered(ctx)) writeContext(ctx, await encodeNotFound(hooks, state));
-    });
+    return runWithContext(state.context, () => handle(ctx, next, state));
   };
 }
 

@@ -29,12 +29,21 @@ export function encodeResponse(response: HttpResponse): EncodedResponse {
     throw new TypeError(`a response has an invalid status: ${String(status)}`);
   }
   const headers: Record<string, string | readonly string[]> = Object.create(null);
-  for (const [rawName, value] of Object.entries(response.headers ?? {})) {
-    const name = rawName.toLowerCase();
-    validateHeaderName(name);
-    const values = typeof value === 'string' ? [value] : [...value];
-    for (const one of values) validateHeaderValue(name, one);
-    headers[name] = typeof value === 'string' ? value : values;
+  const source = response.headers;
+  if (source !== undefined && source !== null) {
+    for (const rawName of Object.keys(source)) {
+      const value = source[rawName] as string | readonly string[];
+      const name = rawName.toLowerCase();
+      validateHeaderName(name);
+      if (typeof value === 'string') {
+        validateHeaderValue(name, value);
+        headers[name] = value;
+      } else {
+        const values = [...value];
+        for (const one of values) validateHeaderValue(name, one);
+        headers[name] = values;
+      }
+    }
   }
   const body = response.body;
   let payload: string | Buffer | Readable | undefined;

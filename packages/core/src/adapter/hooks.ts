@@ -103,14 +103,46 @@ export function partHooks(options: PartHooksOptions): PartHooks {
   };
 }
 
+/** A value, or a promise of it: what the kit's synchronous fast paths return. */
+export type MaybePromise<TValue> = TValue | Promise<TValue>;
+
 /** Each part's `onRequest` in mount order; the first response returned answers early. */
 export async function runOnRequest(
   hooks: PartHooks,
   request: HttpRequest,
 ): Promise<HttpResponse | undefined> {
-  for (const part of hooks.onRequest) {
-    const early = await part.onRequest?.(request);
+  return runOnRequestHooks(hooks, request);
+}
+
+/**
+ * {@link runOnRequest} without a promise while the hooks answer synchronously: each promise
+ * made inside a request costs an AsyncLocalStorage hook, so a hook is awaited only when it
+ * returns a thenable. Throws what a synchronous hook throws.
+ */
+export function runOnRequestHooks(
+  hooks: PartHooks,
+  request: HttpRequest,
+): MaybePromise<HttpResponse | undefined> {
+  const parts = hooks.onRequest;
+  for (let index = 0; index < parts.length; index += 1) {
+    const early = (parts[index] as Part).onRequest?.(request);
+    if (isThenable(early)) return continueOnRequest(parts, index, early, request);
     if (early !== undefined && early !== null) return early;
+  }
+  return undefined;
+}
+
+async function continueOnRequest(
+  parts: readonly Part[],
+  index: number,
+  pending: PromiseLike<HttpResponse | undefined>,
+  request: HttpRequest,
+): Promise<HttpResponse | undefined> {
+  const early = await pending;
+  if (early !== undefined && early !== null) return early;
+  for (let next = index + 1; next < parts.length; next += 1) {
+    const later = await (parts[next] as Part).onRequest?.(request);
+    if (later !== undefined && later !== null) return later;
   }
   return undefined;
 }
@@ -152,7 +184,14 @@ export function runOnResponse(hooks: PartHooks, request: HttpRequest, info: Resp
  * handlers written with Results); anything that is not a response is a bug and thrown.
  */
 export async function callRoute(route: Route, request: HttpRequest): Promise<HttpResponse> {
-  const returned: unknown = await route.handler(request);
+  return routeResponse(await route.handler(request));
+}
+
+/**
+ * What a handler returned, as a response: a ProdError or failed Result is thrown, a
+ * successful Result unwrapped (see {@link callRoute}).
+ */
+export function routeResponse(returned: unknown): HttpResponse {
   if (isProdError(returned)) throw returned;
   if (isResult(returned)) {
     if (!returned.ok) throw returned.error;
@@ -161,7 +200,8 @@ export async function callRoute(route: Route, request: HttpRequest): Promise<Htt
   return returned as HttpResponse;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** Whether `value` has a callable `then` (a promise from any realm or library). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' &&
     value !== null &&

@@ -4,14 +4,29 @@ export { isJsonContentType, JSON_MEDIA_TYPE, unparsableBody } from './body.js';
 export type { EncodedResponse } from './encode.js';
 export { encodeResponse } from './encode.js';
 export { toProdError } from './framework-error.js';
-export type { ErrorRenderer, HookErrorReporter, PartHooks, PartHooksOptions } from './hooks.js';
-export { partHooks, runOnRequest, runOnResponse } from './hooks.js';
+export type {
+  ErrorRenderer,
+  HookErrorReporter,
+  MaybePromise,
+  PartHooks,
+  PartHooksOptions,
+} from './hooks.js';
+export {
+  isThenable,
+  partHooks,
+  routeResponse,
+  runOnRequest,
+  runOnRequestHooks,
+  runOnResponse,
+} from './hooks.js';
 export type { PathMethods } from './methods.js';
 export { methodsByPath } from './methods.js';
 export type { RequestState } from './request-state.js';
 export { beginRequest } from './request-state.js';
-export { hasBody, RequestView } from './request-view.js';
+export { hasBody, RequestView, rawRequestOf } from './request-view.js';
 export {
+  answerOnRequest,
+  answerRoute,
   earlyResponse,
   encodeError,
   encodeMethodNotAllowed,

@@ -3,11 +3,17 @@ import type { HttpRequest } from '../index.js';
 
 type Query = Record<string, string | readonly string[] | undefined>;
 
+// The kit reads the Node request behind a view (request id, body presence) without building
+// the normalized header copy; a static block hands it the private field without making it
+// visible to parts.
+let rawOf: (view: RequestView) => IncomingMessage;
+
 /**
  * The neutral view of one request. One instance per request is passed to every hook and
- * handler (parts key WeakMaps on it). What the framework only knows after routing (route
- * template, params, parsed body) is read through getters, so a hook sees it as soon as it
- * exists; headers and query are built on first read.
+ * handler, and dies with the request: a part may keep per-request state on it under a
+ * symbol it owns. What the framework only knows after routing (route template, params,
+ * parsed body) is read through getters, so a hook sees it as soon as it exists; headers and
+ * query are built on first read.
  */
 export abstract class RequestView implements HttpRequest {
   readonly method: string;
@@ -18,6 +24,10 @@ export abstract class RequestView implements HttpRequest {
   #headers: Record<string, string | undefined> | undefined;
   #query: Query | undefined;
   #controller: AbortController | undefined;
+
+  static {
+    rawOf = (view) => view.#raw;
+  }
 
   /** `url` is the request target as received (before any router rewrote it). */
   constructor(raw: IncomingMessage, response: ServerResponse, url: string) {
@@ -41,7 +51,9 @@ export abstract class RequestView implements HttpRequest {
   get headers(): Readonly<Record<string, string | undefined>> {
     if (this.#headers === undefined) {
       const headers: Record<string, string | undefined> = Object.create(null);
-      for (const [name, value] of Object.entries(this.#raw.headers)) {
+      const raw = this.#raw.headers;
+      for (const name in raw) {
+        const value = raw[name];
         headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
       }
       this.#headers = headers;
@@ -76,6 +88,11 @@ export abstract class RequestView implements HttpRequest {
     }
     return this.#controller.signal;
   }
+}
+
+/** The Node request behind a view: its headers as Node parsed them (names in lower case). */
+export function rawRequestOf(view: RequestView): IncomingMessage {
+  return rawOf(view);
 }
 
 /** Whether the request carries a body: chunked, or a content-length above zero. */

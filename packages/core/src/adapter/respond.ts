@@ -1,5 +1,6 @@
 import {
   CoreErrors,
+  currentContext,
   type HttpResponse,
   type ProdError,
   type Route,
@@ -8,9 +9,16 @@ import {
 import { assertJsonBody, assertNoForbiddenKey } from './body.js';
 import { type EncodedResponse, encodeResponse } from './encode.js';
 import { toProdError } from './framework-error.js';
-import { answerError, callRoute, type PartHooks, runOnRequest } from './hooks.js';
+import {
+  answerError,
+  isThenable,
+  type MaybePromise,
+  type PartHooks,
+  routeResponse,
+  runOnRequestHooks,
+} from './hooks.js';
 import type { RequestState } from './request-state.js';
-import { hasBody } from './request-view.js';
+import { hasBody, rawRequestOf } from './request-view.js';
 
 /**
  * The error response for `error`: framework errors mapped to CoreErrors first, then each
@@ -44,10 +52,42 @@ export async function earlyResponse(
   hooks: PartHooks,
   state: RequestState,
 ): Promise<EncodedResponse | undefined> {
+  return answerOnRequest(hooks, state);
+}
+
+/**
+ * {@link earlyResponse} without a promise when every `onRequest` hook answers synchronously
+ * (each promise made inside a request costs an AsyncLocalStorage hook). Enters the request's
+ * context unless it is current already. Never throws.
+ */
+export function answerOnRequest(
+  hooks: PartHooks,
+  state: RequestState,
+): MaybePromise<EncodedResponse | undefined> {
   if (hooks.onRequest.length === 0) return undefined;
+  if (currentContext() !== state.context) {
+    return runWithContext(state.context, () => answerOnRequest(hooks, state));
+  }
+  let early: MaybePromise<HttpResponse | undefined>;
   try {
-    const early = await runWithContext(state.context, () => runOnRequest(hooks, state.view));
-    return early === undefined ? undefined : encodeResponse(early);
+    early = runOnRequestHooks(hooks, state.view);
+    if (!isThenable(early)) return early === undefined ? undefined : encodeResponse(early);
+  } catch (error) {
+    return encodeError(hooks, state, error);
+  }
+  return early.then(
+    (response) => (response === undefined ? undefined : encodeEarly(hooks, state, response)),
+    (error: unknown) => encodeError(hooks, state, error),
+  );
+}
+
+function encodeEarly(
+  hooks: PartHooks,
+  state: RequestState,
+  response: HttpResponse,
+): MaybePromise<EncodedResponse> {
+  try {
+    return encodeResponse(response);
   } catch (error) {
     return encodeError(hooks, state, error);
   }
@@ -64,16 +104,59 @@ export async function serveRoute(
   route: Route,
   parseBody: () => Promise<unknown>,
 ): Promise<EncodedResponse> {
-  return runWithContext(state.context, async () => {
-    try {
-      const withBody = hasBody(state.view.headers);
-      assertJsonBody(state.view, withBody);
-      if (withBody) assertNoForbiddenKey(await parseBody());
-      return encodeResponse(await callRoute(route, state.view));
-    } catch (error) {
-      return encodeError(hooks, state, error);
-    }
-  });
+  return answerRoute(hooks, state, route, parseBody);
+}
+
+/**
+ * {@link serveRoute} without a promise when the request has no body and the handler answers
+ * synchronously; `parseBody` is called only for a request with a body. Enters the request's
+ * context unless it is current already. Never throws.
+ */
+export function answerRoute(
+  hooks: PartHooks,
+  state: RequestState,
+  route: Route,
+  parseBody: () => unknown,
+): MaybePromise<EncodedResponse> {
+  if (currentContext() !== state.context) {
+    return runWithContext(state.context, () => answerRoute(hooks, state, route, parseBody));
+  }
+  try {
+    const withBody = hasBody(rawRequestOf(state.view).headers);
+    assertJsonBody(state.view, withBody);
+    if (withBody) return answerWithBody(hooks, state, route, parseBody);
+    const returned: unknown = route.handler(state.view);
+    if (isThenable(returned)) return answerLater(hooks, state, returned);
+    return encodeResponse(routeResponse(returned));
+  } catch (error) {
+    return encodeError(hooks, state, error);
+  }
+}
+
+async function answerWithBody(
+  hooks: PartHooks,
+  state: RequestState,
+  route: Route,
+  parseBody: () => unknown,
+): Promise<EncodedResponse> {
+  try {
+    assertNoForbiddenKey(await parseBody());
+    return encodeResponse(routeResponse(await route.handler(state.view)));
+  } catch (error) {
+    return encodeError(hooks, state, error);
+  }
+}
+
+async function answerLater(
+  hooks: PartHooks,
+  state: RequestState,
+  returned: PromiseLike<unknown>,
+): Promise<EncodedResponse> {
+  try {
+    return encodeResponse(routeResponse(await returned));
+  } catch (error) {
+    return encodeError(hooks, state, error);
+  }
 }
 
 /** The response for a path that exists with other methods: 405 with `Allow`. */

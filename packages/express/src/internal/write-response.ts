@@ -5,24 +5,27 @@ import type { EncodedResponse } from '@prod/core/adapter';
 
 /**
  * Writes an encoded response on the Node response Express wraps: status, headers, then the
- * payload, a stream piped untouched. Resolves when written; a client that has gone away
- * makes it a no-op (the stream, if any, is destroyed).
+ * payload, a stream piped untouched. Returns a promise only for a stream (resolved when it is
+ * written); a client that has gone away makes it a no-op (the stream, if any, is destroyed).
  */
-export async function writeResponse(res: ServerResponse, encoded: EncodedResponse): Promise<void> {
+export function writeResponse(
+  res: ServerResponse,
+  encoded: EncodedResponse,
+): Promise<void> | undefined {
   const { payload } = encoded;
   if (res.headersSent || res.destroyed) {
     if (payload instanceof Readable) payload.destroy();
-    return;
+    return undefined;
   }
   res.statusCode = encoded.status;
-  for (const [name, value] of Object.entries(encoded.headers)) res.setHeader(name, value);
+  const headers = encoded.headers;
+  for (const name in headers) res.setHeader(name, headers[name] as string | readonly string[]);
   if (payload instanceof Readable) {
-    await pipeline(payload, res).catch(() => {
+    return pipeline(payload, res).catch(() => {
       // The client left or the stream failed mid-way: the connection is already closed.
     });
-  } else if (payload === undefined) {
-    res.end();
-  } else {
-    res.end(payload);
   }
+  if (payload === undefined) res.end();
+  else res.end(payload);
+  return undefined;
 }

@@ -2,6 +2,10 @@ import { Readable } from 'node:stream';
 import type { EncodedResponse } from '@prod/core/adapter';
 import type { FastifyReply } from 'fastify';
 
+// Fastify appends `; charset=utf-8` to a JSON media type without one when the payload is a
+// string; a Buffer is sent as is.
+const JSON_WITHOUT_CHARSET = /^(?![^;]*;.*charset)[^;]*json/i;
+
 /**
  * Sends an encoded response through Fastify's reply: status, headers, then the payload
  * (already serialized, so Fastify sends it as is; a stream is piped untouched).
@@ -12,9 +16,12 @@ export function sendReply(reply: FastifyReply, encoded: EncodedResponse): Fastif
     return reply;
   }
   reply.code(encoded.status);
-  for (const [name, value] of Object.entries(encoded.headers)) reply.header(name, value);
-  // A Buffer, not a string: Fastify would append a charset to the part's content-type.
-  const payload =
-    typeof encoded.payload === 'string' ? Buffer.from(encoded.payload) : encoded.payload;
+  const headers = encoded.headers;
+  for (const name in headers) reply.header(name, headers[name]);
+  let payload = encoded.payload;
+  if (typeof payload === 'string') {
+    const type = headers['content-type'];
+    if (typeof type !== 'string' || JSON_WITHOUT_CHARSET.test(type)) payload = Buffer.from(payload);
+  }
   return reply.send(payload);
 }

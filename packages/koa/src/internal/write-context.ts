@@ -15,7 +15,9 @@ export function writeContext(ctx: Context, encoded: EncodedResponse): void {
     return;
   }
   ctx.status = encoded.status;
-  for (const [name, value] of Object.entries(encoded.headers)) {
+  const headers = encoded.headers;
+  for (const name in headers) {
+    const value = headers[name] as string | readonly string[];
     ctx.set(name, typeof value === 'string' ? value : [...value]);
   }
   if (payload === undefined) {
