@@ -56,7 +56,7 @@ export function healthPart(health: Health, options: HealthPartOptions = {}): Par
   const probe = (kind: CheckKind) => (request: HttpRequest) =>
     health.response(kind, { detail: showDetail(request) });
   const probePaths = new Set(Object.values(paths));
-  const holds = new WeakMap<HttpRequest, Beacon>();
+  const holds = requestSlot<Beacon>();
   const tracking = options.trackRequests !== false;
   return definePart({
     name: 'health',
@@ -72,12 +72,44 @@ export function healthPart(health: Health, options: HealthPartOptions = {}): Par
             return undefined;
           },
           onResponse(request: HttpRequest) {
-            holds.get(request)?.release();
-            holds.delete(request);
+            holds.take(request)?.release();
           },
         }
       : {}),
   });
+}
+
+interface RequestSlot<TValue> {
+  set(request: object, value: TValue): void;
+  /** The value of `request`, forgotten by the slot. */
+  take(request: object): TValue | undefined;
+}
+
+/**
+ * One value per request object, on the request itself under a symbol, so that it dies with the
+ * request: a WeakMap entry per request outlives a young request until a full GC (V8's
+ * scavenger does not clear ephemerons). A frozen request falls back to a WeakMap.
+ */
+function requestSlot<TValue>(): RequestSlot<TValue> {
+  const key = Symbol('@prod/health in-flight beacon');
+  const frozen = new WeakMap<object, TValue>();
+  type Holder = Record<symbol, TValue | undefined>;
+  return {
+    set(request, value) {
+      if (Object.isExtensible(request)) (request as Holder)[key] = value;
+      else frozen.set(request, value);
+    },
+    take(request) {
+      const value = (request as Holder)[key];
+      if (value !== undefined) {
+        (request as Holder)[key] = undefined;
+        return value;
+      }
+      const held = frozen.get(request);
+      frozen.delete(request);
+      return held;
+    },
+  };
 }
 
 /**

@@ -109,6 +109,16 @@ describe('healthPart', () => {
     expect(h.inFlight).toBe(0);
   });
 
+  it('releases the beacon of a frozen request object too', () => {
+    const h = build();
+    const part = healthPart(h);
+    const frozen = Object.freeze(request('/v1/notes'));
+    part.onRequest?.(frozen);
+    expect(h.inFlight).toBe(1);
+    part.onResponse?.(frozen, { status: 200, durationMs: 1 });
+    expect(h.inFlight).toBe(0);
+  });
+
   it('does not count probe requests as in-flight work', () => {
     const h = build();
     const part = healthPart(h);

@@ -9,6 +9,7 @@ import {
 import type { Logger } from './create-logger.js';
 import { SKIP_DEDUPE } from './dedupe.js';
 import { LoggerErrors } from './errors.js';
+import { RequestSlot } from './internal/request-slot.js';
 import { isLogLevel, type LogLevel } from './levels.js';
 import { createRedactor } from './redact.js';
 
@@ -77,8 +78,8 @@ export function requestLoggingPart(options: RequestLoggingOptions): Part {
   const http = logger.module(options.module ?? 'http');
   (http as unknown as { [SKIP_DEDUPE]: true })[SKIP_DEDUPE] = true;
   // Adapters may call onResponse outside the request's async context (a socket event):
-  // remember the context per request object.
-  const contexts = new WeakMap<HttpRequest, RequestContext>();
+  // remember the context on the request object.
+  const contexts = new RequestSlot<RequestContext>('@prod/logger request context');
 
   return definePart({
     name: 'request-logging',

@@ -158,6 +158,18 @@ describe('requestLoggingPart', () => {
     expect(out.lines[0]).toMatchObject({ requestId: 'req-out', traceId: 't-out', status: 201 });
   });
 
+  it('remembers the ids of a frozen request object too', async () => {
+    const { out, part } = setup();
+    await drive(
+      part,
+      Object.freeze(request()),
+      { status: 200, durationMs: 1 },
+      { requestId: 'req-frozen', traceId: 't-frozen' },
+      true,
+    );
+    expect(out.lines[0]).toMatchObject({ requestId: 'req-frozen', traceId: 't-frozen' });
+  });
+
   it('is never folded by repeated-line suppression', async () => {
     const { out, part } = setup();
     for (let i = 0; i < 20; i++)

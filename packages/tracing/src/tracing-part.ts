@@ -34,6 +34,7 @@ import {
 import {
   bindServerEntry,
   defaultTracer,
+  RequestSlot,
   type SpanEntry,
   tracerProviderRegistered,
 } from './internal/span-registry.js';
@@ -92,7 +93,7 @@ const HOST = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([A-Za-z0-9.-]{1,253}))(?::(\d{1,5})
  * mount(app, [tracingPart({ ignore: (req) => req.path === '/healthz' }), notesPart]);
  */
 export function tracingPart(options: TracingPartOptions = {}): Part {
-  const spans = new WeakMap<HttpRequest, SpanEntry>();
+  const spans = new RequestSlot<SpanEntry>('@prod/tracing server span');
   return {
     name: 'tracing',
     onRequest(request) {
@@ -132,9 +133,8 @@ export function tracingPart(options: TracingPartOptions = {}): Part {
       return undefined;
     },
     onResponse(request, info) {
-      const entry = spans.get(request);
+      const entry = spans.take(request);
       if (entry === undefined) return;
-      spans.delete(request);
       try {
         finishServerSpan(entry, request, info);
       } catch (error) {

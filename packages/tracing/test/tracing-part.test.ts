@@ -333,6 +333,14 @@ describe('tracingPart: the request context', () => {
     expect(sdk.span('GET /bare').attributes['http.response.status_code']).toBe(204);
   });
 
+  it('ends the span of a frozen request object too', async () => {
+    const part = tracingPart();
+    const req = Object.freeze(request({ route: '/frozen' }));
+    await part.onRequest?.(req);
+    part.onResponse?.(req, { status: 202, durationMs: 1 });
+    expect(sdk.span('GET /frozen').attributes['http.response.status_code']).toBe(202);
+  });
+
   it('never throws from its hooks, even when the tracer does', async () => {
     const broken = {
       startSpan() {

@@ -9,8 +9,25 @@ interface Serialized {
 }
 
 // One request writes many lines with the same ids: serialize them once per context and
-// re-serialize only when tracing moved to another span.
-const serialized = new WeakMap<RequestContext, Serialized>();
+// re-serialize only when tracing moved to another span. Kept in the context's `extensions`,
+// so that it dies with the request: a WeakMap entry per context outlives a young request
+// until a full GC (V8's scavenger does not clear ephemerons). Contexts without `extensions`
+// (made by hand, not by an adapter) keep theirs in a WeakMap, never on the caller's object.
+const FRAGMENT_KEY = Symbol('@prod/logger context fragment');
+const withoutExtensions = new WeakMap<RequestContext, Serialized>();
+
+function cachedFragment(context: RequestContext): Serialized | undefined {
+  const extensions = context.extensions;
+  return extensions === undefined
+    ? withoutExtensions.get(context)
+    : (extensions.get(FRAGMENT_KEY) as Serialized | undefined);
+}
+
+function cacheFragment(context: RequestContext, value: Serialized): void {
+  const extensions = context.extensions;
+  if (extensions === undefined) withoutExtensions.set(context, value);
+  else extensions.set(FRAGMENT_KEY, value);
+}
 
 // Pino builds a line synchronously (time, then fields): this tells the field pass of the same
 // line whether the ids were already written.
@@ -46,7 +63,7 @@ export function contextFragment(): string {
   if (context === undefined) return '';
   written = true;
   const { requestId, traceId, spanId } = context;
-  const hit = serialized.get(context);
+  const hit = cachedFragment(context);
   if (
     hit !== undefined &&
     hit.requestId === requestId &&
@@ -57,7 +74,7 @@ export function contextFragment(): string {
   }
   const fragment =
     field('requestId', requestId) + field('traceId', traceId) + field('spanId', spanId);
-  serialized.set(context, { requestId, traceId, spanId, fragment });
+  cacheFragment(context, { requestId, traceId, spanId, fragment });
   return fragment;
 }
 
