@@ -15,6 +15,7 @@ import {
   mergeContext,
   withoutContextKeys,
 } from './internal/context-fields.js';
+import { isoTime } from './internal/iso-time.js';
 import { LevelRegistry, MODULE } from './internal/level-registry.js';
 import { formatLevelSpec, type LevelSpec, parseLevelSpec } from './levels.js';
 import { createLineRedactor, type RedactOptions } from './redact.js';
@@ -206,7 +207,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   const pinoOptions: PinoOptions = {
     level: spec.level ?? 'info',
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
     formatters: { level: levelLabel },
     serializers: { err: serializeError, error: serializeError },
   };
@@ -234,7 +235,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       pinoOptions.mixin = contextMixin;
       pinoOptions.mixinMergeStrategy = mergeContext;
     } else {
-      const isoTime = pino.stdTimeFunctions.isoTime;
       pinoOptions.timestamp = (): string => isoTime() + contextFragment();
       fieldPass = withoutContextKeys;
     }

@@ -1,7 +1,7 @@
 import { CoreErrors, currentContext, isProdError, ProdError, runWithContext } from '@prod/core';
 import { createLogger, LoggerErrors } from '@prod/logger';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { capture } from './capture.js';
 
 describe('createLogger output', () => {
@@ -16,6 +16,41 @@ describe('createLogger output', () => {
     expect(typeof line.time).toBe('string');
     expect(new Date(line.time as string).toISOString()).toBe(line.time);
     expect(line.pid).toBe(process.pid);
+  });
+
+  describe('time', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('follows the clock to the millisecond, with and without the context ids', () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const out = capture();
+      const plain = createLogger({ destination: out.stream, context: false });
+      const withIds = createLogger({ destination: out.stream });
+      const at = [
+        '2024-05-06T07:08:09.010Z',
+        '2024-05-06T07:08:09.010Z',
+        '2024-05-06T07:08:09.011Z',
+      ];
+      for (const iso of at) {
+        vi.setSystemTime(new Date(iso));
+        plain.info('plain');
+        runWithContext({ requestId: 'r-time' }, () => withIds.info('with ids'));
+      }
+      vi.setSystemTime(new Date('2031-01-01T00:00:00.000Z'));
+      plain.info('later');
+      expect(out.lines.map((line) => line.time)).toEqual([
+        at[0],
+        at[0],
+        at[1],
+        at[1],
+        at[2],
+        at[2],
+        '2031-01-01T00:00:00.000Z',
+      ]);
+      expect(out.lines[1]).toMatchObject({ requestId: 'r-time' });
+    });
   });
 
   it('respects the level and base: null', () => {
