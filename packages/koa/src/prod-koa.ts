@@ -1,5 +1,5 @@
 import { bodyParser } from '@koa/bodyparser';
-import Router from '@koa/router';
+import Router, { type Layer } from '@koa/router';
 import { type Part, runWithContext } from '@prod/core';
 import {
   answerOnRequest,
@@ -88,26 +88,30 @@ export function prodKoa(options: ProdKoaOptions): Middleware {
     return state;
   };
 
+  // The neutral routes, matched by @koa/router, answered directly (see `serveMatched`).
+  type Answer = (ctx: Context, state: RequestState) => void | Promise<void>;
   const router = new Router();
+  const answers = new Map<object, Answer>();
+  const readBodyOf = (ctx: Context) => async (): Promise<unknown> => {
+    await parseBody(ctx, async () => {});
+    return (ctx.request as { body?: unknown }).body;
+  };
+  const declare = (path: string, methods: string[], answer: Answer): void => {
+    const layer = router.register(path, methods, (ctx: Context) => answer(ctx, stateOf(ctx)));
+    answers.set(layer, answer);
+  };
   for (const route of hooks.routes) {
-    // Not async: a route that answers synchronously writes without making a promise.
-    router.register(route.path, [route.method], (ctx) => {
-      const readBody = async (): Promise<unknown> => {
-        await parseBody(ctx, async () => {});
-        return (ctx.request as { body?: unknown }).body;
-      };
-      const encoded = answerRoute(hooks, stateOf(ctx), route, readBody);
+    declare(route.path, [route.method], (ctx, state) => {
+      const encoded = answerRoute(hooks, state, route, readBodyOf(ctx));
       if (!isThenable(encoded)) return writeContext(ctx, encoded);
       return encoded.then((answer) => writeContext(ctx, answer));
     });
   }
   for (const { path, allow, rejected } of methodsByPath(hooks.routes)) {
-    router.register(path, [...rejected], async (ctx) => {
-      writeContext(ctx, await encodeMethodNotAllowed(hooks, stateOf(ctx), allow));
-    });
+    declare(path, [...rejected], (ctx, state) =>
+      encodeMethodNotAllowed(hooks, state, allow).then((encoded) => writeContext(ctx, encoded)),
+    );
   }
-  // Router middleware typed for Koa's plain context: the router adds params itself.
-  const routes = router.routes() as unknown as Middleware;
 
   const answered = (ctx: Context, state: RequestState): void | Promise<void> => {
     if (!unanswered(ctx)) return undefined;
@@ -115,14 +119,61 @@ export function prodKoa(options: ProdKoaOptions): Middleware {
   };
   const failed = (ctx: Context, state: RequestState, error: unknown): Promise<void> =>
     encodeError(hooks, state, error).then((encoded) => writeContext(ctx, encoded));
-  const dispatch = (ctx: Context, next: Next, state: RequestState): Promise<void> => {
-    let routed: Promise<unknown>;
+  // A neutral route: set what @koa/router sets on the context, and answer without its
+  // per-request middleware chain (a composed function and promises per request).
+  const serveMatched = (
+    ctx: Context,
+    state: RequestState,
+    path: string,
+    layers: readonly RouterLayer[],
+  ): void | Promise<void> => {
+    const routed = ctx as Context & RoutedContext;
+    let layer: RouterLayer | undefined;
+    for (let index = layers.length - 1; index >= 0 && layer === undefined; index -= 1) {
+      const candidate = layers[index] as RouterLayer;
+      if (candidate.methods.length > 0) layer = candidate;
+    }
+    const answer = layer === undefined ? undefined : answers.get(layer);
+    if (layer === undefined || answer === undefined) return answered(ctx, state);
+    routed.captures = layer.captures(path);
+    routed.request.params = layer.params(path, routed.captures, routed.params);
+    routed.params = routed.request.params;
+    // Our layers are registered with string paths.
+    const template = layer.path as string;
+    routed.routerPath = template;
+    routed.routerName = layer.name ?? undefined;
+    routed._matchedRoute = template;
+    if (layer.name) routed._matchedRouteName = layer.name;
+    let result: void | Promise<void>;
     try {
-      routed = routes(ctx, next);
+      result = answer(ctx, state);
     } catch (error) {
       return failed(ctx, state, error);
     }
-    return Promise.resolve(routed).then(
+    if (!isThenable(result)) return answered(ctx, state);
+    return result.then(
+      () => answered(ctx, state),
+      (error: unknown) => failed(ctx, state, error),
+    );
+  };
+  const dispatch = (ctx: Context, next: Next, state: RequestState): void | Promise<void> => {
+    const routed = ctx as Context & RoutedContext;
+    const path = routed.newRouterPath || ctx.path || routed.routerPath || '';
+    const match = router.match(path, ctx.method);
+    if (match.route) {
+      routed.matched =
+        routed.matched === undefined ? match.path : [...routed.matched, ...match.path];
+      routed.router = router;
+      routed.routeMatched = true;
+      return serveMatched(ctx, state, path, match.pathAndMethod);
+    }
+    let downstream: Promise<unknown>;
+    try {
+      downstream = next();
+    } catch (error) {
+      return failed(ctx, state, error);
+    }
+    return Promise.resolve(downstream).then(
       () => answered(ctx, state),
       (error: unknown) => failed(ctx, state, error),
     );
@@ -149,6 +200,24 @@ export function prodKoa(options: ProdKoaOptions): Middleware {
     const state = stateOf(ctx);
     return runWithContext(state.context, () => handle(ctx, next, state));
   };
+}
+
+/** A route layer of @koa/router, as far as `serveMatched` uses it. */
+type RouterLayer = Layer;
+
+/** The context fields @koa/router sets on a routed request. */
+interface RoutedContext {
+  matched?: RouterLayer[];
+  router?: Router;
+  routeMatched?: boolean;
+  captures: string[];
+  params: Record<string, string>;
+  request: { params: Record<string, string> };
+  routerPath?: string;
+  routerName?: string | undefined;
+  newRouterPath?: string;
+  _matchedRoute?: string;
+  _matchedRouteName?: string;
 }
 
 /** Nothing downstream answered: Koa would send its plain-text 404. */
