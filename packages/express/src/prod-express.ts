@@ -104,6 +104,12 @@ export function prodExpress(options: ProdExpressOptions): ProdExpress {
     return state;
   };
 
+  // Returned, not assigned to a name: name-keeping tools would rename it on every request.
+  const bodyReader = (req: Request, res: Response) => (): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      json(req, res, (error?: unknown) => (error ? reject(error) : resolve(req.body)));
+    });
+
   const afterOnRequest = (
     res: Response,
     next: NextFunction,
@@ -128,11 +134,7 @@ export function prodExpress(options: ProdExpressOptions): ProdExpress {
 
   for (const route of hooks.routes) {
     router[METHOD_NAMES[route.method]](route.path, (req: Request, res: Response, next) => {
-      const parseBody = (): Promise<unknown> =>
-        new Promise((resolve, reject) => {
-          json(req, res, (error?: unknown) => (error ? reject(error) : resolve(req.body)));
-        });
-      const encoded = answerRoute(hooks, stateOf(req, res), route, parseBody);
+      const encoded = answerRoute(hooks, stateOf(req, res), route, bodyReader(req, res));
       if (!isThenable(encoded)) send(res, encoded, next);
       else encoded.then((answer) => send(res, answer, next)).catch(next);
     });

@@ -103,9 +103,15 @@ export function beginRequest(
   const state = new ActiveRequest(hooks, view, response);
   if (hooks.onResponse.length > 0) {
     // `on`, not `once`: once wraps every listener; the second event finds the request done.
-    const finish = (): void => state.finish();
+    const finish = finisher(state);
     response.on('finish', finish);
     response.on('close', finish);
   }
   return state;
+}
+
+// Returned, not assigned to a name: tools that keep function names (tsx, esbuild keepNames)
+// would otherwise redefine the closure's name on every request.
+function finisher(state: ActiveRequest): () => void {
+  return () => state.finish();
 }
