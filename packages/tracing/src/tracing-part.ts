@@ -34,6 +34,7 @@ import {
 import {
   bindServerEntry,
   defaultTracer,
+  propagatorRegistered,
   RequestSlot,
   type SpanEntry,
   tracerProviderRegistered,
@@ -100,7 +101,8 @@ export function tracingPart(options: TracingPartOptions = {}): Part {
       try {
         if (options.ignore?.(request) === true) return undefined;
         const active = context.active();
-        const parent = extractContext(request.headers, active);
+        // No propagator: nothing to extract, and the headers need not be read.
+        const parent = propagatorRegistered() ? extractContext(request.headers, active) : active;
         const custom = options.tracer;
         // Without an SDK the span only carries the caller's ids: skip building attributes.
         const spanOptions: SpanOptions = { kind: SpanKind.SERVER };
@@ -145,6 +147,11 @@ export function tracingPart(options: TracingPartOptions = {}): Part {
 }
 
 function finishServerSpan({ span }: SpanEntry, request: HttpRequest, info: ResponseInfo): void {
+  // A span that records nothing (no SDK, sampled out) would drop the name and attributes.
+  if (!span.isRecording()) {
+    span.end();
+    return;
+  }
   const route = request.route;
   if (typeof route === 'string' && route !== '') {
     span.setAttribute(ATTR_HTTP_ROUTE, route);

@@ -126,6 +126,16 @@ export function tracerProviderRegistered(): boolean {
   return otelGlobal[OTEL_API_KEY]?.trace !== undefined;
 }
 
+/**
+ * Whether a propagator is registered globally. Without one, extracting a parent from request
+ * headers always gives back the active context: callers may skip reading the headers.
+ */
+export function propagatorRegistered(): boolean {
+  return (
+    (otelGlobal[OTEL_API_KEY] as { propagation?: unknown } | undefined)?.propagation !== undefined
+  );
+}
+
 /** The span handed to functions when no SDK is registered. */
 export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
