@@ -11,6 +11,19 @@ export interface EncodedResponse {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+// Most responses repeat the same header values (content-type, cache-control): remember the
+// last valid value of each name, so a repeat skips Node's validation regexps. Bounded: an
+// application that sends ever new header names stops caching past the limit.
+const lastValid = new Map<string, string>();
+const MAX_CACHED_NAMES = 256;
+
+function validateHeader(name: string, value: string): void {
+  if (lastValid.get(name) === value) return;
+  validateHeaderName(name);
+  validateHeaderValue(name, value);
+  if (lastValid.size < MAX_CACHED_NAMES || lastValid.has(name)) lastValid.set(name, value);
+}
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 const BYTES_TYPE = 'application/octet-stream';
 
@@ -34,11 +47,11 @@ export function encodeResponse(response: HttpResponse): EncodedResponse {
     for (const rawName of Object.keys(source)) {
       const value = source[rawName] as string | readonly string[];
       const name = rawName.toLowerCase();
-      validateHeaderName(name);
       if (typeof value === 'string') {
-        validateHeaderValue(name, value);
+        validateHeader(name, value);
         headers[name] = value;
       } else {
+        validateHeaderName(name);
         const values = [...value];
         for (const one of values) validateHeaderValue(name, one);
         headers[name] = values;
