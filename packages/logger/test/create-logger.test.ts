@@ -53,6 +53,14 @@ describe('createLogger output', () => {
     });
   });
 
+  it('writes context ids that need JSON escaping as valid JSON', () => {
+    const out = capture();
+    const logger = createLogger({ destination: out.stream });
+    const odd = 'a"b\\c\n<\u2028>';
+    runWithContext({ requestId: odd, traceId: 'plain-1.2:3_x' }, () => logger.info('odd ids'));
+    expect(out.lines[0]).toMatchObject({ requestId: odd, traceId: 'plain-1.2:3_x' });
+  });
+
   it('respects the level and base: null', () => {
     const out = capture();
     const logger = createLogger({ destination: out.stream, level: 'warn', base: null });

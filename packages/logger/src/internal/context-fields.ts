@@ -47,8 +47,13 @@ export function withoutContextKeys(object: Record<string, unknown>): Record<stri
   return { ...object, requestId: undefined, traceId: undefined, spanId: undefined };
 }
 
+// Request ids (validated by the adapters), trace and span ids need no JSON escaping.
+const PLAIN = /^[\w.:-]*$/;
+
 function field(name: string, value: unknown): string {
-  return value === undefined || value === null ? '' : `,"${name}":${JSON.stringify(String(value))}`;
+  if (value === undefined || value === null) return '';
+  const text = String(value);
+  return PLAIN.test(text) ? `,"${name}":"${text}"` : `,"${name}":${JSON.stringify(text)}`;
 }
 
 /**
