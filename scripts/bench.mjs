@@ -79,7 +79,12 @@ if (existsSync(notesDir)) {
   for (const note of readdirSync(notesDir)
     .filter((f) => f.endsWith('.md'))
     .sort()) {
-    lines.push(readFileSync(`${notesDir}/${note}`, 'utf8').trim().replace(/^(#+) /gm, '#$1 '), '');
+    lines.push(
+      readFileSync(`${notesDir}/${note}`, 'utf8')
+        .trim()
+        .replace(/^(#+) /gm, '#$1 '),
+      '',
+    );
   }
 }
 writeFileSync('docs/benchmarks.md', `${lines.join('\n')}\n`);
