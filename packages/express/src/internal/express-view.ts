@@ -4,6 +4,9 @@ import type { Request, Response } from 'express';
 /** The neutral request view over an Express request. */
 export class ExpressRequestView extends RequestView {
   readonly #request: Request;
+  #joinedPath: string | undefined;
+  #joinedBase: string | undefined;
+  #joined: string | undefined;
 
   constructor(request: Request, response: Response) {
     super(request, response, request.originalUrl ?? request.url);
@@ -13,7 +16,16 @@ export class ExpressRequestView extends RequestView {
   get route(): string | undefined {
     const route: unknown = this.#request.route;
     const path = (route as { path?: unknown } | undefined)?.path;
-    return typeof path === 'string' ? `${this.#request.baseUrl ?? ''}${path}` : undefined;
+    if (typeof path !== 'string') return undefined;
+    // Read by several hooks per request: join the template once per route and mount point
+    // (Express changes both as the request moves through routers).
+    const baseUrl = this.#request.baseUrl ?? '';
+    if (path !== this.#joinedPath || baseUrl !== this.#joinedBase) {
+      this.#joinedPath = path;
+      this.#joinedBase = baseUrl;
+      this.#joined = `${baseUrl}${path}`;
+    }
+    return this.#joined;
   }
 
   get params(): Readonly<Record<string, string>> {

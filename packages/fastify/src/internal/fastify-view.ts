@@ -1,9 +1,12 @@
 import { RequestView } from '@prod/core/adapter';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+const UNREAD = Symbol('unread');
+
 /** The neutral request view over a Fastify request. */
 export class FastifyRequestView extends RequestView {
   readonly #request: FastifyRequest;
+  #route: string | undefined | typeof UNREAD = UNREAD;
 
   constructor(request: FastifyRequest, reply: FastifyReply) {
     super(request.raw, reply.raw, request.raw.url ?? request.url);
@@ -11,9 +14,14 @@ export class FastifyRequestView extends RequestView {
   }
 
   get route(): string | undefined {
-    // The 404 handler has no route options url.
-    const url: unknown = this.#request.routeOptions?.url;
-    return typeof url === 'string' ? url : undefined;
+    // Fastify routes before the first hook, so the template never changes for a request;
+    // read it once: `routeOptions` builds a new object on every access.
+    if (this.#route === UNREAD) {
+      // The 404 handler has no route options url.
+      const url: unknown = this.#request.routeOptions?.url;
+      this.#route = typeof url === 'string' ? url : undefined;
+    }
+    return this.#route;
   }
 
   get params(): Readonly<Record<string, string>> {
