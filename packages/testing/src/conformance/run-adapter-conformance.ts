@@ -1,5 +1,6 @@
 import type { Part } from '@prod/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describeAsyncHookCases } from './async-hook-cases.js';
 import {
   type ConformanceParts,
   createConformanceParts,
@@ -531,6 +532,7 @@ export function runAdapterConformance(name: string, boot: AdapterBoot): void {
     });
 
     describeContextCases(boot);
+    describeAsyncHookCases(boot);
 
     describe('graceful close', () => {
       it('lets an in-flight request finish, then stops', async () => {
