@@ -1,3 +1,19 @@
+/**
+ * The methods OpenTelemetry's HTTP conventions record as themselves (RFC 9110 + PATCH);
+ * metrics and spans record any other as `_OTHER`, so a client cannot invent label values.
+ */
+export const KNOWN_HTTP_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
+
 /** HTTP methods a route can answer. */
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 

@@ -21,7 +21,7 @@ export type {
   Route,
   RouteHandler,
 } from './http.js';
-export { definePart, json } from './http.js';
+export { definePart, json, KNOWN_HTTP_METHODS } from './http.js';
 export type { FieldError, ProblemDetails } from './problem.js';
 export { PROBLEM_CONTENT_TYPE } from './problem.js';
 export type {

@@ -1,4 +1,4 @@
-import type { HttpRequest } from '@prod/core';
+import { type HttpRequest, KNOWN_HTTP_METHODS } from '@prod/core';
 import { Histogram, type Registry } from 'prom-client';
 import { MetricsErrors } from './errors.js';
 import { contextExemplar } from './internal/exemplar.js';
@@ -11,19 +11,6 @@ import { SeriesCap } from './series-cap.js';
  */
 export const HTTP_SERVER_DURATION_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
-]);
-
-/** The methods recorded as themselves (RFC 9110 + PATCH); any other becomes `_OTHER`. */
-export const KNOWN_HTTP_METHODS: ReadonlySet<string> = new Set([
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'CONNECT',
-  'OPTIONS',
-  'TRACE',
-  'PATCH',
 ]);
 
 /** The label names of the HTTP duration histogram (OpenTelemetry attribute names). */

@@ -1,3 +1,5 @@
+// Kept for existing imports; the set itself lives in @prod/core, shared with @prod/tracing.
+export { KNOWN_HTTP_METHODS } from '@prod/core';
 export type { ClusterMetrics, ClusterMetricsOptions } from './cluster-metrics.js';
 export { clusterMetrics, shareWithCluster } from './cluster-metrics.js';
 export type { Metrics, MetricsOptions } from './create-metrics.js';
@@ -13,7 +15,6 @@ export {
   createHttpMetrics,
   HTTP_LABELS,
   HTTP_SERVER_DURATION_BUCKETS,
-  KNOWN_HTTP_METHODS,
   OVERFLOW_COUNTER,
   OVERFLOW_LABEL,
 } from './http-metrics.js';

@@ -13,6 +13,7 @@ import {
   currentContext,
   type HttpRequest,
   isProdError,
+  KNOWN_HTTP_METHODS,
   type Part,
   type ResponseInfo,
 } from '@prod/core';
@@ -51,18 +52,6 @@ export interface TracingPartOptions {
   readonly attributes?: (request: HttpRequest) => Attributes;
 }
 
-// RFC 9110 methods plus PATCH, as the HTTP semantic conventions list them.
-const KNOWN_METHODS = new Set([
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'CONNECT',
-  'OPTIONS',
-  'TRACE',
-  'PATCH',
-]);
 const MAX_PATH = 2048;
 const MAX_USER_AGENT = 1024;
 const HOST = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([A-Za-z0-9.-]{1,253}))(?::(\d{1,5}))?$/;
@@ -174,7 +163,7 @@ function finishServerSpan({ span }: SpanEntry, request: HttpRequest, info: Respo
 }
 
 function spanName(method: string, route: string | undefined): string {
-  const known = KNOWN_METHODS.has(method) ? method : 'HTTP';
+  const known = KNOWN_HTTP_METHODS.has(method) ? method : 'HTTP';
   return typeof route === 'string' && route !== '' ? `${known} ${route}` : known;
 }
 
@@ -184,7 +173,7 @@ function requestAttributes(request: HttpRequest): Attributes {
     [ATTR_URL_PATH]: clip(request.path, MAX_PATH),
     [ATTR_URL_SCHEME]: schemeOf(request.headers['x-forwarded-proto']),
   };
-  if (KNOWN_METHODS.has(method)) attributes[ATTR_HTTP_REQUEST_METHOD] = method;
+  if (KNOWN_HTTP_METHODS.has(method)) attributes[ATTR_HTTP_REQUEST_METHOD] = method;
   else {
     attributes[ATTR_HTTP_REQUEST_METHOD] = '_OTHER';
     attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = clip(String(method), 64);
