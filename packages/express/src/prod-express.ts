@@ -1,5 +1,6 @@
-import { type Part, runWithContext } from '@prod/core';
+import { runWithContext } from '@prod/core';
 import {
+  type AdapterOptions,
   answerOnRequest,
   answerRoute,
   beginRequest,
@@ -7,7 +8,6 @@ import {
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
-  type HookErrorReporter,
   isThenable,
   methodsByPath,
   partHooks,
@@ -26,20 +26,7 @@ import { ExpressRequestView } from './internal/express-view.js';
 import { writeResponse } from './internal/write-response.js';
 
 /** Options of {@link prodExpress} and {@link mountExpress}. */
-export interface ProdExpressOptions {
-  /** The parts to mount, in order: their hooks run in this order (onResponse in reverse). */
-  readonly parts: readonly Part[];
-  /**
-   * Largest JSON body a neutral route accepts, in bytes or as `'1mb'`, `'200kb'`.
-   * Default `'1mb'`. A larger body gets PAYLOAD_TOO_LARGE (413).
-   */
-  readonly bodyLimit?: number | string;
-  /**
-   * Called when a part's `onResponse` or `onError` throws (the request carries on).
-   * Default: `console.error`.
-   */
-  readonly onHookError?: HookErrorReporter;
-}
+export type ProdExpressOptions = AdapterOptions;
 
 /** What {@link prodExpress} returns: mount `handler` first and `finalHandler` last. */
 export interface ProdExpress {

@@ -1,5 +1,6 @@
-import { currentContext, type Part, runWithContext } from '@prod/core';
+import { currentContext, runWithContext } from '@prod/core';
 import {
+  type AdapterOptions,
   answerOnRequest,
   answerRoute,
   beginRequest,
@@ -7,7 +8,6 @@ import {
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
-  type HookErrorReporter,
   isThenable,
   JSON_MEDIA_TYPE,
   methodsByPath,
@@ -22,22 +22,11 @@ import fastifyPlugin from 'fastify-plugin';
 import { FastifyRequestView } from './internal/fastify-view.js';
 import { sendReply } from './internal/send-reply.js';
 
-/** Options of the {@link prodFastify} plugin. */
-export interface ProdFastifyOptions {
-  /** The parts to mount, in order: their hooks run in this order (onResponse in reverse). */
-  readonly parts: readonly Part[];
-  /**
-   * Largest JSON body a neutral route accepts, in bytes or as `'1mb'`, `'200kb'`.
-   * Default `'1mb'`. A larger body gets PAYLOAD_TOO_LARGE (413). Your own routes keep
-   * Fastify's `bodyLimit`.
-   */
-  readonly bodyLimit?: number | string;
-  /**
-   * Called when a part's `onResponse` or `onError` throws (the request carries on).
-   * Default: `console.error`.
-   */
-  readonly onHookError?: HookErrorReporter;
-}
+/**
+ * Options of the {@link prodFastify} plugin. `bodyLimit` applies to neutral routes; your own
+ * routes keep Fastify's `bodyLimit`.
+ */
+export type ProdFastifyOptions = AdapterOptions;
 
 function toBytes(limit: number | string): number {
   const parsed = typeof limit === 'number' ? limit : bytes.parse(limit);

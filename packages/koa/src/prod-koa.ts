@@ -1,7 +1,8 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router, { type Layer } from '@koa/router';
-import { type Part, runWithContext } from '@prod/core';
+import { runWithContext } from '@prod/core';
 import {
+  type AdapterOptions,
   answerOnRequest,
   answerRoute,
   beginRequest,
@@ -9,7 +10,6 @@ import {
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
-  type HookErrorReporter,
   isThenable,
   methodsByPath,
   partHooks,
@@ -21,20 +21,7 @@ import { KoaRequestView } from './internal/koa-view.js';
 import { writeContext } from './internal/write-context.js';
 
 /** Options of {@link prodKoa}. */
-export interface ProdKoaOptions {
-  /** The parts to mount, in order: their hooks run in this order (onResponse in reverse). */
-  readonly parts: readonly Part[];
-  /**
-   * Largest JSON body a neutral route accepts, in bytes or as `'1mb'`, `'200kb'`.
-   * Default `'1mb'`. A larger body gets PAYLOAD_TOO_LARGE (413).
-   */
-  readonly bodyLimit?: number | string;
-  /**
-   * Called when a part's `onResponse` or `onError` throws (the request carries on).
-   * Default: `console.error`.
-   */
-  readonly onHookError?: HookErrorReporter;
-}
+export type ProdKoaOptions = AdapterOptions;
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 

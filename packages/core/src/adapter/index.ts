@@ -1,5 +1,7 @@
 // The adapter kit: what @prod/express, @prod/fastify and @prod/koa share to mount parts on a
 // Node HTTP server. Framework adapters are its only intended users; applications never need it.
+
+export type { AdapterOptions } from './adapter-options.js';
 export { isJsonContentType, JSON_MEDIA_TYPE, unparsableBody } from './body.js';
 export type { EncodedResponse } from './encode.js';
 export { encodeResponse } from './encode.js';
