@@ -17,6 +17,24 @@ export const KNOWN_HTTP_METHODS: ReadonlySet<string> = new Set([
 /** HTTP methods a route can answer. */
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
+/** The methods a route can answer, in the order an `Allow` header lists them. */
+export const ROUTE_METHODS: readonly HttpMethod[] = Object.freeze([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+]);
+
+/**
+ * Typed metadata a route carries for cross-cutting parts (its rate-limit policy, the scopes
+ * it needs, its OpenAPI operation), keyed by symbols that the owning packages define with
+ * {@link defineRouteMeta}, so two packages cannot collide.
+ */
+export type RouteMeta = { readonly [key: symbol]: unknown };
+
 /**
  * A read-only, framework-neutral view of one request, built by an adapter.
  *
@@ -43,6 +61,12 @@ export interface HttpRequest {
   readonly body: unknown;
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal | undefined;
+  /**
+   * The metadata of the part route that matched, for every hook of the request (`onRequest`
+   * included); empty for a request no part route matched. Read it through a key:
+   * `rateLimitMeta.read(request)`.
+   */
+  readonly meta: RouteMeta;
 }
 
 /**
@@ -63,6 +87,11 @@ export interface Route {
   readonly method: HttpMethod;
   readonly path: string;
   readonly handler: RouteHandler;
+  /**
+   * What cross-cutting parts should know about this route, built from the keys of the
+   * packages that read it: `meta: { ...rateLimitMeta({ points: 10 }), ...scopesMeta(['notes:write']) }`.
+   */
+  readonly meta?: RouteMeta;
 }
 
 /** What `onResponse` learns about a finished request. */
@@ -76,18 +105,48 @@ export interface ResponseInfo {
 /** What `onRequest` returns: a response to answer early, or nothing to go on. */
 export type EarlyResponse = HttpResponse | undefined;
 
+/** What `onSend` learns about the response it decorates. */
+export interface SendInfo {
+  /**
+   * True for a response of a route the application registered on the framework itself:
+   * only its status and headers are known (`body` is undefined), and only the headers an
+   * `onSend` returns are applied.
+   */
+  readonly native: boolean;
+}
+
+/**
+ * Decorates a response on its way out: returns the response to send instead (new or
+ * changed headers, another body), or undefined to leave it as it is.
+ */
+export type SendHook = (
+  request: HttpRequest,
+  response: HttpResponse,
+  info: SendInfo,
+) => HttpResponse | undefined;
+
 /**
  * A unit of HTTP behaviour a feature package exposes, mounted by any adapter.
  *
- * Hook order, for every request: each part's `onRequest` in mount order (the first to
- * return a response answers early and skips the handler); the handler; on a throw (from
- * an `onRequest` hook or the handler), each `onError` in mount order until one returns a response (else the adapter's default
- * problem+json); finally each `onResponse` in reverse mount order. Every hook and the handler
- * run inside the request's context (`currentContext()`).
+ * Hook order, for every request, the same on every framework:
+ * 1. each part's `onRequest`, in mount order; the first to return a response answers early
+ *    and skips the later ones and the handler;
+ * 2. the handler of the matched part route;
+ * 3. on a throw (from an `onRequest` or the handler), each `onError` in mount order until
+ *    one returns a response (else the adapter's problem+json);
+ * 4. each `onSend`, in reverse mount order (the first-mounted part has the last word), on
+ *    every response the adapter answers: route answers, early answers, error answers, 404
+ *    and 405, and, headers only, the responses of the application's own framework routes;
+ * 5. after the response is sent (or the connection closed), each `onResponse`, in reverse
+ *    mount order.
  *
- * Hooks and handlers may answer synchronously or with a promise: adapters await only what is a
- * promise, and every promise made inside a request costs (AsyncLocalStorage tracks each one),
- * so a hook with nothing to wait for should return its value directly, not be `async`.
+ * Every hook and the handler run inside the request's context (`currentContext()`), and
+ * every hook sees the matched part route's metadata as `request.meta`.
+ *
+ * Hooks and handlers may answer synchronously or with a promise (except `onSend`, which is
+ * synchronous): adapters await only what is a promise, and every promise made inside a
+ * request costs (AsyncLocalStorage tracks each one), so a hook with nothing to wait for
+ * should return its value directly, not be `async`.
  */
 export interface Part {
   /** Short unique name, used in logs and errors. */
@@ -99,6 +158,58 @@ export interface Part {
   readonly onResponse?: (request: HttpRequest, info: ResponseInfo) => void;
   /** Turns an error into a response; return undefined to leave it to the next part. */
   readonly onError?: (error: unknown, request: HttpRequest) => HttpResponse | undefined;
+  /**
+   * Decorates every response of the request on its way out (see the order above). Must be
+   * cheap and synchronous: it runs on every response. When it throws (or returns a promise,
+   * or a response that cannot be sent), the adapter reports it through `onHookError` and
+   * sends the response as it was before this hook.
+   */
+  readonly onSend?: SendHook;
+}
+
+/** A key of route metadata: builds a route's `meta` entry and reads it back, typed. */
+export interface RouteMetaKey<TValue> {
+  /** A `meta` fragment holding `value` under this key: spread it into a route's `meta`. */
+  (value: TValue): RouteMeta;
+  /** The namespaced name the key was defined with. */
+  readonly name: string;
+  readonly symbol: symbol;
+  /** The value under this key in a request's (or a route's) metadata. */
+  read(source: { readonly meta?: RouteMeta | undefined }): TValue | undefined;
+}
+
+const META_NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*\/[\w.:-]+$/i;
+
+/**
+ * Defines a key of route metadata owned by your package. The name must be namespaced by the
+ * package (`@prod/ratelimit/policy`, `my-app/scopes`): the key is `Symbol.for(name)`, so the
+ * ESM and CJS builds of one package agree on it, and two packages cannot collide.
+ *
+ * @example
+ * const scopesMeta = defineRouteMeta<readonly string[]>('my-app/scopes');
+ * const route = { method: 'POST', path: '/notes', handler, meta: scopesMeta(['notes:write']) };
+ * const part = definePart({
+ *   name: 'scopes',
+ *   onRequest: (request) => (scopesMeta.read(request)?.includes('notes:write') ? undefined : deny()),
+ * });
+ */
+export function defineRouteMeta<TValue>(name: string): RouteMetaKey<TValue> {
+  if (typeof name !== 'string' || !META_NAME.test(name)) {
+    throw new TypeError(
+      `defineRouteMeta: "${String(name)}" is not a namespaced name such as "@scope/package/key"`,
+    );
+  }
+  const symbol = Symbol.for(name);
+  const key = (value: TValue): RouteMeta => ({ [symbol]: value });
+  // A function's own `name` is read-only to assignment, not to definition.
+  Object.defineProperty(key, 'name', { value: name });
+  return Object.freeze(
+    Object.assign(key, {
+      symbol,
+      read: (source: { readonly meta?: RouteMeta | undefined }): TValue | undefined =>
+        source?.meta?.[symbol] as TValue | undefined,
+    }),
+  ) as RouteMetaKey<TValue>;
 }
 
 /** Declares a part with its types checked. */

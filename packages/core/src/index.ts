@@ -1,6 +1,8 @@
 export type { Actor, ContextLogger, RequestContext } from './context.js';
 export { contextExtension, currentContext, runWithContext } from './context.js';
 export { CoreErrors } from './core-errors.js';
+export type { DeadlineOptions, DeadlineOutcome } from './deadline.js';
+export { withDeadline } from './deadline.js';
 export type {
   ErrorCatalogue,
   ErrorDefinition,
@@ -20,8 +22,16 @@ export type {
   ResponseInfo,
   Route,
   RouteHandler,
+  RouteMeta,
+  RouteMetaKey,
+  SendHook,
+  SendInfo,
 } from './http.js';
-export { definePart, json, KNOWN_HTTP_METHODS } from './http.js';
+export { definePart, defineRouteMeta, json, KNOWN_HTTP_METHODS, ROUTE_METHODS } from './http.js';
+export type { MaybePromise } from './maybe-promise.js';
+export { isThenable } from './maybe-promise.js';
+export type { NumberRule, OptionChecks } from './option-checks.js';
+export { MAX_TIMER_MS, optionChecks } from './option-checks.js';
 export type { FieldError, ProblemDetails } from './problem.js';
 export { PROBLEM_CONTENT_TYPE } from './problem.js';
 export type {
@@ -32,6 +42,7 @@ export type {
 } from './prod-error.js';
 export { isProdError, ProdError } from './prod-error.js';
 export { isSafeRequestId, requestIdFrom } from './request-id.js';
+export { RequestSlot } from './request-slot.js';
 export type { AsyncResult, Err, ErrOf, Ok, OkOf, Result } from './result.js';
 export { err, isResult, ok } from './result.js';
 export {
@@ -59,3 +70,4 @@ export {
   unwrapOr,
 } from './result-ops.js';
 export { statusText } from './status-text.js';
+export { toHttpResponse } from './to-http-response.js';

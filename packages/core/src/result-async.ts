@@ -1,7 +1,6 @@
+import type { MaybePromise } from './maybe-promise.js';
 import { ProdError } from './prod-error.js';
 import { err, type Result } from './result.js';
-
-type MaybePromise<T> = T | Promise<T>;
 
 /**
  * Settles a promise (or a function returning one) into a Result. A synchronous throw

@@ -1,5 +1,5 @@
-import { CoreErrors, definePart, err, json, ok, type Part } from '@prod/core';
-import { isThenable, partHooks, routeResponse, runOnRequestHooks } from '@prod/core/adapter';
+import { CoreErrors, definePart, err, isThenable, json, ok, type Part } from '@prod/core';
+import { partHooks, routeResponse, runOnRequestHooks } from '@prod/core/adapter';
 import { describe, expect, it } from 'vitest';
 
 const renderError = () => json(500, {});
@@ -13,6 +13,7 @@ const request = {
   params: {},
   body: undefined,
   signal: undefined,
+  meta: {},
 };
 
 function hooksOf(parts: Part[]) {

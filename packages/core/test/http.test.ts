@@ -11,6 +11,7 @@ const request: HttpRequest = {
   params: { id: '1' },
   body: undefined,
   signal: undefined,
+  meta: {},
 };
 
 describe('json', () => {

@@ -1,6 +1,5 @@
-import { definePart, type HttpRequest, type Part } from '@prod/core';
+import { definePart, type HttpRequest, type Part, toHttpResponse } from '@prod/core';
 import type { CaptureContext } from './error-aggregator.js';
-import { toHttpResponse } from './to-http-response.js';
 
 /** Options of {@link errorPart}. */
 export interface ErrorPartOptions {

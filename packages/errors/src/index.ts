@@ -1,3 +1,5 @@
+/** Re-exported from @prod/core, where the last-resort renderer now lives. */
+export { toHttpResponse } from '@prod/core';
 export type { Backoff, ExponentialBackoffOptions, Jitter } from './backoff.js';
 export { constantBackoff, exponentialBackoff } from './backoff.js';
 export type {
@@ -67,4 +69,3 @@ export type {
 export { callbackSink, logSink, webhookSink } from './sinks.js';
 export type { TimeoutEvent, TimeoutEvents, TimeoutOptions, TimeoutPolicy } from './timeout.js';
 export { timeout } from './timeout.js';
-export { toHttpResponse } from './to-http-response.js';

@@ -1,4 +1,4 @@
-import { runWithContext } from '@prod/core';
+import { isThenable, runWithContext } from '@prod/core';
 import {
   type AdapterOptions,
   answerOnRequest,
@@ -8,7 +8,6 @@ import {
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
-  isThenable,
   methodsByPath,
   partHooks,
   type RequestState,

@@ -1,4 +1,4 @@
-import { currentContext, runWithContext } from '@prod/core';
+import { currentContext, isThenable, runWithContext } from '@prod/core';
 import {
   type AdapterOptions,
   answerOnRequest,
@@ -8,7 +8,6 @@ import {
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
-  isThenable,
   JSON_MEDIA_TYPE,
   methodsByPath,
   partHooks,

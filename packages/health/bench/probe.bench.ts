@@ -23,6 +23,7 @@ const readyRequest = {
   params: {},
   body: undefined,
   signal: undefined,
+  meta: {},
 } as const;
 
 function probe(url: string, name: string): Promise<void> {

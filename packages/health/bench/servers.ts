@@ -69,6 +69,7 @@ function request(path: string): HttpRequest {
     params: {},
     body: undefined,
     signal: undefined,
+    meta: {},
   };
 }
 

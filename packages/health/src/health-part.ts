@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { definePart, type HttpRequest, type Part } from '@prod/core';
+import { definePart, type HttpRequest, type Part, RequestSlot } from '@prod/core';
 import type { Beacon } from './beacons.js';
 import type { CheckKind } from './check.js';
 import type { Health } from './create-health.js';
@@ -56,7 +56,7 @@ export function healthPart(health: Health, options: HealthPartOptions = {}): Par
   const probe = (kind: CheckKind) => (request: HttpRequest) =>
     health.response(kind, { detail: showDetail(request) });
   const probePaths = new Set(Object.values(paths));
-  const holds = requestSlot<Beacon>();
+  const holds = new RequestSlot<Beacon>('@prod/health in-flight beacon');
   const tracking = options.trackRequests !== false;
   return definePart({
     name: 'health',
@@ -77,39 +77,6 @@ export function healthPart(health: Health, options: HealthPartOptions = {}): Par
         }
       : {}),
   });
-}
-
-interface RequestSlot<TValue> {
-  set(request: object, value: TValue): void;
-  /** The value of `request`, forgotten by the slot. */
-  take(request: object): TValue | undefined;
-}
-
-/**
- * One value per request object, on the request itself under a symbol, so that it dies with the
- * request: a WeakMap entry per request outlives a young request until a full GC (V8's
- * scavenger does not clear ephemerons). A frozen request falls back to a WeakMap.
- */
-function requestSlot<TValue>(): RequestSlot<TValue> {
-  const key = Symbol('@prod/health in-flight beacon');
-  const frozen = new WeakMap<object, TValue>();
-  type Holder = Record<symbol, TValue | undefined>;
-  return {
-    set(request, value) {
-      if (Object.isExtensible(request)) (request as Holder)[key] = value;
-      else frozen.set(request, value);
-    },
-    take(request) {
-      const value = (request as Holder)[key];
-      if (value !== undefined) {
-        (request as Holder)[key] = undefined;
-        return value;
-      }
-      const held = frozen.get(request);
-      frozen.delete(request);
-      return held;
-    },
-  };
 }
 
 /**

@@ -16,6 +16,7 @@ function request(path: string, headers: Record<string, string> = {}): HttpReques
     params: {},
     body: undefined,
     signal: undefined,
+    meta: {},
   };
 }
 

@@ -1,6 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router, { type Layer } from '@koa/router';
-import { runWithContext } from '@prod/core';
+import { isThenable, runWithContext } from '@prod/core';
 import {
   type AdapterOptions,
   answerOnRequest,
@@ -10,7 +10,6 @@ import {
   encodeError,
   encodeMethodNotAllowed,
   encodeNotFound,
-  isThenable,
   methodsByPath,
   partHooks,
   type RequestState,

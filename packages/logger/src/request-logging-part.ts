@@ -4,12 +4,12 @@ import {
   type HttpRequest,
   type Part,
   type RequestContext,
+  RequestSlot,
   type ResponseInfo,
 } from '@prod/core';
 import type { Logger } from './create-logger.js';
 import { SKIP_DEDUPE } from './dedupe.js';
 import { LoggerErrors } from './errors.js';
-import { RequestSlot } from './internal/request-slot.js';
 import { isLogLevel, type LogLevel } from './levels.js';
 import { createRedactor } from './redact.js';
 

@@ -25,6 +25,7 @@ function request(overrides: Partial<HttpRequest> = {}): HttpRequest {
     params: { id: '42' },
     body: undefined,
     signal: undefined,
+    meta: {},
     ...overrides,
   };
 }

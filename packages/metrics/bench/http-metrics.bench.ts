@@ -49,6 +49,7 @@ const neutralRequests: HttpRequest[] = shapes.map((s) => ({
   params: { id: '1' },
   body: undefined,
   signal: undefined,
+  meta: {},
 }));
 const prod = prodPart(false);
 const prodAdapterLike = prodPart(false);

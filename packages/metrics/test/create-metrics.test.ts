@@ -16,6 +16,7 @@ function request(overrides: Partial<HttpRequest> = {}): HttpRequest {
     params: {},
     body: undefined,
     signal: undefined,
+    meta: {},
     ...overrides,
   };
 }

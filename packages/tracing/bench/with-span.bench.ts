@@ -59,6 +59,7 @@ runWithContext(ctx, () =>
     params: {},
     body: undefined,
     signal: undefined,
+    meta: {},
   }),
 );
 

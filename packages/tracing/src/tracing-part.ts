@@ -15,6 +15,7 @@ import {
   isProdError,
   KNOWN_HTTP_METHODS,
   type Part,
+  RequestSlot,
   type ResponseInfo,
 } from '@prod/core';
 import {
@@ -36,7 +37,6 @@ import {
   bindServerEntry,
   defaultTracer,
   propagatorRegistered,
-  RequestSlot,
   type SpanEntry,
   tracerProviderRegistered,
 } from './internal/span-registry.js';

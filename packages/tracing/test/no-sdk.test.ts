@@ -97,6 +97,7 @@ describe('without an OpenTelemetry SDK', () => {
       params: {},
       body: undefined,
       signal: undefined,
+      meta: {},
     };
     const ctx: RequestContext = { requestId: 'r', extensions: new Map() };
     await runWithContext(ctx, async () => {

@@ -28,6 +28,7 @@ describe('with a propagator and no SDK', () => {
       params: {},
       body: undefined,
       signal: undefined,
+      meta: {},
     };
     const ctx: RequestContext = { requestId: 'r', extensions: new Map() };
     let forwarded: string | undefined;

@@ -45,6 +45,7 @@ function request(init: RequestInit = {}): HttpRequest & { route: string | undefi
     params: {},
     body: undefined,
     signal: undefined,
+    meta: {},
   };
 }
 

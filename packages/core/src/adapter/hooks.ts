@@ -4,6 +4,8 @@ import {
   type HttpResponse,
   isProdError,
   isResult,
+  isThenable,
+  type MaybePromise,
   type Part,
   type ResponseInfo,
   type Route,
@@ -103,9 +105,6 @@ export function partHooks(options: PartHooksOptions): PartHooks {
   };
 }
 
-/** A value, or a promise of it: what the kit's synchronous fast paths return. */
-export type MaybePromise<TValue> = TValue | Promise<TValue>;
-
 /** Each part's `onRequest` in mount order; the first response returned answers early. */
 export async function runOnRequest(
   hooks: PartHooks,
@@ -198,13 +197,4 @@ export function routeResponse(returned: unknown): HttpResponse {
     return returned.value as HttpResponse;
   }
   return returned as HttpResponse;
-}
-
-/** Whether `value` has a callable `then` (a promise from any realm or library). */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

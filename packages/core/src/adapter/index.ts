@@ -9,12 +9,10 @@ export { toProdError } from './framework-error.js';
 export type {
   ErrorRenderer,
   HookErrorReporter,
-  MaybePromise,
   PartHooks,
   PartHooksOptions,
 } from './hooks.js';
 export {
-  isThenable,
   partHooks,
   routeResponse,
   runOnRequest,

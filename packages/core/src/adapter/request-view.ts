@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpRequest } from '../index.js';
+import type { HttpRequest, Route, RouteMeta } from '../index.js';
 
 type Query = Record<string, string | readonly string[] | undefined>;
 
@@ -7,6 +7,9 @@ type Query = Record<string, string | readonly string[] | undefined>;
 // the normalized header copy; a static block hands it the private field without making it
 // visible to parts.
 let rawOf: (view: RequestView) => IncomingMessage;
+let matchOf: (view: RequestView, route: Route) => void;
+
+const NO_META: RouteMeta = Object.freeze({});
 
 /**
  * The neutral view of one request. One instance per request is passed to every hook and
@@ -24,9 +27,13 @@ export abstract class RequestView implements HttpRequest {
   #headers: Record<string, string | undefined> | undefined;
   #query: Query | undefined;
   #controller: AbortController | undefined;
+  #matched: Route | undefined;
 
   static {
     rawOf = (view) => view.#raw;
+    matchOf = (view, route) => {
+      view.#matched = route;
+    };
   }
 
   /** `url` is the request target as received (before any router rewrote it). */
@@ -43,6 +50,10 @@ export abstract class RequestView implements HttpRequest {
   abstract get params(): Readonly<Record<string, string>>;
   abstract get ip(): string | undefined;
   protected abstract get parsedBody(): unknown;
+
+  get meta(): RouteMeta {
+    return this.#matched?.meta ?? NO_META;
+  }
 
   get body(): unknown {
     return hasBody(this.#raw.headers) ? this.parsedBody : undefined;
@@ -93,6 +104,11 @@ export abstract class RequestView implements HttpRequest {
 /** The Node request behind a view: its headers as Node parsed them (names in lower case). */
 export function rawRequestOf(view: RequestView): IncomingMessage {
   return rawOf(view);
+}
+
+/** Records the part route that matched `view`, whose metadata every hook then reads. */
+export function setMatchedRoute(view: RequestView, route: Route): void {
+  matchOf(view, route);
 }
 
 /** Whether the request carries a body: chunked, or a content-length above zero. */

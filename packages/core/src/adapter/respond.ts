@@ -2,6 +2,8 @@ import {
   CoreErrors,
   currentContext,
   type HttpResponse,
+  isThenable,
+  type MaybePromise,
   type ProdError,
   type Route,
   runWithContext,
@@ -9,14 +11,7 @@ import {
 import { assertJsonBody, assertNoForbiddenKey } from './body.js';
 import { type EncodedResponse, encodeResponse } from './encode.js';
 import { toProdError } from './framework-error.js';
-import {
-  answerError,
-  isThenable,
-  type MaybePromise,
-  type PartHooks,
-  routeResponse,
-  runOnRequestHooks,
-} from './hooks.js';
+import { answerError, type PartHooks, routeResponse, runOnRequestHooks } from './hooks.js';
 import type { RequestState } from './request-state.js';
 import { hasBody, rawRequestOf } from './request-view.js';
 

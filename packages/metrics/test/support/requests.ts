@@ -12,6 +12,7 @@ export function fakeRequest(overrides: Partial<HttpRequest> = {}): HttpRequest {
     params: {},
     body: undefined,
     signal: undefined,
+    meta: {},
     ...overrides,
   };
 }

@@ -45,43 +45,6 @@ const holder = globalThis as { [FALLBACK_KEY]?: WeakMap<RequestContext, SpanEntr
 holder[FALLBACK_KEY] ??= new WeakMap<RequestContext, SpanEntry>();
 const fallback: WeakMap<RequestContext, SpanEntry> = holder[FALLBACK_KEY];
 
-/**
- * One value per request object, kept on the request itself under a symbol of this slot, so
- * that it dies with the request: a WeakMap entry per request outlives a young request until
- * a full GC (the scavenger does not clear ephemerons). A request that cannot take a property
- * (frozen) falls back to a WeakMap.
- */
-export class RequestSlot<TValue> {
-  readonly #key: symbol;
-  #frozen: WeakMap<object, TValue> | undefined;
-
-  constructor(description: string) {
-    this.#key = Symbol(description);
-  }
-
-  set(request: object, value: TValue): void {
-    if (Object.isExtensible(request)) {
-      (request as Record<symbol, unknown>)[this.#key] = value;
-      return;
-    }
-    this.#frozen ??= new WeakMap();
-    this.#frozen.set(request, value);
-  }
-
-  /** The value of `request`, forgotten by the slot. */
-  take(request: object): TValue | undefined {
-    const holder = request as Record<symbol, TValue | undefined>;
-    const value = holder[this.#key];
-    if (value !== undefined) {
-      holder[this.#key] = undefined;
-      return value;
-    }
-    const frozen = this.#frozen?.get(request);
-    if (frozen !== undefined) this.#frozen?.delete(request);
-    return frozen;
-  }
-}
-
 /** Records the server span of a request on its context. */
 export function bindServerEntry(ctx: RequestContext, entry: SpanEntry): void {
   if (ctx.extensions !== undefined) ctx.extensions.set(SERVER_SPAN_KEY, entry);

@@ -1,12 +1,9 @@
-import {
-  CoreErrors,
-  currentContext,
-  type HttpRequest,
-  type HttpResponse,
-  isSafeRequestId,
-  PROBLEM_CONTENT_TYPE,
-  ProdError,
-} from '@prod/core';
+import { currentContext } from './context.js';
+import { CoreErrors } from './core-errors.js';
+import type { HttpRequest, HttpResponse } from './http.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { ProdError } from './prod-error.js';
+import { isSafeRequestId } from './request-id.js';
 
 /**
  * Turns any error into a neutral `application/problem+json` response (RFC 9457).

@@ -4,8 +4,8 @@ import {
   PROBLEM_CONTENT_TYPE,
   ProdError,
   runWithContext,
+  toHttpResponse,
 } from '@prod/core';
-import { ErrorAggregator, errorPart, PolicyErrors, toHttpResponse } from '@prod/errors';
 import { describe, expect, it } from 'vitest';
 
 function request(overrides: Partial<HttpRequest> = {}): HttpRequest {
@@ -19,6 +19,7 @@ function request(overrides: Partial<HttpRequest> = {}): HttpRequest {
     params: { id: '1' },
     body: undefined,
     signal: undefined,
+    meta: {},
     ...overrides,
   };
 }
@@ -54,10 +55,10 @@ describe('toHttpResponse', () => {
   });
 
   it('sets Retry-After in whole seconds from retryAfterMs', () => {
-    const response = toHttpResponse(PolicyErrors.CIRCUIT_OPEN({ retryAfterMs: 1_500 }));
+    const response = toHttpResponse(CoreErrors.UNAVAILABLE({ retryAfterMs: 1_500 }));
     expect(response.status).toBe(503);
     expect(response.headers?.['retry-after']).toBe('2');
-    expect(response.body).toMatchObject({ code: 'CIRCUIT_OPEN', retryAfter: 2 });
+    expect(response.body).toMatchObject({ code: 'UNAVAILABLE', retryAfter: 2 });
   });
 
   it('reads requestId and traceId from the request context', () => {
@@ -101,35 +102,5 @@ describe('toHttpResponse', () => {
     expect(refused.status).toBe(503);
     expect(refused.body).toMatchObject({ code: 'UNAVAILABLE' });
     expect(refused.body).not.toHaveProperty('details');
-  });
-});
-
-describe('errorPart', () => {
-  it('is a part whose onError answers with toHttpResponse', () => {
-    const part = errorPart();
-    expect(part.name).toBe('errors');
-    const response = part.onError?.(CoreErrors.CONFLICT('taken'), request());
-    expect(response?.status).toBe(409);
-    expect(response?.headers?.['content-type']).toBe(PROBLEM_CONTENT_TYPE);
-  });
-
-  it('records server errors (not client errors) in the aggregator, with route and request id', async () => {
-    const aggregator = new ErrorAggregator({ sinks: [], flushIntervalMs: 0 });
-    const part = errorPart({ aggregator });
-    runWithContext({ requestId: 'req-1' }, () => part.onError?.(new Error('boom'), request()));
-    part.onError?.(CoreErrors.NOT_FOUND(), request());
-    const groups = aggregator.groups();
-    expect(groups).toHaveLength(1);
-    expect(groups[0]?.samples[0]).toMatchObject({ requestId: 'req-1', route: '/notes/:id' });
-  });
-
-  it('captureIf chooses which statuses are recorded', () => {
-    const captured: unknown[] = [];
-    const part = errorPart({
-      aggregator: { capture: (e) => captured.push(e) },
-      captureIf: () => true,
-    });
-    part.onError?.(CoreErrors.NOT_FOUND(), request());
-    expect(captured).toHaveLength(1);
   });
 });
