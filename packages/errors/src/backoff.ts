@@ -1,3 +1,5 @@
+import { check } from './internal/options.js';
+
 /**
  * Computes the delay before a retry.
  *
@@ -12,11 +14,11 @@ export type Jitter = 'full' | 'decorrelated' | 'none';
 
 /** Options of {@link exponentialBackoff}. */
 export interface ExponentialBackoffOptions {
-  /** The base delay. Default 100 ms. */
+  /** The base delay, 0 to 2 147 483 647 ms (what a timer can wait). Default 100 ms. */
   readonly initialDelayMs?: number;
-  /** No delay is ever longer. Default 30 000 ms. */
+  /** No delay is ever longer; 0 to 2 147 483 647 ms. Default 30 000 ms. */
   readonly maxDelayMs?: number;
-  /** Growth per attempt. Default 2. */
+  /** Growth per attempt, a finite number >= 0. Default 2. */
   readonly factor?: number;
   /**
    * `'full'` (default): uniform in `[0, min(max, initial * factor^(attempt-1))]`.
@@ -28,13 +30,7 @@ export interface ExponentialBackoffOptions {
   readonly random?: () => number;
 }
 
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0)) {
-    throw new RangeError(`${name} must be a number >= 0, got ${String(value)}`);
-  }
-  return value;
-}
+const JITTERS: readonly Jitter[] = ['full', 'decorrelated', 'none'];
 
 /**
  * Exponential backoff with jitter (full jitter by default), as described in AWS's
@@ -44,18 +40,18 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
  * above `initialDelayMs` while still spreading them. Every delay stays in
  * `[0, maxDelayMs]` (full, none) or `[min(initial, max), maxDelayMs]` (decorrelated).
  *
+ * Throws `ERRORS_INVALID_OPTIONS` for a bad option.
+ *
  * @example
  * retry({ backoff: exponentialBackoff({ initialDelayMs: 50, maxDelayMs: 2_000, jitter: 'decorrelated' }) });
  */
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Backoff {
-  const initial = nonNegative(options.initialDelayMs, 100, 'initialDelayMs');
-  const max = nonNegative(options.maxDelayMs, 30_000, 'maxDelayMs');
-  const factor = nonNegative(options.factor, 2, 'factor');
-  const jitter = options.jitter ?? 'full';
-  const random = options.random ?? Math.random;
-  if (jitter !== 'full' && jitter !== 'decorrelated' && jitter !== 'none') {
-    throw new RangeError(`jitter must be 'full', 'decorrelated' or 'none', got ${String(jitter)}`);
-  }
+  const given = check.object<ExponentialBackoffOptions>('options', options);
+  const initial = check.duration('initialDelayMs', given.initialDelayMs, 100);
+  const max = check.duration('maxDelayMs', given.maxDelayMs, 30_000);
+  const factor = check.number('factor', given.factor, 2);
+  const jitter = check.oneOf('jitter', given.jitter, JITTERS, 'full');
+  const random = check.fn<() => number>('random', given.random) ?? Math.random;
   const ceiling = (attempt: number): number => {
     const grown = initial * factor ** Math.max(0, attempt - 1);
     // 0 * Infinity is NaN: a zero base stays zero however many attempts.
@@ -70,9 +66,14 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
   };
 }
 
-/** The same delay before every retry. */
+/**
+ * The same delay before every retry, 0 to 2 147 483 647 ms.
+ *
+ * @example
+ * retry({ maxAttempts: 5, backoff: constantBackoff(250) });
+ */
 export function constantBackoff(delayMs: number): Backoff {
-  const delay = nonNegative(delayMs, 0, 'delayMs');
+  const delay = check.duration('delayMs', delayMs, 0);
   return () => delay;
 }
 

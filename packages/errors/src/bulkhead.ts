@@ -2,6 +2,7 @@ import type { ProdError } from '@prod/core';
 import { PolicyErrors } from './errors.js';
 import { abortError } from './internal/abort.js';
 import { Emitter } from './internal/emitter.js';
+import { check } from './internal/options.js';
 import {
   type AbortListener,
   type AnyResult,
@@ -14,13 +15,16 @@ import {
   thrownResult,
 } from './internal/stage.js';
 import { StagedPolicy } from './internal/staged-policy.js';
-import type { Policy, Unsubscribe } from './policy.js';
+import type { Policy, Unsubscribe } from './types.js';
 
 /** Options of {@link bulkhead}. */
 export interface BulkheadOptions {
-  /** Calls allowed to run at once. */
+  /** Calls allowed to run at once, an integer >= 1. */
   readonly maxConcurrent: number;
-  /** Calls allowed to wait for a slot; more get `BULKHEAD_FULL`. Default 0 (no queue). */
+  /**
+   * Calls allowed to wait for a slot, an integer >= 0; more get `BULKHEAD_FULL`. Default 0
+   * (no queue).
+   */
   readonly maxQueue?: number;
 }
 
@@ -154,20 +158,19 @@ class Limiter extends StagedPolicy implements Bulkhead {
  *
  * Details: a queued call whose caller aborts leaves the queue at once with `ABORTED`.
  *
- * @returns a {@link Bulkhead}.
+ * @returns a {@link Bulkhead}. Throws `ERRORS_INVALID_OPTIONS` for a bad option.
  *
  * @example
  * const pool = bulkhead({ maxConcurrent: 10, maxQueue: 100 });
  * const r = await pool.execute(() => renderPdf(doc));
  */
 export function bulkhead(options: BulkheadOptions): Bulkhead {
-  const max = options?.maxConcurrent;
-  const queue = options?.maxQueue ?? 0;
-  if (!Number.isInteger(max) || max < 1) {
-    throw new RangeError(`maxConcurrent must be an integer >= 1, got ${String(max)}`);
+  if (options === undefined) check.fail('options', 'an object with maxConcurrent', options);
+  const given = check.object<BulkheadOptions>('options', options);
+  if (given.maxConcurrent === undefined) {
+    check.fail('maxConcurrent', 'an integer >= 1', given.maxConcurrent);
   }
-  if (!Number.isInteger(queue) || queue < 0) {
-    throw new RangeError(`maxQueue must be an integer >= 0, got ${String(queue)}`);
-  }
+  const max = check.integer('maxConcurrent', given.maxConcurrent, 1, { min: 1 });
+  const queue = check.integer('maxQueue', given.maxQueue, 0);
   return new Limiter(max, queue);
 }

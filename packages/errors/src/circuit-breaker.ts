@@ -1,7 +1,9 @@
 import { isProdError, type ProdError } from '@prod/core';
 import { PolicyErrors } from './errors.js';
 import { monotonicNow, type Now } from './internal/clock.js';
+import { debugEnabled, debugLoggerOption } from './internal/debug.js';
 import { Emitter } from './internal/emitter.js';
+import { check } from './internal/options.js';
 import { SlidingWindow } from './internal/sliding-window.js';
 import {
   type AnyResult,
@@ -13,7 +15,7 @@ import {
   thrownResult,
 } from './internal/stage.js';
 import { StagedPolicy } from './internal/staged-policy.js';
-import type { Policy, Unsubscribe } from './policy.js';
+import type { DebugLogger, Policy, Unsubscribe } from './types.js';
 
 /**
  * Where a breaker stands: `closed` lets calls through, `open` rejects them, `halfOpen` lets a
@@ -25,21 +27,27 @@ export type CircuitState = 'closed' | 'open' | 'halfOpen' | 'isolated';
 export interface FailureRateOptions {
   /** Failure ratio in (0, 1] that opens the circuit. */
   readonly threshold: number;
-  /** The sliding window. Default 10 000 ms. */
+  /** The sliding window, a finite number of ms > 0. Default 10 000 ms. */
   readonly windowMs?: number;
-  /** Calls needed in the window before the rate counts. Default 10. */
+  /** Calls needed in the window before the rate counts, an integer >= 1. Default 10. */
   readonly minimumCalls?: number;
-  /** Buckets the window is kept in (its resolution). Default 10. */
+  /** Buckets the window is kept in (its resolution), an integer >= 1. Default 10. */
   readonly buckets?: number;
 }
 
 /** Options of {@link circuitBreaker}. */
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the circuit (when `failureRate` is not set). Default 5. */
+  /**
+   * Consecutive failures that open the circuit (when `failureRate` is not set), an integer
+   * >= 1. Default 5.
+   */
   readonly consecutiveFailures?: number;
   /** Use a failure rate over a sliding window instead of consecutive failures. */
   readonly failureRate?: FailureRateOptions;
-  /** How long the circuit stays open before trial calls are let through. Default 10 000 ms. */
+  /**
+   * How long the circuit stays open before trial calls are let through, a finite number of
+   * ms >= 0. Default 10 000 ms.
+   */
   readonly halfOpenAfterMs?: number;
   /**
    * Trial calls allowed while half-open; all must succeed to close the circuit, one failure
@@ -59,6 +67,10 @@ export interface CircuitBreakerOptions {
   readonly isFailure?: (error: unknown) => boolean;
   /** Monotonic clock in ms. Default `performance.now`. */
   readonly now?: () => number;
+  /** Debug lines: `circuit breaker: state change` (from, to, reason). Default none. */
+  readonly logger?: DebugLogger;
+  /** Names the breaker in its debug lines (`payments`). Default none. */
+  readonly name?: string;
 }
 
 /** Why the state changed. */
@@ -146,6 +158,8 @@ class Breaker extends StagedPolicy implements CircuitBreaker {
   private readonly slowMs: number | undefined;
   private readonly isFailure: (error: unknown) => boolean;
   private readonly now: Now;
+  private readonly logger: DebugLogger | undefined;
+  private readonly name: string | undefined;
 
   private current: CircuitState = 'closed';
   /** Bumped on every transition, so late outcomes of an older state are ignored. */
@@ -157,35 +171,48 @@ class Breaker extends StagedPolicy implements CircuitBreaker {
 
   constructor(options: CircuitBreakerOptions) {
     super();
-    this.now = options.now ?? monotonicNow;
-    this.threshold = integer(options.consecutiveFailures, 5, 1, 'consecutiveFailures');
-    const rate = options.failureRate;
-    if (rate !== undefined) {
-      if (!(rate.threshold > 0 && rate.threshold <= 1)) {
-        throw new RangeError(
-          `failureRate.threshold must be in (0, 1], got ${String(rate.threshold)}`,
-        );
+    const given = check.object<CircuitBreakerOptions>('options', options);
+    this.now = check.fn<Now>('now', given.now) ?? monotonicNow;
+    this.threshold = check.integer('consecutiveFailures', given.consecutiveFailures, 5, { min: 1 });
+    if (given.failureRate !== undefined) {
+      const rate = check.object<FailureRateOptions>('failureRate', given.failureRate);
+      if (rate.threshold === undefined) {
+        check.fail('failureRate.threshold', 'a number > 0 and <= 1', rate.threshold);
       }
-      const windowMs = rate.windowMs ?? 10_000;
-      if (!(windowMs > 0) || !Number.isFinite(windowMs)) {
-        throw new RangeError(`failureRate.windowMs must be > 0, got ${String(windowMs)}`);
-      }
-      this.rate = rate.threshold;
-      this.minimumCalls = integer(rate.minimumCalls, 10, 1, 'failureRate.minimumCalls');
-      const buckets = integer(rate.buckets, 10, 1, 'failureRate.buckets');
+      this.rate = check.number('failureRate.threshold', rate.threshold, 1, {
+        min: 0,
+        exclusiveMin: true,
+        max: 1,
+      });
+      const windowMs = check.number('failureRate.windowMs', rate.windowMs, 10_000, {
+        min: 0,
+        exclusiveMin: true,
+      });
+      this.minimumCalls = check.integer('failureRate.minimumCalls', rate.minimumCalls, 10, {
+        min: 1,
+      });
+      const buckets = check.integer('failureRate.buckets', rate.buckets, 10, { min: 1 });
       this.window = new SlidingWindow(buckets, windowMs, this.now);
     } else {
       this.rate = 1;
       this.minimumCalls = 1;
       this.window = undefined;
     }
-    this.halfOpenAfterMs = nonNegative(options.halfOpenAfterMs, 10_000, 'halfOpenAfterMs');
-    this.halfOpenMaxCalls = integer(options.halfOpenMaxCalls, 1, 1, 'halfOpenMaxCalls');
+    this.halfOpenAfterMs = check.number('halfOpenAfterMs', given.halfOpenAfterMs, 10_000);
+    this.halfOpenMaxCalls = check.integer('halfOpenMaxCalls', given.halfOpenMaxCalls, 1, {
+      min: 1,
+    });
     this.slowMs =
-      options.slowCallThresholdMs === undefined
+      given.slowCallThresholdMs === undefined
         ? undefined
-        : nonNegative(options.slowCallThresholdMs, 0, 'slowCallThresholdMs');
-    this.isFailure = options.isFailure ?? countsAsFailure;
+        : check.number('slowCallThresholdMs', given.slowCallThresholdMs, 0);
+    this.isFailure =
+      check.fn<(error: unknown) => boolean>('isFailure', given.isFailure) ?? countsAsFailure;
+    this.logger = debugLoggerOption(given.logger);
+    this.name =
+      given.name === undefined
+        ? undefined
+        : check.string('name', given.name, '', { nonEmpty: true });
   }
 
   get state(): CircuitState {
@@ -350,26 +377,15 @@ class Breaker extends StagedPolicy implements CircuitBreaker {
       this.consecutive = 0;
       this.window?.clear();
     }
-    if (from !== to && this.events.has('stateChange')) {
-      this.events.emit('stateChange', { from, to, reason });
+    if (from === to) return;
+    if (debugEnabled(this.logger)) {
+      this.logger.debug(
+        { breaker: this.name, from, to, reason, consecutiveFailures: this.consecutive },
+        'circuit breaker: state change',
+      );
     }
+    if (this.events.has('stateChange')) this.events.emit('stateChange', { from, to, reason });
   }
-}
-
-function integer(value: number | undefined, fallback: number, min: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-    throw new RangeError(`${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
 }
 
 /**
@@ -385,7 +401,7 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
  * window with a minimum number of calls. Slow calls (`slowCallThresholdMs`) count as failures.
  * No timer is ever started: open -> half-open happens on the next call or `state` read.
  *
- * @returns a {@link CircuitBreaker}.
+ * @returns a {@link CircuitBreaker}. Throws `ERRORS_INVALID_OPTIONS` for a bad option.
  *
  * @example
  * const breaker = circuitBreaker({ failureRate: { threshold: 0.5, minimumCalls: 20 }, halfOpenMaxCalls: 3 });

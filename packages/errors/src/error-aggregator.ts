@@ -1,7 +1,10 @@
 import { currentContext, isProdError, ProdError, type Result } from '@prod/core';
 import { fingerprint } from './fingerprint.js';
+import { debugEnabled, debugLoggerOption } from './internal/debug.js';
+import { check } from './internal/options.js';
 import type { ErrorReport, ErrorSample, ErrorSink, SinkOutcome, WindowCount } from './sinks.js';
 import { timeout } from './timeout.js';
+import type { DebugLogger } from './types.js';
 
 /** The context of one occurrence; by default read from `currentContext()`. */
 export interface CaptureContext {
@@ -12,23 +15,29 @@ export interface CaptureContext {
 
 /** Options of {@link ErrorAggregator}. */
 export interface ErrorAggregatorOptions {
-  /** Where reports go. */
+  /** Where reports go (an array of sinks, possibly empty). */
   readonly sinks: readonly ErrorSink[];
-  /** Length of one counting window. Default 60 000 ms. */
+  /** Length of one counting window, a finite number of ms > 0. Default 60 000 ms. */
   readonly windowMs?: number;
-  /** Windows of history kept per group. Default 10. */
+  /** Windows of history kept per group, an integer >= 1. Default 10. */
   readonly keepWindows?: number;
-  /** Reports (one per group) a sink may receive per minute; the rest wait. Default 30. */
+  /**
+   * Reports (one per group) a sink may receive per minute, an integer >= 1; the rest wait.
+   * Default 30.
+   */
   readonly maxReportsPerMinute?: number;
-  /** Contexts sampled per group (reservoir sampling). Default 5. */
+  /** Contexts sampled per group (reservoir sampling), an integer >= 0. Default 5. */
   readonly samplesPerGroup?: number;
-  /** Stack frames in a fingerprint. Default 3. */
+  /** Stack frames in a fingerprint, an integer from 1 to 50. Default 3. */
   readonly frames?: number;
-  /** Groups kept; the least recently seen is dropped beyond. Default 1 000. */
+  /** Groups kept, an integer >= 1; the least recently seen is dropped beyond. Default 1 000. */
   readonly maxGroups?: number;
-  /** Flush this long after an error is captured; 0 disables automatic flushes. Default 10 000 ms. */
+  /**
+   * Flush this long after an error is captured (0 to 2 147 483 647 ms); 0 disables automatic
+   * flushes. Default 10 000 ms.
+   */
   readonly flushIntervalMs?: number;
-  /** Time allowed for one sink delivery. Default 10 000 ms. */
+  /** Time allowed for one sink delivery, 1 to 2 147 483 647 ms. Default 10 000 ms. */
   readonly sinkTimeoutMs?: number;
   /** Wall clock in ms. Default `Date.now`. */
   readonly now?: () => number;
@@ -36,6 +45,11 @@ export interface ErrorAggregatorOptions {
   readonly onSinkError?: (error: ProdError, sink: string) => void;
   /** Source of randomness for sampling. Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * Debug lines: `error aggregator: flushed` (delivered, deferred, failedSinks, groups) after
+   * each flush that had something to send. Default none.
+   */
+  readonly logger?: DebugLogger;
 }
 
 /** A read-only view of one group. */
@@ -110,6 +124,8 @@ const MAX_MESSAGE = 1_024;
  * next flush, and the other sinks are not held up. During an error storm the cap holds:
  * the surplus waits, counted, for later minutes.
  *
+ * The constructor throws `ERRORS_INVALID_OPTIONS` for a bad option.
+ *
  * Gotchas: `capture` never throws and costs a stack parse and a hash; call it for errors
  * you would log, not in a tight loop of expected failures.
  *
@@ -132,6 +148,7 @@ export class ErrorAggregator {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly onSinkError: ((error: ProdError, sink: string) => void) | undefined;
+  private readonly logger: DebugLogger | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<FlushSummary> = Promise.resolve({
     delivered: 0,
@@ -144,24 +161,40 @@ export class ErrorAggregator {
   private sinkFailures = 0;
 
   constructor(options: ErrorAggregatorOptions) {
-    const sinks = options?.sinks;
-    if (!Array.isArray(sinks) || sinks.some((s) => typeof s?.send !== 'function')) {
-      throw new TypeError('ErrorAggregator: sinks must be an array of { name, send() }');
-    }
-    this.sinkStates = sinks.map((sink) => ({ sink, delivered: new Map(), sentAt: [] }));
-    this.windowMs = positive(options.windowMs, 60_000, 'windowMs');
-    this.keepWindows = Math.floor(positive(options.keepWindows, 10, 'keepWindows'));
-    this.maxPerMinute = Math.floor(
-      positive(options.maxReportsPerMinute, 30, 'maxReportsPerMinute'),
+    if (options === undefined) check.fail('options', 'an object with sinks', options);
+    const given = check.object<ErrorAggregatorOptions>('options', options);
+    const sinks: unknown = given.sinks;
+    if (!Array.isArray(sinks)) check.fail('sinks', 'an array of sinks ({ name, send() })', sinks);
+    (sinks as unknown[]).forEach((sink, at) => {
+      if (typeof (sink as Partial<ErrorSink> | null)?.send !== 'function') {
+        check.fail(`sinks[${at}]`, 'a sink ({ name, send() })', sink);
+      }
+    });
+    this.sinkStates = (sinks as ErrorSink[]).map((sink) => ({
+      sink,
+      delivered: new Map(),
+      sentAt: [],
+    }));
+    const positive = { min: 0, exclusiveMin: true } as const;
+    this.windowMs = check.number('windowMs', given.windowMs, 60_000, positive);
+    this.keepWindows = check.integer('keepWindows', given.keepWindows, 10, { min: 1 });
+    this.maxPerMinute = check.integer('maxReportsPerMinute', given.maxReportsPerMinute, 30, {
+      min: 1,
+    });
+    this.samplesPerGroup = check.integer('samplesPerGroup', given.samplesPerGroup, 5);
+    this.frames = check.integer('frames', given.frames, 3, { min: 1, max: 50 });
+    this.maxGroups = check.integer('maxGroups', given.maxGroups, 1_000, { min: 1 });
+    this.flushIntervalMs = check.duration('flushIntervalMs', given.flushIntervalMs, 10_000);
+    this.sinkTimeout = timeout(
+      check.duration('sinkTimeoutMs', given.sinkTimeoutMs, 10_000, positive),
     );
-    this.samplesPerGroup = Math.floor(nonNegative(options.samplesPerGroup, 5, 'samplesPerGroup'));
-    this.frames = Math.floor(positive(options.frames, 3, 'frames'));
-    this.maxGroups = Math.floor(positive(options.maxGroups, 1_000, 'maxGroups'));
-    this.flushIntervalMs = nonNegative(options.flushIntervalMs, 10_000, 'flushIntervalMs');
-    this.sinkTimeout = timeout(positive(options.sinkTimeoutMs, 10_000, 'sinkTimeoutMs'));
-    this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
-    this.onSinkError = options.onSinkError;
+    this.now = check.fn<() => number>('now', given.now) ?? Date.now;
+    this.random = check.fn<() => number>('random', given.random) ?? Math.random;
+    this.onSinkError = check.fn<(error: ProdError, sink: string) => void>(
+      'onSinkError',
+      given.onSinkError,
+    );
+    this.logger = debugLoggerOption(given.logger);
   }
 
   /**
@@ -332,6 +365,12 @@ export class ErrorAggregator {
       if (outcome.failed) failedSinks.push(outcome.name);
     }
     if (deferred > 0 || failedSinks.length > 0) this.schedule();
+    if ((delivered > 0 || deferred > 0 || failedSinks.length > 0) && debugEnabled(this.logger)) {
+      this.logger.debug(
+        { delivered, deferred, failedSinks, groups: this.groupsByFingerprint.size },
+        'error aggregator: flushed',
+      );
+    }
     return { delivered, deferred, failedSinks };
   }
 
@@ -459,24 +498,4 @@ function truncate(value: string, max: number): string {
 function iso(ms: number): string {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(
-      `ErrorAggregator: ${name} must be a finite number > 0, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-    throw new RangeError(
-      `ErrorAggregator: ${name} must be a finite number >= 0, got ${String(value)}`,
-    );
-  }
-  return value;
 }

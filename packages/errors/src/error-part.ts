@@ -1,5 +1,6 @@
 import { definePart, type HttpRequest, type Part, toHttpResponse } from '@prod/core';
 import type { CaptureContext } from './error-aggregator.js';
+import { check } from './internal/options.js';
 
 /** Options of {@link errorPart}. */
 export interface ErrorPartOptions {
@@ -20,10 +21,16 @@ export interface ErrorPartOptions {
  * mount(app, [tracingPart(), routesPart, errorPart({ aggregator })]);
  */
 export function errorPart(options: ErrorPartOptions = {}): Part {
-  const aggregator = options.aggregator;
-  const captureIf = options.captureIf ?? ((status: number) => status >= 500);
+  const given = check.object<ErrorPartOptions>('options', options);
+  const aggregator = given.aggregator;
+  if (aggregator !== undefined && typeof aggregator?.capture !== 'function') {
+    check.fail('aggregator', 'an ErrorAggregator (anything with capture())', aggregator);
+  }
+  const captureIf =
+    check.fn<(status: number) => boolean>('captureIf', given.captureIf) ??
+    ((status: number) => status >= 500);
   return definePart({
-    name: options.name ?? 'errors',
+    name: check.string('name', given.name, 'errors', { nonEmpty: true }),
     onError(error: unknown, request: HttpRequest) {
       const response = toHttpResponse(error, request);
       if (aggregator !== undefined && captureIf(response.status)) {

@@ -7,6 +7,11 @@ import { defineErrors } from '@prod/core';
  * @prod/core; a retry that gives up returns the last error unchanged, so there is no
  * "retries exhausted" code.
  *
+ * `ERRORS_INVALID_OPTIONS` is thrown, never returned: a policy, aggregator, sink or part built
+ * with a bad option fails at construction (a configuration bug, found at startup). Its message
+ * names the option, what was expected and what was found, and `details` holds
+ * `{ option, expected, received }`.
+ *
  * @example
  * if (PolicyErrors.CIRCUIT_OPEN.is(result.error)) wait(result.error.retryAfterMs);
  */
@@ -17,4 +22,6 @@ export const PolicyErrors = defineErrors({
   BULKHEAD_FULL: { status: 503, title: 'Bulkhead full', retryable: true },
   /** A reporting sink failed to deliver (webhook answered non-2xx or could not be reached). */
   SINK_FAILED: { status: 502, title: 'Error sink failed', retryable: true },
+  /** An option of a policy, the aggregator, a sink or `errorPart` has a wrong type or value. */
+  ERRORS_INVALID_OPTIONS: { status: 500, title: 'Invalid @prod/errors options' },
 });

@@ -1,4 +1,5 @@
 import type { ProdError, Result } from '@prod/core';
+import { check } from './internal/options.js';
 import {
   type AnyResult,
   type AnyWork,
@@ -9,7 +10,7 @@ import {
   thrownResult,
 } from './internal/stage.js';
 import { StagedPolicy } from './internal/staged-policy.js';
-import type { Policy, WorkContext } from './policy.js';
+import type { Policy, WorkContext } from './types.js';
 
 /** Produces the substitute result from the error the work (or an inner policy) returned. */
 export type FallbackHandler<TValue> = (
@@ -55,7 +56,8 @@ class Fallback<TValue> extends StagedPolicy<TValue> {
  * `TIMEOUT`...). The handler returns a Result, so a fallback can fail too; a throw in it
  * becomes `Err(ProdError.from(thrown))`.
  *
- * @returns a {@link Policy} whose value type widens by `TValue`.
+ * @returns a {@link Policy} whose value type widens by `TValue`. Throws
+ *   `ERRORS_INVALID_OPTIONS` when `handler` or `when` is not a function.
  *
  * @example
  * const withDefault = policy(fallback(() => ok([] as Product[])), retry(), timeout(300));
@@ -65,6 +67,7 @@ export function fallback<TValue>(
   handler: FallbackHandler<TValue>,
   options: FallbackOptions = {},
 ): Policy<TValue> {
-  if (typeof handler !== 'function') throw new TypeError('fallback(): handler must be a function');
-  return new Fallback(handler, options.when);
+  if (typeof handler !== 'function') check.fail('handler', 'a function', handler);
+  const given = check.object<FallbackOptions>('options', options);
+  return new Fallback(handler, check.fn<(error: unknown) => boolean>('when', given.when));
 }

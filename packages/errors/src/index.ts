@@ -37,14 +37,6 @@ export type { FallbackHandler, FallbackOptions } from './fallback.js';
 export { fallback } from './fallback.js';
 export type { FingerprintOptions } from './fingerprint.js';
 export { fingerprint } from './fingerprint.js';
-export type {
-  ExecuteOptions,
-  FallbackOf,
-  Policy,
-  Unsubscribe,
-  Work,
-  WorkContext,
-} from './policy.js';
 export { policy } from './policy.js';
 export type {
   GiveUpEvent,
@@ -69,3 +61,12 @@ export type {
 export { callbackSink, logSink, webhookSink } from './sinks.js';
 export type { TimeoutEvent, TimeoutEvents, TimeoutOptions, TimeoutPolicy } from './timeout.js';
 export { timeout } from './timeout.js';
+export type {
+  DebugLogger,
+  ExecuteOptions,
+  FallbackOf,
+  Policy,
+  Unsubscribe,
+  Work,
+  WorkContext,
+} from './types.js';

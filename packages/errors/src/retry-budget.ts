@@ -1,13 +1,14 @@
 import { monotonicNow, type Now } from './internal/clock.js';
+import { check } from './internal/options.js';
 import { SlidingWindow } from './internal/sliding-window.js';
 
 /** Options of {@link retryBudget}. */
 export interface RetryBudgetOptions {
-  /** Retries allowed as a fraction of requests over the window. Default 0.1 (10 %). */
+  /** Retries allowed as a fraction of requests over the window, >= 0. Default 0.1 (10 %). */
   readonly ratio?: number;
-  /** Retries always allowed per second, so low traffic can still retry. Default 1. */
+  /** Retries always allowed per second, so low traffic can still retry; >= 0. Default 1. */
   readonly minRetriesPerSecond?: number;
-  /** How far back requests and retries are counted. Default 10 000 ms. */
+  /** How far back requests and retries are counted, a finite number of ms > 0. Default 10 000 ms. */
   readonly windowMs?: number;
   /** Monotonic clock in ms. Default `performance.now`. */
   readonly now?: () => number;
@@ -80,6 +81,8 @@ class SlidingBudget implements RetryBudget {
  * Creates a {@link RetryBudget}: retries may be at most `ratio` of the requests seen in the
  * last `windowMs`, plus `minRetriesPerSecond`.
  *
+ * Throws `ERRORS_INVALID_OPTIONS` for a bad option.
+ *
  * When to use: whenever many callers retry the same dependency. Without a budget, an outage
  * turns N requests into `N * maxAttempts`, which keeps the dependency down (a retry storm).
  *
@@ -89,15 +92,13 @@ class SlidingBudget implements RetryBudget {
  * const b = retry({ maxAttempts: 5, budget }); // shares the same allowance
  */
 export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
-  const ratio = options.ratio ?? 0.1;
-  const minPerSecond = options.minRetriesPerSecond ?? 1;
-  const windowMs = options.windowMs ?? 10_000;
-  if (!(ratio >= 0)) throw new RangeError(`ratio must be >= 0, got ${String(ratio)}`);
-  if (!(minPerSecond >= 0)) {
-    throw new RangeError(`minRetriesPerSecond must be >= 0, got ${String(minPerSecond)}`);
-  }
-  if (!(windowMs > 0) || !Number.isFinite(windowMs)) {
-    throw new RangeError(`windowMs must be a finite number > 0, got ${String(windowMs)}`);
-  }
-  return new SlidingBudget(ratio, minPerSecond, windowMs, options.now ?? monotonicNow);
+  const given = check.object<RetryBudgetOptions>('options', options);
+  const ratio = check.number('ratio', given.ratio, 0.1);
+  const minPerSecond = check.number('minRetriesPerSecond', given.minRetriesPerSecond, 1);
+  const windowMs = check.number('windowMs', given.windowMs, 10_000, {
+    min: 0,
+    exclusiveMin: true,
+  });
+  const now = check.fn<Now>('now', given.now) ?? monotonicNow;
+  return new SlidingBudget(ratio, minPerSecond, windowMs, now);
 }

@@ -1,8 +1,10 @@
-import { err, isProdError } from '@prod/core';
+import { err, isProdError, MAX_TIMER_MS } from '@prod/core';
 import { type Backoff, exponentialBackoff } from './backoff.js';
 import { abortError, sleep } from './internal/abort.js';
 import { monotonicNow, type Now } from './internal/clock.js';
+import { codeOf, debugEnabled, debugLoggerOption } from './internal/debug.js';
 import { Emitter } from './internal/emitter.js';
+import { check } from './internal/options.js';
 import {
   type AnyResult,
   type AnyWork,
@@ -14,18 +16,19 @@ import {
   thrownResult,
 } from './internal/stage.js';
 import { StagedPolicy } from './internal/staged-policy.js';
-import type { Policy, Unsubscribe } from './policy.js';
 import type { RetryBudget } from './retry-budget.js';
+import type { DebugLogger, Policy, Unsubscribe } from './types.js';
 
 /** Options of {@link retry}. */
 export interface RetryOptions {
-  /** Attempts in all, the first included. Default 3. */
+  /** Attempts in all, the first included: an integer >= 1. Default 3. */
   readonly maxAttempts?: number;
   /** Delay before each retry. Default `exponentialBackoff()` (100 ms base, 30 s cap, full jitter). */
   readonly backoff?: Backoff;
   /**
    * Gives up rather than start a wait that would end past this much time since the first
-   * attempt. Default: no limit. It does not cut an attempt short: compose a timeout for that.
+   * attempt: a number >= 0, or `Infinity` for no limit. Default `Infinity`. It does not cut an
+   * attempt short: compose a timeout for that.
    */
   readonly maxTotalTimeMs?: number;
   /**
@@ -38,13 +41,24 @@ export interface RetryOptions {
    * time to half-open). Default true.
    */
   readonly honorRetryAfter?: boolean;
-  /** A `retryAfterMs` hint longer than this makes retry give up instead. Default 60 000 ms. */
+  /**
+   * A `retryAfterMs` hint longer than this makes retry give up instead: a number >= 0, or
+   * `Infinity` to wait for any hint a timer can (hints beyond `setTimeout`'s 24.8 days still
+   * give up). Default 60 000 ms.
+   */
   readonly maxRetryAfterMs?: number;
   /** A budget shared with other callers of the same dependency; see {@link retryBudget}. */
   readonly budget?: RetryBudget;
   /** Monotonic clock in ms (for `maxTotalTimeMs`). Default `performance.now`. */
   readonly now?: () => number;
+  /**
+   * Debug lines: `retry: attempt failed, waiting` (attempt, delayMs, code) before each wait and
+   * `retry: gave up` (reason, attempts, code). Default none.
+   */
+  readonly logger?: DebugLogger;
 }
+
+type RetryIf = (error: unknown, attempt: number) => boolean;
 
 /** Emitted before each wait. */
 export interface RetryEvent {
@@ -96,22 +110,6 @@ function retryAfterOf(error: unknown): number | undefined {
   return typeof hint === 'number' && hint >= 0 && Number.isFinite(hint) ? hint : undefined;
 }
 
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be an integer >= 1, got ${String(value)}`);
-  }
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0)) {
-    throw new RangeError(`${name} must be a number >= 0, got ${String(value)}`);
-  }
-  return value;
-}
-
 class Retry extends StagedPolicy implements RetryPolicy {
   private readonly events = new Emitter<RetryEvents>();
   private readonly maxAttempts: number;
@@ -122,21 +120,33 @@ class Retry extends StagedPolicy implements RetryPolicy {
   private readonly maxRetryAfterMs: number;
   private readonly budget: RetryBudget | undefined;
   private readonly now: Now;
+  private readonly logger: DebugLogger | undefined;
 
   constructor(options: RetryOptions) {
     super();
-    this.maxAttempts = positiveInteger(options.maxAttempts, 3, 'maxAttempts');
-    this.backoff = options.backoff ?? exponentialBackoff();
-    this.maxTotalTimeMs = nonNegative(
-      options.maxTotalTimeMs,
-      Number.POSITIVE_INFINITY,
+    const given = check.object<RetryOptions>('options', options);
+    this.maxAttempts = check.integer('maxAttempts', given.maxAttempts, 3, { min: 1 });
+    this.backoff = check.fn<Backoff>('backoff', given.backoff) ?? exponentialBackoff();
+    this.maxTotalTimeMs = check.number(
       'maxTotalTimeMs',
+      given.maxTotalTimeMs,
+      Number.POSITIVE_INFINITY,
+      {
+        allowInfinity: true,
+      },
     );
-    this.retryIf = options.retryIf ?? isRetryable;
-    this.honorRetryAfter = options.honorRetryAfter ?? true;
-    this.maxRetryAfterMs = nonNegative(options.maxRetryAfterMs, 60_000, 'maxRetryAfterMs');
-    this.budget = options.budget;
-    this.now = options.now ?? monotonicNow;
+    this.retryIf = check.fn<RetryIf>('retryIf', given.retryIf) ?? isRetryable;
+    this.honorRetryAfter = check.boolean('honorRetryAfter', given.honorRetryAfter, true);
+    this.maxRetryAfterMs = check.number('maxRetryAfterMs', given.maxRetryAfterMs, 60_000, {
+      allowInfinity: true,
+    });
+    const budget = given.budget;
+    if (budget !== undefined && typeof budget?.tryAcquire !== 'function') {
+      check.fail('budget', 'a RetryBudget (from retryBudget())', budget);
+    }
+    this.budget = budget;
+    this.now = check.fn<Now>('now', given.now) ?? monotonicNow;
+    this.logger = debugLoggerOption(given.logger);
   }
 
   on<TName extends keyof RetryEvents>(
@@ -180,7 +190,9 @@ class Retry extends StagedPolicy implements RetryPolicy {
       if (!(delay >= 0)) delay = 0;
       const hint = this.honorRetryAfter ? retryAfterOf(error) : undefined;
       if (hint !== undefined) {
-        if (hint > this.maxRetryAfterMs) return this.giveUp('retryAfterTooLong', attempt, result);
+        if (hint > this.maxRetryAfterMs || hint > MAX_TIMER_MS) {
+          return this.giveUp('retryAfterTooLong', attempt, result);
+        }
         if (hint > delay) delay = hint;
       }
       if (
@@ -193,6 +205,12 @@ class Retry extends StagedPolicy implements RetryPolicy {
         return this.giveUp('budget', attempt, result);
       }
       if (this.events.has('retry')) this.events.emit('retry', { attempt, delayMs: delay, error });
+      if (debugEnabled(this.logger)) {
+        this.logger.debug(
+          { attempt, delayMs: Math.round(delay), code: codeOf(error) },
+          'retry: attempt failed, waiting',
+        );
+      }
       if (delay > 0 && (await sleep(delay, source)) && source !== undefined) {
         return this.giveUp('aborted', attempt, err(abortError(source.reason)));
       }
@@ -217,6 +235,12 @@ class Retry extends StagedPolicy implements RetryPolicy {
   }
 
   private giveUp(reason: GiveUpReason, attempts: number, result: AnyResult): AnyResult {
+    if (debugEnabled(this.logger)) {
+      this.logger.debug(
+        { reason, attempts, code: result.ok ? undefined : codeOf(result.error) },
+        'retry: gave up',
+      );
+    }
     if (this.events.has('giveUp')) {
       this.events.emit('giveUp', {
         reason,
@@ -241,7 +265,8 @@ class Retry extends StagedPolicy implements RetryPolicy {
  * short: compose a {@link timeout} inside retry for per-attempt limits.
  *
  * @returns a {@link RetryPolicy}; its `execute` resolves to the work's Ok or last Err, or
- *   `ABORTED` when the caller's signal aborts during a wait.
+ *   `ABORTED` when the caller's signal aborts during a wait. Throws `ERRORS_INVALID_OPTIONS`
+ *   for a bad option.
  *
  * @example
  * const r = await retry({ maxAttempts: 4 }).execute(({ signal }) =>

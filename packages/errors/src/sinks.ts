@@ -1,5 +1,6 @@
 import { type ContextLogger, err, ok, ProdError, type Result } from '@prod/core';
 import { PolicyErrors } from './errors.js';
+import { check } from './internal/options.js';
 import { timeout } from './timeout.js';
 
 /** One sampled occurrence of an error group. */
@@ -55,6 +56,8 @@ export interface ErrorSink {
   send(reports: readonly ErrorReport[], signal: AbortSignal): SinkOutcome | Promise<SinkOutcome>;
 }
 
+const LEVELS: readonly ('warn' | 'error')[] = ['warn', 'error'];
+
 /** Options of {@link logSink}. */
 export interface LogSinkOptions {
   /** A pino-like logger (or `currentContext().logger`). Default: JSON lines on stderr. */
@@ -79,8 +82,12 @@ function writeLine(level: string, obj: unknown, msg: string | undefined): void {
  * new ErrorAggregator({ sinks: [logSink({ logger: pino() })] });
  */
 export function logSink(options: LogSinkOptions = {}): ErrorSink {
-  const logger = options.logger ?? stderrLogger;
-  const level = options.level ?? 'error';
+  const given = check.object<LogSinkOptions>('options', options);
+  const level = check.oneOf('level', given.level, LEVELS, 'error');
+  const logger = given.logger ?? stderrLogger;
+  if (typeof (logger as Partial<typeof logger> | null)?.[level] !== 'function') {
+    check.fail('logger', `a logger with ${level}() (pino fits)`, logger);
+  }
   return {
     name: 'log',
     send(reports) {
@@ -98,7 +105,7 @@ export function logSink(options: LogSinkOptions = {}): ErrorSink {
 export interface WebhookSinkOptions {
   /** Where reports are POSTed as `{ "reports": [...] }` JSON. */
   readonly url: string | URL;
-  /** Time allowed for one delivery. Default 5 000 ms. */
+  /** Time allowed for one delivery, 0 to 2 147 483 647 ms. Default 5 000 ms. */
   readonly timeoutMs?: number;
   /** Extra request headers (an authorization token, for example). */
   readonly headers?: Readonly<Record<string, string>>;
@@ -110,20 +117,25 @@ export interface WebhookSinkOptions {
  * A sink that POSTs each batch as JSON with the global `fetch`, bounded by a timeout.
  *
  * @returns an {@link ErrorSink} whose delivery fails with `SINK_FAILED` (non-2xx answer,
- *   unreachable host) or `TIMEOUT`.
+ *   unreachable host) or `TIMEOUT`. Throws `ERRORS_INVALID_OPTIONS` for a `url` that is not
+ *   an http(s) URL and for other bad options.
  *
  * @example
  * webhookSink({ url: 'https://hooks.example.com/errors', headers: { authorization: `Bearer ${token}` } });
  */
 export function webhookSink(options: WebhookSinkOptions): ErrorSink {
-  const url = new URL(options.url);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`webhookSink: url must be http(s), got ${url.protocol}`);
+  if (options === undefined) check.fail('options', 'an object with url', options);
+  const given = check.object<WebhookSinkOptions>('options', options);
+  const url = httpUrl(given.url);
+  const limit = timeout(check.duration('timeoutMs', given.timeoutMs, 5_000));
+  const extra = check.object<Record<string, unknown>>('headers', given.headers);
+  for (const [header, value] of Object.entries(extra)) {
+    if (typeof value !== 'string') check.fail(`headers.${header}`, 'a string', value);
   }
-  const limit = timeout(options.timeoutMs ?? 5_000);
-  const headers = { ...options.headers, 'content-type': 'application/json' };
+  const headers = { ...(extra as Record<string, string>), 'content-type': 'application/json' };
+  const name = check.string('name', given.name, 'webhook', { nonEmpty: true });
   return {
-    name: options.name ?? 'webhook',
+    name,
     async send(reports, signal) {
       const body = JSON.stringify({ reports });
       const result = await limit.execute(
@@ -152,6 +164,19 @@ export function webhookSink(options: WebhookSinkOptions): ErrorSink {
   };
 }
 
+function httpUrl(value: unknown): URL {
+  const expected = 'an http: or https: URL';
+  if (typeof value !== 'string' && !(value instanceof URL)) check.fail('url', expected, value);
+  let url: URL;
+  try {
+    url = new URL(value as string | URL);
+  } catch {
+    return check.fail('url', expected, value);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') check.fail('url', expected, value);
+  return url;
+}
+
 /**
  * A sink that hands each batch to a function (push to a queue, a test, a custom service).
  *
@@ -162,10 +187,9 @@ export function callbackSink(
   callback: (reports: readonly ErrorReport[]) => void | Promise<void>,
   name = 'callback',
 ): ErrorSink {
-  if (typeof callback !== 'function')
-    throw new TypeError('callbackSink: callback must be a function');
+  if (typeof callback !== 'function') check.fail('callback', 'a function', callback);
   return {
-    name,
+    name: check.string('name', name, 'callback', { nonEmpty: true }),
     async send(reports) {
       await callback(reports);
     },

@@ -1,6 +1,7 @@
-import { CoreErrors, type ProdError } from '@prod/core';
+import { CoreErrors, MAX_TIMER_MS, type ProdError } from '@prod/core';
 import { abortError } from './internal/abort.js';
 import { Emitter } from './internal/emitter.js';
+import { check } from './internal/options.js';
 import {
   type AbortListener,
   type AnyResult,
@@ -13,13 +14,11 @@ import {
   thrownResult,
 } from './internal/stage.js';
 import { StagedPolicy } from './internal/staged-policy.js';
-import type { Policy, Unsubscribe } from './policy.js';
-
-const MAX_TIMER_MS = 2_147_483_647;
+import type { Policy, Unsubscribe } from './types.js';
 
 /** Options of {@link timeout}. */
 export interface TimeoutOptions {
-  /** Time allowed for the work, in milliseconds. */
+  /** Time allowed for the work: 0 to 2 147 483 647 ms (what a timer can wait). */
   readonly ms: number;
 }
 
@@ -186,18 +185,15 @@ class Timeout extends StagedPolicy implements TimeoutPolicy {
  * Gotchas: work that ignores its signal keeps running in the background; its late result is
  * dropped.
  *
- * @returns a {@link TimeoutPolicy}.
+ * @returns a {@link TimeoutPolicy}. Throws `ERRORS_INVALID_OPTIONS` unless `ms` is 0 to
+ *   2 147 483 647 (no `Infinity`: leave the timeout out instead).
  *
  * @example
  * const r = await timeout(500).execute(({ signal }) => fromPromise(fetch(url, { signal })));
  */
 export function timeout(ms: number | TimeoutOptions): TimeoutPolicy {
-  const value = typeof ms === 'number' ? ms : ms?.ms;
-  // setTimeout silently turns anything above 2^31-1 ms into 1 ms.
-  if (typeof value !== 'number' || !(value >= 0) || value > MAX_TIMER_MS) {
-    throw new RangeError(
-      `timeout must be a number of ms in [0, ${MAX_TIMER_MS}], got ${String(value)}`,
-    );
-  }
-  return new Timeout(value);
+  const value = typeof ms === 'object' && ms !== null ? ms.ms : ms;
+  // setTimeout silently turns anything above 2^31-1 ms into 1 ms: the check bounds it.
+  if (value === undefined) check.fail('ms', `a number >= 0 and <= ${MAX_TIMER_MS}`, value);
+  return new Timeout(check.duration('ms', value, 0));
 }

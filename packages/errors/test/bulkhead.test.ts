@@ -1,7 +1,7 @@
 import { isProdError, ok, type Result } from '@prod/core';
 import { bulkhead, PolicyErrors } from '@prod/errors';
 import { describe, expect, it } from 'vitest';
-import { deferred, flushMicrotasks } from './helpers.js';
+import { deferred, flushMicrotasks, invalidOption } from './helpers.js';
 
 describe('bulkhead', () => {
   it('runs at most maxConcurrent at once and queues the next ones in order', async () => {
@@ -80,9 +80,14 @@ describe('bulkhead', () => {
   });
 
   it('rejects nonsense options', () => {
-    expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(RangeError);
-    expect(() => bulkhead({ maxConcurrent: 1, maxQueue: -1 })).toThrow(RangeError);
-    expect(() => bulkhead({ maxConcurrent: Number.POSITIVE_INFINITY })).toThrow(RangeError);
-    expect(() => bulkhead(undefined as unknown as { maxConcurrent: number })).toThrow(RangeError);
+    expect(invalidOption(() => bulkhead({ maxConcurrent: 0 }))).toBe('maxConcurrent');
+    expect(invalidOption(() => bulkhead({ maxConcurrent: 1, maxQueue: -1 }))).toBe('maxQueue');
+    expect(invalidOption(() => bulkhead({ maxConcurrent: Number.POSITIVE_INFINITY }))).toBe(
+      'maxConcurrent',
+    );
+    expect(invalidOption(() => bulkhead({} as { maxConcurrent: number }))).toBe('maxConcurrent');
+    expect(invalidOption(() => bulkhead(undefined as unknown as { maxConcurrent: number }))).toBe(
+      'options',
+    );
   });
 });

@@ -8,7 +8,7 @@ import {
   type StateChangeEvent,
 } from '@prod/errors';
 import { describe, expect, it } from 'vitest';
-import { deferred, manualClock, unavailable } from './helpers.js';
+import { debugLogger, deferred, invalidOption, manualClock, unavailable } from './helpers.js';
 
 const fail = (): Result<never, ProdError> => err(unavailable());
 const succeed = (): Result<string, never> => ok('ok');
@@ -266,14 +266,66 @@ describe('circuitBreaker: manual control and events', () => {
   });
 
   it('rejects nonsense options', () => {
-    expect(() => circuitBreaker({ consecutiveFailures: 0 })).toThrow(RangeError);
-    expect(() => circuitBreaker({ halfOpenMaxCalls: 0 })).toThrow(RangeError);
-    expect(() => circuitBreaker({ halfOpenAfterMs: -1 })).toThrow(RangeError);
-    expect(() => circuitBreaker({ failureRate: { threshold: 0 } })).toThrow(RangeError);
-    expect(() => circuitBreaker({ failureRate: { threshold: 1.5 } })).toThrow(RangeError);
-    expect(() => circuitBreaker({ failureRate: { threshold: 0.5, windowMs: 0 } })).toThrow(
-      RangeError,
+    expect(invalidOption(() => circuitBreaker({ consecutiveFailures: 0 }))).toBe(
+      'consecutiveFailures',
     );
-    expect(() => circuitBreaker({ slowCallThresholdMs: Number.NaN })).toThrow(RangeError);
+    expect(invalidOption(() => circuitBreaker({ halfOpenMaxCalls: 0 }))).toBe('halfOpenMaxCalls');
+    expect(invalidOption(() => circuitBreaker({ halfOpenAfterMs: -1 }))).toBe('halfOpenAfterMs');
+    expect(invalidOption(() => circuitBreaker({ failureRate: { threshold: 0 } }))).toBe(
+      'failureRate.threshold',
+    );
+    expect(invalidOption(() => circuitBreaker({ failureRate: { threshold: 1.5 } }))).toBe(
+      'failureRate.threshold',
+    );
+    expect(
+      invalidOption(() => circuitBreaker({ failureRate: { threshold: 0.5, windowMs: 0 } })),
+    ).toBe('failureRate.windowMs');
+    expect(invalidOption(() => circuitBreaker({ slowCallThresholdMs: Number.NaN }))).toBe(
+      'slowCallThresholdMs',
+    );
+    expect(invalidOption(() => circuitBreaker({ logger: {} as never }))).toBe('logger');
+  });
+});
+
+describe('circuitBreaker: debug lines', () => {
+  it('writes one per state change, named, through its logger', async () => {
+    const clock = manualClock();
+    const logger = debugLogger();
+    const breaker = circuitBreaker({
+      consecutiveFailures: 1,
+      halfOpenAfterMs: 100,
+      now: clock.now,
+      logger,
+      name: 'payments',
+    });
+    await breaker.execute(fail);
+    clock.advance(100);
+    await breaker.execute(succeed);
+    expect(logger.lines.map((line) => line.obj)).toEqual([
+      {
+        breaker: 'payments',
+        from: 'closed',
+        to: 'open',
+        reason: 'consecutiveFailures',
+        consecutiveFailures: 1,
+      },
+      {
+        breaker: 'payments',
+        from: 'open',
+        to: 'halfOpen',
+        reason: 'halfOpenAfter',
+        consecutiveFailures: 1,
+      },
+      {
+        breaker: 'payments',
+        from: 'halfOpen',
+        to: 'closed',
+        reason: 'trialsSucceeded',
+        consecutiveFailures: 0,
+      },
+    ]);
+    expect(new Set(logger.lines.map((line) => line.msg))).toEqual(
+      new Set(['circuit breaker: state change']),
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { CoreErrors, err, runWithContext } from '@prod/core';
 import { callbackSink, ErrorAggregator, type ErrorReport, type ErrorSink } from '@prod/errors';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { manualClock } from './helpers.js';
+import { debugLogger, invalidOption, manualClock } from './helpers.js';
 
 function recorder(name = 'rec'): { sink: ErrorSink; batches: ErrorReport[][] } {
   const batches: ErrorReport[][] = [];
@@ -49,6 +49,21 @@ describe('ErrorAggregator', () => {
       lastSeen: '2026-01-01T00:00:05.000Z',
     });
     expect(reportA?.stack).toContain('/app/a.js');
+  });
+
+  it('writes a debug line for a flush that sent something, none for an empty one', async () => {
+    const logger = debugLogger();
+    const { sink } = recorder();
+    const aggregator = new ErrorAggregator({ sinks: [sink], flushIntervalMs: 0, logger });
+    await aggregator.flush();
+    aggregator.capture(errorAt('a'));
+    await aggregator.flush();
+    expect(logger.lines).toEqual([
+      {
+        obj: { delivered: 1, deferred: 0, failedSinks: [], groups: 1 },
+        msg: 'error aggregator: flushed',
+      },
+    ]);
   });
 
   it('reports only new occurrences on later flushes, and nothing when nothing happened', async () => {
@@ -231,10 +246,18 @@ describe('ErrorAggregator', () => {
   });
 
   it('rejects nonsense options', () => {
-    expect(() => new ErrorAggregator({ sinks: 'x' as never })).toThrow(TypeError);
-    expect(() => new ErrorAggregator({ sinks: [{} as ErrorSink] })).toThrow(TypeError);
-    expect(() => new ErrorAggregator({ sinks: [], windowMs: 0 })).toThrow(RangeError);
-    expect(() => new ErrorAggregator({ sinks: [], maxReportsPerMinute: -1 })).toThrow(RangeError);
+    expect(invalidOption(() => new ErrorAggregator({ sinks: 'x' as never }))).toBe('sinks');
+    expect(invalidOption(() => new ErrorAggregator({ sinks: [{} as ErrorSink] }))).toBe('sinks[0]');
+    expect(invalidOption(() => new ErrorAggregator({ sinks: [], windowMs: 0 }))).toBe('windowMs');
+    expect(invalidOption(() => new ErrorAggregator({ sinks: [], maxReportsPerMinute: -1 }))).toBe(
+      'maxReportsPerMinute',
+    );
+    expect(invalidOption(() => new ErrorAggregator({ sinks: [], keepWindows: 2.5 }))).toBe(
+      'keepWindows',
+    );
+    expect(invalidOption(() => new ErrorAggregator({ sinks: [], sinkTimeoutMs: 0 }))).toBe(
+      'sinkTimeoutMs',
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { CoreErrors, err, isProdError, ok } from '@prod/core';
 import { fallback } from '@prod/errors';
 import { describe, expect, it } from 'vitest';
+import { invalidOption } from './helpers.js';
 
 describe('fallback', () => {
   it('replaces an error with the substitute Result and hands the handler the error', async () => {
@@ -53,6 +54,7 @@ describe('fallback', () => {
   });
 
   it('requires a function', () => {
-    expect(() => fallback('value' as never)).toThrow(TypeError);
+    expect(invalidOption(() => fallback('value' as never))).toBe('handler');
+    expect(invalidOption(() => fallback(() => ok(1), { when: true as never }))).toBe('when');
   });
 });

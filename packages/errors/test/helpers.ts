@@ -1,4 +1,5 @@
 import { CoreErrors, err, ok, type ProdError, type Result } from '@prod/core';
+import { PolicyErrors } from '@prod/errors';
 
 /** A retryable failure, as a dependency outage looks. */
 export function unavailable(message = 'down'): ProdError {
@@ -43,4 +44,34 @@ export function manualClock(start = 1_000): { now: () => number; advance: (ms: n
 /** Lets pending promise callbacks run. */
 export async function flushMicrotasks(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
+
+/**
+ * Runs `build` and returns the option named by the `ERRORS_INVALID_OPTIONS` it throws
+ * (undefined when it throws nothing; any other throw is rethrown).
+ */
+export function invalidOption(build: () => unknown): string | undefined {
+  try {
+    build();
+  } catch (error) {
+    if (PolicyErrors.ERRORS_INVALID_OPTIONS.is(error)) {
+      return (error.details as { option: string }).option;
+    }
+    throw error;
+  }
+  return undefined;
+}
+
+/** A logger that records its debug lines; `enabled` is what `isLevelEnabled('debug')` says. */
+export function debugLogger(enabled = true): {
+  lines: Array<{ obj: unknown; msg: string | undefined }>;
+  debug(obj: unknown, msg?: string): void;
+  isLevelEnabled(level: string): boolean;
+} {
+  const lines: Array<{ obj: unknown; msg: string | undefined }> = [];
+  return {
+    lines,
+    debug: (obj, msg) => void lines.push({ obj, msg }),
+    isLevelEnabled: (level) => enabled && level === 'debug',
+  };
 }

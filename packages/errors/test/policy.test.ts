@@ -9,7 +9,7 @@ import {
   timeout,
 } from '@prod/errors';
 import { describe, expect, it } from 'vitest';
-import { flaky, unavailable } from './helpers.js';
+import { flaky, invalidOption, unavailable } from './helpers.js';
 
 describe('Policy.execute: what work may do', () => {
   const p = retry({ maxAttempts: 1 });
@@ -142,9 +142,9 @@ describe('policy(...) composition', () => {
     expect(!r.ok && isProdError(r.error, 'INTERNAL')).toBe(true);
   });
 
-  it('throws a TypeError for arguments that are not policies (a bug, not an outcome)', () => {
-    expect(() => policy({} as Policy)).toThrow(TypeError);
-    expect(() => policy(null as unknown as Policy)).toThrow(TypeError);
+  it('throws ERRORS_INVALID_OPTIONS for arguments that are not policies (a bug, not an outcome)', () => {
+    expect(invalidOption(() => policy({} as Policy))).toBe('policies[0]');
+    expect(invalidOption(() => policy(retry(), null as unknown as Policy))).toBe('policies[1]');
   });
 
   it('composes all five in the recommended order', async () => {

@@ -1,6 +1,6 @@
 import { retryBudget } from '@prod/errors';
 import { describe, expect, it } from 'vitest';
-import { manualClock } from './helpers.js';
+import { invalidOption, manualClock } from './helpers.js';
 
 describe('retryBudget', () => {
   it('allows retries up to the ratio of requests plus the floor', () => {
@@ -58,9 +58,11 @@ describe('retryBudget', () => {
   });
 
   it('rejects nonsense options', () => {
-    expect(() => retryBudget({ ratio: -0.1 })).toThrow(RangeError);
-    expect(() => retryBudget({ ratio: Number.NaN })).toThrow(RangeError);
-    expect(() => retryBudget({ windowMs: 0 })).toThrow(RangeError);
-    expect(() => retryBudget({ minRetriesPerSecond: -1 })).toThrow(RangeError);
+    expect(invalidOption(() => retryBudget({ ratio: -0.1 }))).toBe('ratio');
+    expect(invalidOption(() => retryBudget({ ratio: Number.NaN }))).toBe('ratio');
+    expect(invalidOption(() => retryBudget({ windowMs: 0 }))).toBe('windowMs');
+    expect(invalidOption(() => retryBudget({ minRetriesPerSecond: -1 }))).toBe(
+      'minRetriesPerSecond',
+    );
   });
 });

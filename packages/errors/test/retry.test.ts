@@ -9,7 +9,7 @@ import {
   retryBudget,
 } from '@prod/errors';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flaky, unavailable } from './helpers.js';
+import { debugLogger, flaky, invalidOption, unavailable } from './helpers.js';
 
 describe('retry', () => {
   beforeEach(() => {
@@ -215,11 +215,46 @@ describe('retry', () => {
     expect(giveUps[0]?.reason).toBe('budget');
   });
 
+  it('writes a debug line per wait and one when it gives up, through its logger', async () => {
+    const logger = debugLogger();
+    const f = flaky(5, 'v');
+    const pending = retry({ maxAttempts: 2, backoff: constantBackoff(10), logger }).execute(f.work);
+    await vi.runAllTimersAsync();
+    await pending;
+    expect(logger.lines).toEqual([
+      {
+        obj: { attempt: 1, delayMs: 10, code: 'UNAVAILABLE' },
+        msg: 'retry: attempt failed, waiting',
+      },
+      { obj: { reason: 'maxAttempts', attempts: 2, code: 'UNAVAILABLE' }, msg: 'retry: gave up' },
+    ]);
+  });
+
+  it('builds no debug line when the logger says debug is off', async () => {
+    const logger = debugLogger(false);
+    const debug = vi.spyOn(logger, 'debug');
+    const pending = retry({ maxAttempts: 2, backoff: constantBackoff(10), logger }).execute(
+      flaky(5, 'v').work,
+    );
+    await vi.runAllTimersAsync();
+    await pending;
+    expect(debug).not.toHaveBeenCalled();
+  });
+
   it('rejects nonsense options', () => {
-    expect(() => retry({ maxAttempts: 0 })).toThrow(RangeError);
-    expect(() => retry({ maxAttempts: 1.5 })).toThrow(RangeError);
-    expect(() => retry({ maxTotalTimeMs: -1 })).toThrow(RangeError);
-    expect(() => retry({ maxRetryAfterMs: Number.NaN })).toThrow(RangeError);
+    expect(invalidOption(() => retry({ maxAttempts: 0 }))).toBe('maxAttempts');
+    expect(invalidOption(() => retry({ maxAttempts: 1.5 }))).toBe('maxAttempts');
+    expect(invalidOption(() => retry({ maxTotalTimeMs: -1 }))).toBe('maxTotalTimeMs');
+    expect(invalidOption(() => retry({ maxRetryAfterMs: Number.NaN }))).toBe('maxRetryAfterMs');
+    expect(invalidOption(() => retry({ backoff: 100 as never }))).toBe('backoff');
+    expect(invalidOption(() => retry({ budget: {} as never }))).toBe('budget');
+    // Infinity means "no limit" where the TSDoc says so.
+    expect(invalidOption(() => retry({ maxTotalTimeMs: Number.POSITIVE_INFINITY }))).toBe(
+      undefined,
+    );
+    expect(invalidOption(() => retry({ maxAttempts: Number.POSITIVE_INFINITY }))).toBe(
+      'maxAttempts',
+    );
   });
 
   it('isRetryable reads the ProdError flag only', () => {
@@ -227,5 +262,23 @@ describe('retry', () => {
     expect(isRetryable(CoreErrors.BAD_REQUEST())).toBe(false);
     expect(isRetryable({ retryable: true })).toBe(false);
     expect(isRetryable(undefined)).toBe(false);
+  });
+});
+
+describe('ERRORS_INVALID_OPTIONS', () => {
+  it('names the option, what was expected and what was found', () => {
+    let thrown: unknown;
+    try {
+      retry({ maxAttempts: 0 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(PolicyErrors.ERRORS_INVALID_OPTIONS.is(thrown)).toBe(true);
+    expect((thrown as Error).message).toBe('option maxAttempts must be an integer >= 1, got 0');
+    expect((thrown as { details: unknown }).details).toEqual({
+      option: 'maxAttempts',
+      expected: 'an integer >= 1',
+      received: '0',
+    });
   });
 });

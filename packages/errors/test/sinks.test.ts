@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { isProdError } from '@prod/core';
 import { callbackSink, type ErrorReport, logSink, webhookSink } from '@prod/errors';
 import { afterEach, describe, expect, it } from 'vitest';
+import { invalidOption } from './helpers.js';
 
 const report: ErrorReport = {
   fingerprint: '0123456789abcdef',
@@ -94,8 +95,11 @@ describe('webhookSink (real local HTTP server)', () => {
   });
 
   it('refuses non-http URLs at construction', () => {
-    expect(() => webhookSink({ url: 'file:///etc/passwd' })).toThrow(TypeError);
-    expect(() => webhookSink({ url: 'not a url' })).toThrow(TypeError);
+    expect(invalidOption(() => webhookSink({ url: 'file:///etc/passwd' }))).toBe('url');
+    expect(invalidOption(() => webhookSink({ url: 'not a url' }))).toBe('url');
+    expect(invalidOption(() => webhookSink({ url: 'https://x.test', timeoutMs: -1 }))).toBe(
+      'timeoutMs',
+    );
   });
 });
 
@@ -127,6 +131,6 @@ describe('callbackSink', () => {
     const failing = callbackSink(() => Promise.reject(new Error('down')), 'queue');
     expect(failing.name).toBe('queue');
     await expect(failing.send([report], new AbortController().signal)).rejects.toThrow('down');
-    expect(() => callbackSink('x' as never)).toThrow(TypeError);
+    expect(invalidOption(() => callbackSink('x' as never))).toBe('callback');
   });
 });

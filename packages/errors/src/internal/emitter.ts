@@ -1,4 +1,4 @@
-import type { Unsubscribe } from '../policy.js';
+import type { Unsubscribe } from '../types.js';
 
 /**
  * A small typed event emitter. Emitting with no listener costs one property read, and a

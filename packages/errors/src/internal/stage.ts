@@ -1,5 +1,5 @@
 import { CoreErrors, ProdError, type Result } from '@prod/core';
-import type { Work, WorkContext } from '../policy.js';
+import type { Work, WorkContext } from '../types.js';
 
 export type AnyResult = Result<unknown, unknown>;
 export type AnyWork = Work<unknown, unknown>;

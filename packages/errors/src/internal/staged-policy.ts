@@ -1,5 +1,5 @@
 import { err, type ProdError, type Result } from '@prod/core';
-import type { ExecuteOptions, Policy, Work } from '../policy.js';
+import type { ExecuteOptions, Policy, Work } from '../types.js';
 import { abortError } from './abort.js';
 import {
   type AnyResult,
