@@ -17,6 +17,7 @@ import {
 } from './internal/context-fields.js';
 import { isoTime } from './internal/iso-time.js';
 import { LevelRegistry, MODULE } from './internal/level-registry.js';
+import { check } from './internal/options.js';
 import { formatLevelSpec, type LevelSpec, parseLevelSpec } from './levels.js';
 import { createLineRedactor, type RedactOptions } from './redact.js';
 import { serializeError } from './serializers.js';
@@ -96,45 +97,35 @@ function levelLabel(label: string): Record<string, unknown> {
 }
 
 function checkOptions(options: LoggerOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS('createLogger options must be an object');
-  }
-  const { name, destination, pretty, serializers, base } = options;
-  if (name !== undefined && typeof name !== 'string') {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS('name must be a string');
-  }
+  const { name, destination, pretty, serializers, base, redact, dedupe, context } =
+    check.object<LoggerOptions>('options', options);
+  check.string('name', name, '');
   if (
     destination !== undefined &&
     typeof destination !== 'number' &&
     typeof destination !== 'string' &&
     typeof (destination as { write?: unknown } | null)?.write !== 'function'
   ) {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS(
-      'destination must be a stream with write(), a file descriptor or a path',
-    );
+    check.fail('destination', 'a stream with write(), a file descriptor or a path', destination);
   }
   if (
     pretty !== undefined &&
     typeof pretty !== 'boolean' &&
-    (typeof pretty !== 'object' || pretty === null)
+    (typeof pretty !== 'object' || pretty === null || Array.isArray(pretty))
   ) {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS('pretty must be a boolean or pino-pretty options');
+    check.fail('pretty', 'true, false or pino-pretty options', pretty);
   }
   if (pretty && typeof destination === 'object') {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS(
-      'pretty output runs in a worker thread: give a file descriptor or a path, not a stream',
-    );
+    // pino-pretty runs in a worker thread, which cannot write to a stream of this one.
+    check.fail('destination', 'a file descriptor or a path when pretty is on', destination);
   }
-  if (serializers !== undefined) {
-    for (const [key, fn] of Object.entries(serializers)) {
-      if (typeof fn !== 'function') {
-        throw LoggerErrors.LOGGER_INVALID_OPTIONS(`serializers.${key} must be a function`);
-      }
-    }
+  for (const [key, fn] of Object.entries(check.object<object>('serializers', serializers))) {
+    if (typeof fn !== 'function') check.fail(`serializers.${key}`, 'a function', fn);
   }
-  if (base !== undefined && base !== null && typeof base !== 'object') {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS('base must be an object or null');
-  }
+  if (base !== null) check.object('base', base);
+  if (typeof redact !== 'boolean') check.object('redact', redact);
+  if (typeof dedupe !== 'boolean') check.object('dedupe', dedupe);
+  check.boolean('context', context, true);
 }
 
 function openDestination(options: LoggerOptions): {
@@ -257,8 +248,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const pinoFlush = root.flush;
 
   function child(this: Internal, bindings: Bindings, childOptions?: ChildLoggerOptions): Logger {
-    if (typeof bindings !== 'object' || bindings === null) {
-      throw LoggerErrors.LOGGER_INVALID_OPTIONS('child bindings must be an object');
+    if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings)) {
+      check.fail('bindings', 'an object', bindings);
     }
     const module = typeof bindings.module === 'string' ? bindings.module : undefined;
     const safe = redactor === undefined ? bindings : (redactor.redact(bindings) as Bindings);
@@ -331,10 +322,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     setLevel,
     levelSpec: (): string => formatLevelSpec(registry.spec()),
     module(this: Internal, name: string): Logger {
-      if (typeof name !== 'string' || name === '') {
-        throw LoggerErrors.LOGGER_INVALID_OPTIONS('module name must be a non-empty string');
-      }
-      return child.call(this, { module: name });
+      if (name === undefined) check.fail('module', 'a non-empty string', name);
+      return child.call(this, { module: check.string('module', name, '', { nonEmpty: true }) });
     },
     flush,
     close,

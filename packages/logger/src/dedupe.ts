@@ -1,16 +1,20 @@
+import { MAX_TIMER_MS } from '@prod/core';
 import type { Logger as PinoLogger } from 'pino';
-import { LoggerErrors } from './errors.js';
 import { MODULE } from './internal/level-registry.js';
+import { check } from './internal/options.js';
 
 /** How repeated lines are folded. */
 export interface DedupeOptions {
-  /** Lines with the same level, module and message let through per window. Default 100. */
+  /**
+   * Lines with the same level, module and message let through per window, an integer >= 1.
+   * Default 100.
+   */
   readonly max?: number;
-  /** The window length in milliseconds. Default 1000. */
+  /** The window length in milliseconds, an integer from 1 to 2 147 483 647. Default 1000. */
   readonly windowMs?: number;
   /**
-   * Distinct messages tracked per window; messages beyond it are never folded (bounded
-   * memory when messages carry ids). Default 1000.
+   * Distinct messages tracked per window, an integer >= 1; messages beyond it are never
+   * folded (bounded memory when messages carry ids). Default 1000.
    */
   readonly maxKeys?: number;
 }
@@ -34,14 +38,6 @@ let summarizing = false;
 /** True while summary lines are written: they belong to no request. */
 export function isSummarizing(): boolean {
   return summarizing;
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS(`dedupe.${name} must be a positive integer`);
-  }
-  return value;
 }
 
 function messageOf(args: readonly unknown[]): string | undefined {
@@ -70,9 +66,13 @@ export class Deduper {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(options: DedupeOptions) {
-    this.max = positiveInteger('max', options.max, 100);
-    this.windowMs = positiveInteger('windowMs', options.windowMs, 1000);
-    this.maxKeys = positiveInteger('maxKeys', options.maxKeys, 1000);
+    this.max = check.integer('dedupe.max', options.max, 100, { min: 1 });
+    // A window is a timer: bounded by what setTimeout can wait.
+    this.windowMs = check.integer('dedupe.windowMs', options.windowMs, 1000, {
+      min: 1,
+      max: MAX_TIMER_MS,
+    });
+    this.maxKeys = check.integer('dedupe.maxKeys', options.maxKeys, 1000, { min: 1 });
   }
 
   /** The pino `hooks.logMethod` to install. */

@@ -1,4 +1,4 @@
-import { LoggerErrors } from './errors.js';
+import { check } from './internal/options.js';
 import { isErrorLike, serializeError } from './serializers.js';
 
 /**
@@ -60,14 +60,6 @@ function normalize(key: string): string {
   return key.toLowerCase().replace(SEPARATORS, '');
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS(`redact.${name} must be a positive integer`);
-  }
-  return value;
-}
-
 function hasToJson(value: object): boolean {
   return typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }
@@ -92,25 +84,24 @@ class KeyRedactor implements Redactor {
 
   constructor(options: RedactOptions, serialized?: ReadonlySet<string>) {
     this.serialized = serialized !== undefined && serialized.size > 0 ? serialized : undefined;
+    const extra: unknown = options.keys ?? [];
+    if (!Array.isArray(extra)) check.fail('redact.keys', 'an array of strings', extra);
+    (extra as unknown[]).forEach((key, at) => {
+      if (typeof key !== 'string') check.fail(`redact.keys[${at}]`, 'a string', key);
+    });
     const keys = [
-      ...(options.defaults === false ? [] : DEFAULT_REDACT_KEYS),
-      ...(options.keys ?? []),
+      ...(check.boolean('redact.defaults', options.defaults, true) ? DEFAULT_REDACT_KEYS : []),
+      ...(extra as string[]),
     ];
     const names = new Set<string>();
     for (const key of keys) {
-      if (typeof key !== 'string') {
-        throw LoggerErrors.LOGGER_INVALID_OPTIONS('redact.keys must be strings');
-      }
       const name = normalize(key);
       if (name.length > 0) names.add(name);
     }
-    if (options.censor !== undefined && typeof options.censor !== 'string') {
-      throw LoggerErrors.LOGGER_INVALID_OPTIONS('redact.censor must be a string');
-    }
     this.names = [...names];
-    this.censor = options.censor ?? CENSOR;
-    this.maxDepth = positiveInteger('maxDepth', options.maxDepth, 16);
-    this.maxEntries = positiveInteger('maxEntries', options.maxEntries, 5000);
+    this.censor = check.string('redact.censor', options.censor, CENSOR);
+    this.maxDepth = check.integer('redact.maxDepth', options.maxDepth, 16, { min: 1 });
+    this.maxEntries = check.integer('redact.maxEntries', options.maxEntries, 5000, { min: 1 });
   }
 
   isSecretKey(key: string): boolean {
@@ -275,8 +266,5 @@ export function createLineRedactor(
   options: RedactOptions,
   serialized: ReadonlySet<string> | undefined,
 ): Redactor {
-  if (typeof options !== 'object' || options === null) {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS('redact options must be an object');
-  }
-  return new KeyRedactor(options, serialized);
+  return new KeyRedactor(check.object<RedactOptions>('redact', options), serialized);
 }

@@ -9,7 +9,7 @@ import {
 } from '@prod/core';
 import type { Logger } from './create-logger.js';
 import { SKIP_DEDUPE } from './dedupe.js';
-import { LoggerErrors } from './errors.js';
+import { check } from './internal/options.js';
 import { isLogLevel, type LogLevel } from './levels.js';
 import { createRedactor } from './redact.js';
 
@@ -45,11 +45,34 @@ function defaultLevel(status: number): LogLevel {
   return 'info';
 }
 
+function logStart(
+  http: Logger,
+  request: HttpRequest,
+  ignore: ((request: HttpRequest) => boolean) | undefined,
+): void {
+  try {
+    if (ignore?.(request) === true) return;
+    const line: Record<string, unknown> = { method: request.method };
+    if (request.route !== undefined) line.route = request.route;
+    else line.path = String(request.path).slice(0, MAX_PATH);
+    http.debug(line, 'request started');
+  } catch {
+    // A broken ignore callback must not fail the request: onResponse will say so (or not).
+  }
+}
+
 /**
  * A part that writes one line per request: `method`, `route` (the template; the `path` too
  * when no route matched), `status`, `durationMs`, `requestId`, `traceId` (and `err` when a 5xx
  * came from an error). Headers are left out unless listed in `headers`, and then never a
  * secret-looking one: the Authorization header is never logged.
+ *
+ * At debug level (`LOG_LEVEL=info,http=debug`, or `debug`) it also writes `request started`
+ * (method, route or path) when a request arrives; at any other level that costs one level
+ * check.
+ *
+ * Throws `LOGGER_INVALID_OPTIONS` for a bad option (a `logger` that is not from
+ * `createLogger`, a `headers` entry that is not a string, ...).
  *
  * On request it also sets `ctx.logger` to the service logger so any code can log through the
  * context; no child logger is created per request. Request lines are never folded by the
@@ -60,22 +83,27 @@ function defaultLevel(status: number): LogLevel {
  * mount(app, [requestLoggingPart({ logger, ignore: (r) => r.path === '/healthz' })]);
  */
 export function requestLoggingPart(options: RequestLoggingOptions): Part {
-  if (
-    typeof options !== 'object' ||
-    options === null ||
-    typeof options.logger?.info !== 'function'
-  ) {
-    throw LoggerErrors.LOGGER_INVALID_OPTIONS('requestLoggingPart needs { logger }');
+  if (options === undefined) check.fail('options', 'an object with logger', options);
+  const given = check.object<RequestLoggingOptions>('options', options);
+  const logger = given.logger;
+  if (typeof (logger as Partial<Logger> | undefined)?.module !== 'function') {
+    check.fail('logger', 'a logger from createLogger()', logger);
   }
-  const { logger, ignore } = options;
-  const level = options.level ?? defaultLevel;
-  const message = options.message ?? 'request completed';
-  const setContextLogger = options.contextLogger !== false;
+  const ignore = check.fn<(request: HttpRequest) => boolean>('ignore', given.ignore);
+  const level =
+    check.fn<(status: number, error: unknown) => LogLevel>('level', given.level) ?? defaultLevel;
+  const message = check.string('message', given.message, 'request completed');
+  const setContextLogger = check.boolean('contextLogger', given.contextLogger, true);
+  const listed: unknown = given.headers ?? [];
+  if (!Array.isArray(listed)) check.fail('headers', 'an array of header names', listed);
   const redactor = createRedactor();
-  const headers = (options.headers ?? [])
-    .map((name) => String(name).toLowerCase())
+  const headers = (listed as unknown[])
+    .map((name, at) => {
+      if (typeof name !== 'string') check.fail(`headers[${at}]`, 'a header name', name);
+      return (name as string).toLowerCase();
+    })
     .filter((name) => !redactor.isSecretKey(name));
-  const http = logger.module(options.module ?? 'http');
+  const http = logger.module(check.string('module', given.module, 'http', { nonEmpty: true }));
   (http as unknown as { [SKIP_DEDUPE]: true })[SKIP_DEDUPE] = true;
   // Adapters may call onResponse outside the request's async context (a socket event):
   // remember the context on the request object.
@@ -89,6 +117,8 @@ export function requestLoggingPart(options: RequestLoggingOptions): Part {
         contexts.set(request, context);
         if (setContextLogger && context.logger === undefined) context.logger = logger;
       }
+      // pino's own level check: a disabled debug line builds nothing.
+      if (http.isLevelEnabled('debug')) logStart(http, request, ignore);
       return undefined;
     },
     onResponse(request: HttpRequest, info: ResponseInfo) {

@@ -291,18 +291,21 @@ describe('bad options', () => {
   });
 
   it.each([
-    ['a bigint destination', { destination: 42n }],
-    ['a destination without write', { destination: {} }],
-    ['a numeric name', { name: 3 }],
-    ['a string pretty', { pretty: 'yes' }],
-    ['pretty with a stream', { pretty: true, destination: { write() {} } }],
-    ['a serializer that is not a function', { serializers: { a: 'x' } }],
-    ['redact.maxDepth 0', { redact: { maxDepth: 0 } }],
-    ['a numeric redact key', { redact: { keys: [1] } }],
-    ['a negative dedupe.max', { dedupe: { max: -1 } }],
-    ['a NaN window', { dedupe: { windowMs: Number.NaN } }],
-    ['null options', null],
-  ])('throws LOGGER_INVALID_OPTIONS for %s', (_label, options) => {
+    ['a bigint destination', { destination: 42n }, 'destination'],
+    ['a destination without write', { destination: {} }, 'destination'],
+    ['a numeric name', { name: 3 }, 'name'],
+    ['a string pretty', { pretty: 'yes' }, 'pretty'],
+    ['pretty with a stream', { pretty: true, destination: { write() {} } }, 'destination'],
+    ['a serializer that is not a function', { serializers: { a: 'x' } }, 'serializers.a'],
+    ['redact.maxDepth 0', { redact: { maxDepth: 0 } }, 'redact.maxDepth'],
+    ['a numeric redact key', { redact: { keys: [1] } }, 'redact.keys[0]'],
+    ['a string redact', { redact: 'yes' }, 'redact'],
+    ['a negative dedupe.max', { dedupe: { max: -1 } }, 'dedupe.max'],
+    ['a NaN window', { dedupe: { windowMs: Number.NaN } }, 'dedupe.windowMs'],
+    ['a window no timer can wait', { dedupe: { windowMs: 2 ** 31 } }, 'dedupe.windowMs'],
+    ['a string context', { context: 'no' }, 'context'],
+    ['null options', null, 'options'],
+  ])('throws LOGGER_INVALID_OPTIONS for %s, naming the option', (_label, options, option) => {
     let thrown: unknown;
     try {
       createLogger(options as never);
@@ -310,11 +313,20 @@ describe('bad options', () => {
       thrown = error;
     }
     expect(isProdError(thrown, 'LOGGER_INVALID_OPTIONS')).toBe(true);
+    expect((thrown as { details: { option: string } }).details.option).toBe(option);
+  });
+
+  it('says what was expected and what was found', () => {
+    expect(() => createLogger({ redact: { maxDepth: 0 } })).toThrow(
+      'option redact.maxDepth must be an integer >= 1, got 0',
+    );
   });
 
   it('rejects child bindings that are not an object', () => {
     const logger = createLogger({ destination: capture().stream });
-    expect(() => logger.child(null as never)).toThrow(/bindings/);
-    expect(() => logger.module('')).toThrow(/module name/);
+    expect(() => logger.child(null as never)).toThrow(
+      'option bindings must be an object, got null',
+    );
+    expect(() => logger.module('')).toThrow(/option module must be a non-empty string/);
   });
 });

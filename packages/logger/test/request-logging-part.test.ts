@@ -207,7 +207,47 @@ describe('requestLoggingPart', () => {
     expect(out2.lines[0]).toMatchObject({ level: 'warn', msg: 'done' });
   });
 
+  it('writes "request started" at debug level only, with the request context ids', async () => {
+    const out = capture();
+    const logger = createLogger({ destination: out.stream, base: null, level: 'info,http=debug' });
+    const part = requestLoggingPart({ logger, ignore: (r) => r.path === '/healthz' });
+    await drive(part, request(), { status: 200, durationMs: 1 });
+    await drive(part, request({ path: '/healthz', route: undefined }), {
+      status: 200,
+      durationMs: 1,
+    });
+    expect(out.lines.map((line) => [line.level, line.msg])).toEqual([
+      ['debug', 'request started'],
+      ['info', 'request completed'],
+    ]);
+    expect(out.lines[0]).toMatchObject({
+      method: 'GET',
+      route: '/v1/notes/:id',
+      requestId: 'req-1',
+    });
+
+    const quiet = capture();
+    const infoOnly = createLogger({ destination: quiet.stream, base: null, level: 'info' });
+    await drive(requestLoggingPart({ logger: infoOnly }), request(), {
+      status: 200,
+      durationMs: 1,
+    });
+    expect(quiet.lines.map((line) => line.msg)).toEqual(['request completed']);
+  });
+
   it('rejects a missing logger', () => {
-    expect(() => requestLoggingPart({} as never)).toThrow(/needs \{ logger \}/);
+    expect(() => requestLoggingPart({} as never)).toThrow(
+      'option logger must be a logger from createLogger(), got undefined',
+    );
+    expect(() => requestLoggingPart({ logger: console } as never)).toThrow(/option logger/);
+  });
+
+  it('rejects bad options, naming them', () => {
+    const logger = createLogger({ destination: capture().stream });
+    expect(() => requestLoggingPart({ logger, headers: 'user-agent' as never })).toThrow(
+      /option headers must be an array/,
+    );
+    expect(() => requestLoggingPart({ logger, headers: [1 as never] })).toThrow(/headers\[0\]/);
+    expect(() => requestLoggingPart({ logger, ignore: true as never })).toThrow(/option ignore/);
   });
 });
