@@ -1,13 +1,14 @@
 export type { Attributes, Context, Span } from '@opentelemetry/api';
 export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 export { currentOtelContext, currentSpan } from './current-span.js';
+export { TracingErrors } from './errors.js';
 export type { IncomingHeaders, OutgoingHeaders } from './propagation.js';
 export { extractContext, injectTraceHeaders } from './propagation.js';
 export type { RecordErrorOptions } from './record-error.js';
 export { recordError } from './record-error.js';
 export type { TracedOptions } from './traced.js';
 export { traced } from './traced.js';
-export type { TracingPartOptions } from './tracing-part.js';
+export type { TracingDebugLogger, TracingPartOptions } from './tracing-part.js';
 export { tracingPart } from './tracing-part.js';
 export type { WithSpanOptions } from './with-span.js';
 export { withSpan } from './with-span.js';

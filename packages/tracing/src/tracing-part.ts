@@ -18,6 +18,7 @@ import {
   RequestSlot,
   type ResponseInfo,
 } from '@prod/core';
+import { check, tracerOption } from './internal/options.js';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_ERROR_TYPE,
@@ -50,6 +51,27 @@ export interface TracingPartOptions {
   readonly ignore?: (request: HttpRequest) => boolean;
   /** Extra attributes for the server span, known when the request arrives (samplers see them). */
   readonly attributes?: (request: HttpRequest) => Attributes;
+  /**
+   * Debug lines: once, at the first request seen at debug level, `tracing: first request` (whether a tracer
+   * provider and a propagator are registered: without them spans are no-ops); then, per
+   * request, `tracing: server span started` (traceId, spanId, whether the caller's trace was
+   * joined and whether the span is sampled). A pino logger or `createLogger()` of
+   * @prod/logger; with `isLevelEnabled`, a disabled line costs one level check. Default none.
+   */
+  readonly logger?: TracingDebugLogger;
+}
+
+/** What the `logger` option of {@link tracingPart} needs (pino fits). */
+export interface TracingDebugLogger {
+  debug(obj: unknown, msg?: string): void;
+  isLevelEnabled?(level: string): boolean;
+}
+
+function debugEnabled(logger: TracingDebugLogger | undefined): logger is TracingDebugLogger {
+  return (
+    logger !== undefined &&
+    (typeof logger.isLevelEnabled !== 'function' || logger.isLevelEnabled('debug'))
+  );
 }
 
 const MAX_PATH = 2048;
@@ -77,29 +99,39 @@ const HOST = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([A-Za-z0-9.-]{1,253}))(?::(\d{1,5})
  *   even though adapters run the request only in the @prod/core context.
  *
  * **Gotchas**: never answers early and never throws: a failure to trace is reported through
- * the OpenTelemetry `diag` logger and the request goes on.
+ * the OpenTelemetry `diag` logger and the request goes on. Bad options throw
+ * `TRACING_INVALID_OPTIONS` here, at construction.
  *
  * @example
  * mount(app, [tracingPart({ ignore: (req) => req.path === '/healthz' }), notesPart]);
  */
 export function tracingPart(options: TracingPartOptions = {}): Part {
+  const given = check.object<TracingPartOptions>('options', options);
+  const custom = tracerOption<Tracer>(given.tracer);
+  const ignore = check.fn<(request: HttpRequest) => boolean>('ignore', given.ignore);
+  const extra = check.fn<(request: HttpRequest) => Attributes>('attributes', given.attributes);
+  const logger = given.logger;
+  if (
+    logger !== undefined &&
+    typeof (logger as Partial<TracingDebugLogger>)?.debug !== 'function'
+  ) {
+    check.fail('logger', 'a logger with debug() (pino fits)', logger);
+  }
+  let first = true;
   const spans = new RequestSlot<SpanEntry>('@prod/tracing server span');
   return {
     name: 'tracing',
     onRequest(request) {
       try {
-        if (options.ignore?.(request) === true) return undefined;
+        if (ignore?.(request) === true) return undefined;
         const active = context.active();
         // No propagator: nothing to extract, and the headers need not be read.
         const parent = propagatorRegistered() ? extractContext(request.headers, active) : active;
-        const custom = options.tracer;
         // Without an SDK the span only carries the caller's ids: skip building attributes.
         const spanOptions: SpanOptions = { kind: SpanKind.SERVER };
         if (custom !== undefined || tracerProviderRegistered()) {
           const attributes = requestAttributes(request);
-          if (options.attributes !== undefined) {
-            Object.assign(attributes, options.attributes(request));
-          }
+          if (extra !== undefined) Object.assign(attributes, extra(request));
           spanOptions.attributes = attributes;
         }
         const span = (custom ?? defaultTracer()).startSpan(
@@ -109,6 +141,28 @@ export function tracingPart(options: TracingPartOptions = {}): Part {
         );
         const entry: SpanEntry = { span, outer: trace.getSpan(active) };
         spans.set(request, entry);
+        if (debugEnabled(logger)) {
+          if (first) {
+            first = false;
+            logger.debug(
+              {
+                tracerProvider: custom !== undefined || tracerProviderRegistered(),
+                propagator: propagatorRegistered(),
+              },
+              'tracing: first request',
+            );
+          }
+          const ids = span.spanContext();
+          logger.debug(
+            {
+              traceId: ids.traceId,
+              spanId: ids.spanId,
+              joinedCallerTrace: trace.getSpanContext(parent)?.isRemote === true,
+              sampled: span.isRecording(),
+            },
+            'tracing: server span started',
+          );
+        }
         const ctx = currentContext();
         if (ctx !== undefined) {
           const ids = span.spanContext();

@@ -53,6 +53,8 @@ const THROWN = { thrown: true } as const;
  * - With no OpenTelemetry SDK registered the span is a no-op and `fn` is called directly.
  *
  * **Gotchas**: only native promises are awaited; another thenable ends the span at return.
+ * On purpose, and unlike `isThenable` of @prod/core: calling `then` on a lazy thenable (a
+ * query builder) would start it before the caller has finished building it.
  *
  * @returns what `fn` returns: the same object; for a promise, with a recording span, a promise
  *   that settles with the same value or reason once the span has ended.

@@ -65,3 +65,12 @@ describe('traced', () => {
     expect(sdk.span('explode').status.code).toBe(SpanStatusCode.ERROR);
   });
 });
+
+describe('traced: bad arguments', () => {
+  it('throws TRACING_INVALID_OPTIONS at wrap time, naming what is wrong', () => {
+    expect(() => traced('', () => 1)).toThrow(/option name must be a non-empty string/);
+    expect(() => traced('x', 'fn' as never)).toThrow(/option fn must be a function/);
+    expect(() => traced('x', () => 1, { attributes: 3 as never })).toThrow(/option attributes/);
+    expect(() => traced('x', () => 1, { tracer: {} as never })).toThrow(/option tracer/);
+  });
+});

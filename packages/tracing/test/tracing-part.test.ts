@@ -356,3 +356,46 @@ describe('tracingPart: the request context', () => {
     expect(() => part.onResponse?.(req, { status: 200, durationMs: 1 })).not.toThrow();
   });
 });
+
+describe('tracingPart: debug lines and options', () => {
+  it('writes the SDK state once, then one line per server span, only at debug level', async () => {
+    const lines: Array<[unknown, string | undefined]> = [];
+    let enabled = true;
+    const logger = {
+      debug: (obj: unknown, msg?: string) => void lines.push([obj, msg]),
+      isLevelEnabled: (level: string) => enabled && level === 'debug',
+    };
+    const part = tracingPart({ logger });
+    await handle(request({ route: '/notes/:id', headers: { traceparent: TRACEPARENT } }), { part });
+    await handle(request({ route: '/notes/:id' }), { part });
+    enabled = false;
+    await handle(request({ route: '/notes/:id' }), { part });
+    expect(lines.map(([, msg]) => msg)).toEqual([
+      'tracing: first request',
+      'tracing: server span started',
+      'tracing: server span started',
+    ]);
+    expect(lines[0]?.[0]).toEqual({ tracerProvider: true, propagator: true });
+    expect(lines[1]?.[0]).toMatchObject({
+      traceId: TRACE_ID,
+      joinedCallerTrace: true,
+      sampled: true,
+    });
+    expect(lines[2]?.[0]).toMatchObject({ joinedCallerTrace: false });
+  });
+
+  it.each([
+    ['ignore', { ignore: '/healthz' }],
+    ['attributes', { attributes: { a: 1 } }],
+    ['tracer', { tracer: {} }],
+    ['logger', { logger: console.log }],
+    ['options', 'yes'],
+  ])('throws TRACING_INVALID_OPTIONS naming %s', (option, options) => {
+    expect(() => tracingPart(options as never)).toThrow(
+      expect.objectContaining({
+        code: 'TRACING_INVALID_OPTIONS',
+        details: expect.objectContaining({ option }),
+      }),
+    );
+  });
+});
