@@ -12,6 +12,8 @@ export const CoreErrors = defineErrors({
   BAD_REQUEST: { status: 400, title: 'Bad request' },
   MALFORMED_JSON: { status: 400, title: 'Malformed JSON body' },
   FORBIDDEN_KEY: { status: 400, title: 'Forbidden key in request body' },
+  INVALID_TEXT: { status: 400, title: 'Text that cannot be stored' },
+  MALFORMED_ENCODING: { status: 400, title: 'Malformed content encoding' },
   VALIDATION_FAILED: { status: 422, title: 'Validation failed' },
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },

@@ -1,6 +1,7 @@
 import { json } from '@prod/core';
-import { encodeResponse } from '@prod/core/adapter';
 import { describe, expect, it } from 'vitest';
+// The encoder is internal to the kit: reached by path, not through the exports map.
+import { encodeResponse } from '../src/adapter/encode.js';
 
 describe('encodeResponse header validation', () => {
   it('still refuses a bad value for a header name whose last value was valid', () => {

@@ -1,8 +1,17 @@
-import { CoreErrors, definePart, err, isThenable, json, ok, type Part } from '@prod/core';
-import { partHooks, routeResponse, runOnRequestHooks } from '@prod/core/adapter';
+import {
+  CoreErrors,
+  definePart,
+  err,
+  type HttpResponse,
+  isThenable,
+  json,
+  ok,
+  type Part,
+} from '@prod/core';
 import { describe, expect, it } from 'vitest';
+// The hook runners are internal to the kit: reached by path, not through the exports map.
+import { routeResponse, runOnRequest, runOnSend, sortHooks } from '../src/adapter/hooks.js';
 
-const renderError = () => json(500, {});
 const request = {
   method: 'GET',
   path: '/x',
@@ -16,8 +25,8 @@ const request = {
   meta: {},
 };
 
-function hooksOf(parts: Part[]) {
-  return partHooks({ adapter: 'test', parts, renderError });
+function hooksOf(parts: Part[], reported: unknown[] = []) {
+  return sortHooks(parts, (error) => reported.push(error));
 }
 
 function recorder(calls: string[], name: string, answer?: () => unknown): Part {
@@ -30,11 +39,11 @@ function recorder(calls: string[], name: string, answer?: () => unknown): Part {
   });
 }
 
-describe('runOnRequestHooks', () => {
+describe('runOnRequest', () => {
   it('answers synchronously, without a promise, when every hook does', () => {
     const calls: string[] = [];
     const hooks = hooksOf([recorder(calls, 'a'), recorder(calls, 'b')]);
-    const result = runOnRequestHooks(hooks, request);
+    const result = runOnRequest(hooks, request);
     expect(isThenable(result)).toBe(false);
     expect(result).toBeUndefined();
     expect(calls).toEqual(['a', 'b']);
@@ -44,7 +53,7 @@ describe('runOnRequestHooks', () => {
     const calls: string[] = [];
     const early = json(429, { limited: true });
     const hooks = hooksOf([recorder(calls, 'a', () => early), recorder(calls, 'b')]);
-    expect(runOnRequestHooks(hooks, request)).toBe(early);
+    expect(runOnRequest(hooks, request)).toBe(early);
     expect(calls).toEqual(['a']);
   });
 
@@ -61,7 +70,7 @@ describe('runOnRequestHooks', () => {
       recorder(calls, 'd', () => Promise.resolve(json(401, {}))),
       recorder(calls, 'e'),
     ]);
-    const result = runOnRequestHooks(hooks, request);
+    const result = runOnRequest(hooks, request);
     expect(isThenable(result)).toBe(true);
     expect(calls).toEqual(['a', 'b']);
     release();
@@ -76,9 +85,9 @@ describe('runOnRequestHooks', () => {
         throw thrown;
       }),
     ]);
-    expect(() => runOnRequestHooks(sync, request)).toThrow(thrown);
+    expect(() => runOnRequest(sync, request)).toThrow(thrown);
     const later = hooksOf([recorder([], 'a', () => Promise.reject(thrown))]);
-    await expect(runOnRequestHooks(later, request)).rejects.toBe(thrown);
+    await expect(runOnRequest(later, request)).rejects.toBe(thrown);
   });
 });
 
@@ -90,6 +99,53 @@ describe('routeResponse', () => {
     const error = CoreErrors.CONFLICT({ message: 'taken' });
     expect(() => routeResponse(error)).toThrow(error);
     expect(() => routeResponse(err(error))).toThrow(error);
+  });
+});
+
+describe('runOnSend', () => {
+  const sender = (name: string, change: (response: HttpResponse) => unknown): Part =>
+    definePart({ name, onSend: (_request, response) => change(response) as HttpResponse });
+
+  it('runs in reverse mount order, each hook seeing what the later-mounted one returned', () => {
+    const order: string[] = [];
+    const hooks = hooksOf([
+      sender('outer', (response) => {
+        order.push('outer');
+        return {
+          ...response,
+          headers: { ...response.headers, 'x-outer': String(response.headers?.['x-inner']) },
+        };
+      }),
+      sender('inner', (response) => {
+        order.push('inner');
+        return { ...response, headers: { ...response.headers, 'x-inner': 'seen' } };
+      }),
+    ]);
+    const sent = runOnSend(hooks, request, json(200, {}), { native: false });
+    expect(order).toEqual(['inner', 'outer']);
+    expect(sent.response.headers).toMatchObject({ 'x-inner': 'seen', 'x-outer': 'seen' });
+    expect(sent.changedBy?.name).toBe('outer');
+  });
+
+  it('reports and skips a hook that throws, returns a promise or a non-response', () => {
+    const reported: unknown[] = [];
+    const original = json(200, { a: 1 });
+    const hooks = hooksOf(
+      [
+        sender('throws', () => {
+          throw new Error('boom');
+        }),
+        sender('async', () => Promise.resolve(json(500, {}))),
+        sender('number', () => 42),
+        sender('none', () => undefined),
+      ],
+      reported,
+    );
+    const sent = runOnSend(hooks, request, original, { native: false });
+    expect(sent.response).toBe(original);
+    expect(sent.changedBy).toBeUndefined();
+    expect(reported).toHaveLength(3);
+    expect(String(reported[1])).toMatch(/synchronous/);
   });
 });
 

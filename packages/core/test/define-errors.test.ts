@@ -123,6 +123,8 @@ describe('CoreErrors', () => {
       BAD_REQUEST: 400,
       MALFORMED_JSON: 400,
       FORBIDDEN_KEY: 400,
+      INVALID_TEXT: 400,
+      MALFORMED_ENCODING: 400,
       VALIDATION_FAILED: 422,
       UNAUTHORIZED: 401,
       FORBIDDEN: 403,

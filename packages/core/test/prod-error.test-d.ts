@@ -79,6 +79,8 @@ describe('defineErrors', () => {
       | 'BAD_REQUEST'
       | 'MALFORMED_JSON'
       | 'FORBIDDEN_KEY'
+      | 'INVALID_TEXT'
+      | 'MALFORMED_ENCODING'
       | 'VALIDATION_FAILED'
       | 'UNAUTHORIZED'
       | 'FORBIDDEN'

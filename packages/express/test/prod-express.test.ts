@@ -1,30 +1,48 @@
 import { json, type Part } from '@prod/core';
-import { prodExpress } from '@prod/express';
+import { ExpressErrors, prodExpress } from '@prod/express';
 import { describe, expect, it } from 'vitest';
 import { describeNativeRoutes } from './support/native-cases.js';
 
 describeNativeRoutes('express 5');
 
 describe('prodExpress options', () => {
-  it('refuses parts that cannot be mounted', () => {
+  it('refuses parts that cannot be mounted with EXPRESS_INVALID_OPTIONS naming the option', () => {
     const handler = () => json(200, {});
-    expect(() => prodExpress({ parts: [{ name: '' }] })).toThrow(TypeError);
-    expect(() =>
-      prodExpress({
-        parts: [{ name: 'a', routes: [{ method: 'TRACE' as 'GET', path: '/x', handler }] }],
-      }),
-    ).toThrow(/method TRACE/);
-    expect(() =>
-      prodExpress({ parts: [{ name: 'a', routes: [{ method: 'GET', path: 'x', handler }] }] }),
-    ).toThrow(/not starting with \//);
-    expect(() =>
-      prodExpress({
-        parts: [
+    const refusal = (parts: unknown, bodyLimit?: unknown): unknown => {
+      try {
+        prodExpress({
+          parts: parts as Part[],
+          ...(bodyLimit === undefined ? {} : { bodyLimit: bodyLimit as string }),
+        });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const cases: [unknown, RegExp, unknown?][] = [
+      [[{ name: '' }], /parts\[0\]\.name must be a non-empty string/],
+      [
+        [{ name: 'a', routes: [{ method: 'TRACE', path: '/x', handler }] }],
+        /method must be one of GET/,
+      ],
+      [
+        [{ name: 'a', routes: [{ method: 'GET', path: 'x', handler }] }],
+        /path must be a path starting with \//,
+      ],
+      [
+        [
           { name: 'a', routes: [{ method: 'GET', path: '/x', handler }] },
           { name: 'b', routes: [{ method: 'GET', path: '/x', handler }] },
         ],
-      }),
-    ).toThrow(/GET \/x is declared twice/);
-    expect(() => prodExpress({ parts: 'nope' as unknown as Part[] })).toThrow(/must be an array/);
+        /GET \/x is declared twice \(parts "a" and "b"\)/,
+      ],
+      ['nope', /parts must be an array/],
+      [[], /bodyLimit must be a positive number of bytes/, 'lots'],
+    ];
+    for (const [parts, message, bodyLimit] of cases) {
+      const error = refusal(parts, bodyLimit);
+      expect(ExpressErrors.EXPRESS_INVALID_OPTIONS.is(error), String(message)).toBe(true);
+      expect((error as Error).message).toMatch(message);
+    }
   });
 });

@@ -1,145 +1,109 @@
-import { currentContext, isThenable, runWithContext } from '@prod/core';
-import {
-  type AdapterOptions,
-  answerOnRequest,
-  answerRoute,
-  beginRequest,
-  type EncodedResponse,
-  encodeError,
-  encodeMethodNotAllowed,
-  encodeNotFound,
-  JSON_MEDIA_TYPE,
-  methodsByPath,
-  partHooks,
-  type RequestState,
-  unparsableBody,
-} from '@prod/core/adapter';
-import { toHttpResponse } from '@prod/errors';
-import bytes from 'bytes';
+import type { Route } from '@prod/core';
+import { type AdapterOptions, createAdapterKit } from '@prod/core/adapter';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
+import FindMyWay from 'find-my-way';
+import { FastifyErrors } from './errors.js';
 import { FastifyRequestView } from './internal/fastify-view.js';
-import { sendReply } from './internal/send-reply.js';
+import { KIT } from './internal/kit-key.js';
+import { REPLY_HEADERS, sendReply } from './internal/send-reply.js';
 
 /**
- * Options of the {@link prodFastify} plugin. `bodyLimit` applies to neutral routes; your own
+ * Options of the {@link prodFastify} plugin. `bodyLimit` applies to part routes; your own
  * routes keep Fastify's `bodyLimit`.
  */
 export type ProdFastifyOptions = AdapterOptions;
 
-function toBytes(limit: number | string): number {
-  const parsed = typeof limit === 'number' ? limit : bytes.parse(limit);
-  if (parsed === null || !Number.isInteger(parsed) || parsed <= 0) {
-    throw new TypeError(`@prod/fastify: bodyLimit ${String(limit)} is not a size`);
-  }
-  return parsed;
+// The part route a Fastify route serves, in its route config.
+const ROUTE = Symbol.for('@prod/fastify/route');
+
+function partRouteOf(request: FastifyRequest): { url: unknown; route: Route | undefined } {
+  // `routeOptions` builds a new object on every read: read it once per request.
+  const options = request.routeOptions;
+  const config = options?.config as { [ROUTE]?: Route } | undefined;
+  return { url: options?.url, route: config?.[ROUTE] };
 }
 
 async function prodFastifyPlugin(
   fastify: FastifyInstance,
   options: ProdFastifyOptions,
 ): Promise<void> {
-  const hooks = partHooks({
+  const kit = createAdapterKit<FastifyReply>({
     adapter: '@prod/fastify',
-    parts: options.parts,
-    onHookError: options.onHookError,
-    renderError: toHttpResponse,
+    options,
+    invalidOptions: FastifyErrors.FASTIFY_INVALID_OPTIONS,
+    view: (reply) => new FastifyRequestView(reply.request, reply),
+    write: sendReply,
+    headers: REPLY_HEADERS,
   });
-  const bodyLimit = toBytes(options.bodyLimit ?? '1mb');
-  // The request's state lives on the Fastify request and dies with it (a WeakMap entry would
-  // outlive a young request until a full GC). One symbol per plugin instance.
-  const STATE = Symbol('@prod/fastify request state');
-  type WithState = FastifyRequest & { [STATE]?: RequestState };
-
-  const stateOf = (request: FastifyRequest, reply: FastifyReply): RequestState => {
-    let state = (request as WithState)[STATE];
-    if (state === undefined) {
-      state = beginRequest(hooks, new FastifyRequestView(request, reply), reply.raw);
-      (request as WithState)[STATE] = state;
-      reply.header('x-request-id', state.requestId);
-    }
-    return state;
-  };
-
-  const sendEarly = (
-    reply: FastifyReply,
-    early: EncodedResponse | undefined,
-    done: (error?: Error) => void,
-  ): void => {
-    if (early === undefined) done();
-    else sendReply(reply, early);
-  };
+  fastify.decorate(KIT, kit);
 
   fastify.addHook('onRequest', (request, reply, done) => {
-    const state = stateOf(request, reply);
-    // Fastify runs the rest of the lifecycle from `done`: call it inside the context.
-    runWithContext(state.context, () => {
-      if (hooks.onRequest.length === 0) return done();
-      const early = answerOnRequest(hooks, state);
-      if (isThenable(early)) early.then((answer) => sendEarly(reply, answer, done), done);
-      else sendEarly(reply, early, done);
-    });
+    const exchange = kit.exchange(reply);
+    const { url, route } = partRouteOf(request);
+    (exchange.view as FastifyRequestView).routed(url);
+    if (route !== undefined) exchange.match(route);
+    // Fastify runs the rest of the lifecycle from `done`: `pass` calls it inside the context.
+    void exchange.pass(done);
   });
   // Body parsing can resume from stream events outside the context; enter it again before
   // validation and the handler (the pattern @fastify/request-context uses).
-  fastify.addHook('preValidation', (request, _reply, done) => {
-    const state = (request as WithState)[STATE];
-    if (state === undefined || currentContext() === state.context) done();
-    else runWithContext(state.context, done);
+  fastify.addHook('preValidation', (_request, reply, done) => {
+    const exchange = kit.existing(reply);
+    if (exchange === undefined) done();
+    else exchange.run(done);
   });
+  if (kit.decoratesNative) {
+    fastify.addHook('onSend', (_request, reply, payload, done) => {
+      const exchange = kit.existing(reply);
+      if (exchange !== undefined && !exchange.answered) {
+        exchange.decorate(reply.statusCode, reply.getHeaders());
+      }
+      done(null, payload);
+    });
+  }
 
-  fastify.setNotFoundHandler(async (request, reply) =>
-    sendReply(reply, await encodeNotFound(hooks, stateOf(request, reply))),
-  );
-  fastify.setErrorHandler(async (error, request, reply) => {
+  // Methods Fastify cannot route (PROPFIND...) reach the 404 handler: find-my-way, Fastify's
+  // own router, tells a known part path from an unknown one.
+  const paths = FindMyWay({ maxParamLength: Number.MAX_SAFE_INTEGER });
+  for (const { path, allow } of kit.paths) paths.on('GET', path, () => {}, allow);
+  fastify.setNotFoundHandler((request, reply) => {
+    const exchange = kit.exchange(reply);
+    const known = paths.find('GET', exchange.view.path);
+    return known === null ? exchange.notFound() : exchange.methodNotAllowed(String(known.store));
+  });
+  fastify.setErrorHandler((error, _request, reply) => {
     // Headers already gone (a stream failed mid-way): nothing left to answer.
     if (reply.sent) return reply;
-    return sendReply(reply, await encodeError(hooks, stateOf(request, reply), error));
+    return kit.exchange(reply).fail(error);
   });
 
-  // The neutral routes live in their own context, with a JSON-only body parser.
+  // The part routes live in their own context, where the kit reads every body (its limits,
+  // content encodings and inspection, the same as on Express and Koa).
   await fastify.register(async (routes) => {
-    const parseJson = routes.getDefaultJsonParser('error', 'error');
     routes.removeAllContentTypeParsers();
-    routes.addContentTypeParser(
-      JSON_MEDIA_TYPE,
-      { parseAs: 'string', bodyLimit },
-      (request, body, done) => {
-        const text = typeof body === 'string' ? body : body.toString('utf8');
-        if (text === '') return done(null, undefined);
-        parseJson(request, text, (error, value) => {
-          if (error) done(unparsableBody(text, error), undefined);
-          else done(null, value);
-        });
-      },
-    );
-    for (const route of hooks.routes) {
+    routes.addContentTypeParser('*', (request, _payload, done) => {
+      kit.readBody(request.raw).then(
+        (body) => done(null, body),
+        (error: Error) => done(error, undefined),
+      );
+    });
+    for (const route of kit.routes) {
       routes.route({
         method: route.method,
         url: route.path,
-        bodyLimit,
+        config: { [ROUTE]: route },
         // Not async: a route that answers synchronously sends without making a promise.
-        handler: (request, reply) => {
-          const state = stateOf(request, reply);
-          const encoded = answerRoute(hooks, state, route, () => request.body);
-          if (!isThenable(encoded)) {
-            sendReply(reply, encoded);
-            return undefined;
-          }
-          return encoded.then((answer) => {
-            sendReply(reply, answer);
-          });
-        },
+        handler: (request, reply) => kit.exchange(reply).serve(route, () => request.body),
       });
     }
-    for (const { path, allow, rejected } of methodsByPath(hooks.routes)) {
+    const supported = fastify.supportedMethods;
+    for (const { path, allow, methods } of kit.paths) {
       routes.route({
-        method: [...rejected],
+        method: supported.filter((method) => !methods.has(method as 'GET')),
         url: path,
-        bodyLimit,
         exposeHeadRoute: false,
-        handler: async (request, reply) =>
-          sendReply(reply, await encodeMethodNotAllowed(hooks, stateOf(request, reply), allow)),
+        handler: (_request, reply) => kit.exchange(reply).methodNotAllowed(allow),
       });
     }
   });
@@ -149,17 +113,20 @@ async function prodFastifyPlugin(
  * The Fastify 5 plugin that mounts neutral parts (made with fastify-plugin, so its hooks,
  * 404 and error handler apply to the whole app, your routes included).
  *
- * Details: every request runs in the request context and through each part's
- * `onRequest`; the parts' routes are served with a JSON-only body parser (prototype keys
- * refused) and 405 for their other methods; 404s and every error (Fastify's own
- * body-limit, media-type and JSON errors included) become `application/problem+json`
- * through the parts' `onError` and `toHttpResponse` from @prod/errors.
+ * Details: every request runs in the request context and through each part's `onRequest`
+ * (with the part route's metadata, when one matched); the parts' routes are served with the
+ * kit's JSON body reader (limits, content encodings, prototype keys and unstorable text
+ * refused) and 405 with `Allow` for every other method; 404s and every error (Fastify's own
+ * included) become `application/problem+json` through the parts' `onError`; each part's
+ * `onSend` decorates every response, and the headers of your own routes' responses.
  *
- * Gotchas: it sets the app's not-found and error handlers, so register it once, before
- * your routes, and do not set those handlers at the root yourself.
+ * Gotchas: it sets the app's not-found and error handlers, so register it once, before your
+ * routes, and do not set those handlers at the root yourself. Pass
+ * `...fastifyServerOptions()` to `Fastify()` so that the errors Fastify raises before any
+ * plugin runs answer the same way.
  *
  * @example
- * const app = Fastify();
+ * const app = Fastify({ ...fastifyServerOptions() });
  * await app.register(prodFastify, { parts: [notesPart] });
  * app.get('/native', async () => 'ok');
  * await app.listen({ port: 3000 });

@@ -183,8 +183,11 @@ describe('prodFastify', () => {
 
   it('refuses a bodyLimit that is not a size, and parts that cannot be mounted', async () => {
     const bad = Fastify();
-    await expect(bad.register(prodFastify, { parts: [], bodyLimit: 'lots' })).rejects.toThrow(
-      /bodyLimit/,
+    await expect(bad.register(prodFastify, { parts: [], bodyLimit: 'lots' })).rejects.toMatchObject(
+      {
+        code: 'FASTIFY_INVALID_OPTIONS',
+        message: expect.stringMatching(/bodyLimit/),
+      },
     );
     const twice = Fastify();
     const handler = () => json(200, {});
@@ -200,6 +203,9 @@ describe('prodFastify', () => {
           },
         ],
       }),
-    ).rejects.toThrow(/declared twice/);
+    ).rejects.toMatchObject({
+      code: 'FASTIFY_INVALID_OPTIONS',
+      message: expect.stringMatching(/declared twice/),
+    });
   });
 });

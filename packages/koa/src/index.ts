@@ -1,2 +1,3 @@
+export { KoaErrors } from './errors.js';
 export type { ProdKoaOptions } from './prod-koa.js';
 export { prodKoa } from './prod-koa.js';

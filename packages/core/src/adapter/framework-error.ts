@@ -1,5 +1,11 @@
-import { CoreErrors, type ErrorFactory, isProdError, type ProdError } from '../index.js';
-import { unparsableBody } from './body.js';
+import {
+  CoreErrors,
+  type ErrorFactory,
+  findForbiddenKey,
+  isProdError,
+  type ProdError,
+} from '../index.js';
+import { forbiddenKey } from './inspect-body.js';
 
 type Factory = ErrorFactory<string>;
 
@@ -23,6 +29,8 @@ const FASTIFY_CODES: Readonly<Record<string, Factory>> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: CoreErrors.MALFORMED_JSON,
   FST_ERR_CTP_INVALID_JSON_BODY: CoreErrors.MALFORMED_JSON,
   FST_ERR_BAD_URL: CoreErrors.BAD_REQUEST,
+  // A path parameter longer than Fastify's maxParamLength matches no route.
+  FST_ERR_MAX_PARAM_LENGTH: CoreErrors.NOT_FOUND,
 };
 
 // Framework errors that only carry an HTTP status (http-errors, ctx.throw, fastify).
@@ -90,4 +98,20 @@ function statusError(
   // Keep the framework's 4xx status (410, 406...) under the generic client-error code.
   Object.defineProperty(error, 'status', { value: status, enumerable: true });
   return error;
+}
+
+/**
+ * The error for a body an application's parser failed to parse: FORBIDDEN_KEY when the text
+ * is valid JSON (a parser refused a prototype key), else MALFORMED_JSON.
+ */
+function unparsableBody(text: unknown, cause: unknown): ProdError {
+  if (typeof text === 'string') {
+    try {
+      const path = findForbiddenKey(JSON.parse(text));
+      if (path !== undefined) return forbiddenKey(path);
+    } catch {
+      // Not JSON at all: malformed.
+    }
+  }
+  return CoreErrors.MALFORMED_JSON({ message: 'The body is not valid JSON', cause });
 }

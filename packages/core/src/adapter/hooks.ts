@@ -1,5 +1,4 @@
 import {
-  type HttpMethod,
   type HttpRequest,
   type HttpResponse,
   isProdError,
@@ -8,117 +7,41 @@ import {
   type MaybePromise,
   type Part,
   type ResponseInfo,
-  type Route,
+  type SendInfo,
 } from '../index.js';
 
-/** Reports a hook that threw where nobody can catch it (onResponse, onError). */
+/** Reports a hook that threw where nobody can catch it (onResponse, onError, onSend). */
 export type HookErrorReporter = (error: unknown, part: Part) => void;
 
-/**
- * Turns an error no part answered into a response. Adapters pass `toHttpResponse` from
- * @prod/errors; core cannot import it, since arrows point toward core.
- */
-export type ErrorRenderer = (error: unknown, request: HttpRequest) => HttpResponse;
-
-/** How an adapter sets up its hooks. */
-export interface PartHooksOptions {
-  /** The adapter's package name, used in mount-time errors and hook reports. */
-  readonly adapter: string;
-  readonly parts: readonly Part[];
-  /** Where a throwing hook is reported. Default: `console.error`. */
-  readonly onHookError?: HookErrorReporter | undefined;
-  /** The error response of last resort (`toHttpResponse` from @prod/errors). */
-  readonly renderError: ErrorRenderer;
-}
-
-/** The parts of one adapter instance, sorted by hook once at mount time. */
+/** The parts of one adapter, sorted by hook once at mount time. */
 export interface PartHooks {
-  readonly parts: readonly Part[];
-  readonly routes: readonly Route[];
   readonly onRequest: readonly Part[];
   readonly onError: readonly Part[];
+  /** Parts with `onSend`, in reverse mount order. */
+  readonly onSend: readonly Part[];
   /** Parts with `onResponse`, in reverse mount order. */
   readonly onResponse: readonly Part[];
   readonly report: HookErrorReporter;
-  readonly renderError: ErrorRenderer;
 }
 
-const METHODS: ReadonlySet<string> = new Set<HttpMethod>([
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'PATCH',
-  'DELETE',
-  'OPTIONS',
-]);
-
-/**
- * Checks the parts once and sorts their hooks. Throws a TypeError at mount time for a part
- * without a name, a route with an unknown method or a path not starting with `/`, and for
- * the same method and path declared twice (each framework would report it differently).
- */
-export function partHooks(options: PartHooksOptions): PartHooks {
-  const { adapter, parts, onHookError, renderError } = options;
-  if (!Array.isArray(parts)) throw new TypeError(`${adapter}: options.parts must be an array`);
-  const routes: Route[] = [];
-  const seen = new Set<string>();
-  for (const part of parts) {
-    if (typeof part?.name !== 'string' || part.name === '') {
-      throw new TypeError(`${adapter}: every part needs a name`);
-    }
-    for (const route of part.routes ?? []) {
-      if (!METHODS.has(route.method)) {
-        throw new TypeError(
-          `${adapter}: part "${part.name}" has a route with method ${route.method}`,
-        );
-      }
-      if (typeof route.path !== 'string' || !route.path.startsWith('/')) {
-        throw new TypeError(`${adapter}: part "${part.name}" has a route path not starting with /`);
-      }
-      if (typeof route.handler !== 'function') {
-        throw new TypeError(`${adapter}: route ${route.method} ${route.path} has no handler`);
-      }
-      const key = `${route.method} ${route.path}`;
-      if (seen.has(key)) throw new TypeError(`${adapter}: route ${key} is declared twice`);
-      seen.add(key);
-      routes.push(route);
-    }
-  }
-  const report: HookErrorReporter = (error, part) => {
-    try {
-      if (onHookError === undefined)
-        console.error(`[${adapter}] a hook of part "${part.name}" threw`, error);
-      else onHookError(error, part);
-    } catch {
-      // A failing reporter must not take the request (or the process) down with it.
-    }
-  };
+/** Sorts the parts' hooks; `report` must not throw. */
+export function sortHooks(parts: readonly Part[], report: HookErrorReporter): PartHooks {
   return {
-    parts,
-    routes,
     onRequest: parts.filter((part) => part.onRequest !== undefined),
     onError: parts.filter((part) => part.onError !== undefined),
+    onSend: parts.filter((part) => part.onSend !== undefined).reverse(),
     onResponse: parts.filter((part) => part.onResponse !== undefined).reverse(),
     report,
-    renderError,
   };
 }
 
-/** Each part's `onRequest` in mount order; the first response returned answers early. */
-export async function runOnRequest(
-  hooks: PartHooks,
-  request: HttpRequest,
-): Promise<HttpResponse | undefined> {
-  return runOnRequestHooks(hooks, request);
-}
-
 /**
- * {@link runOnRequest} without a promise while the hooks answer synchronously: each promise
- * made inside a request costs an AsyncLocalStorage hook, so a hook is awaited only when it
- * returns a thenable. Throws what a synchronous hook throws.
+ * Each part's `onRequest` in mount order; the first response returned answers early. No
+ * promise while the hooks answer synchronously (each promise made inside a request costs an
+ * AsyncLocalStorage hook): a hook is awaited only when it returns a thenable. Throws (or
+ * rejects with) what a hook throws.
  */
-export function runOnRequestHooks(
+export function runOnRequest(
   hooks: PartHooks,
   request: HttpRequest,
 ): MaybePromise<HttpResponse | undefined> {
@@ -147,23 +70,61 @@ async function continueOnRequest(
 }
 
 /**
- * Each part's `onError` in mount order until one answers, else `renderError`. A throwing
- * `onError` is reported and skipped.
+ * Each part's `onError` in mount order until one answers; undefined when none does. A
+ * throwing `onError` is reported and skipped.
  */
-export async function answerError(
+export function runOnError(
   hooks: PartHooks,
   error: unknown,
   request: HttpRequest,
-): Promise<HttpResponse> {
+): HttpResponse | undefined {
   for (const part of hooks.onError) {
     try {
-      const response = await part.onError?.(error, request);
+      const response = part.onError?.(error, request);
       if (response !== undefined && response !== null) return response;
     } catch (hookError) {
       hooks.report(hookError, part);
     }
   }
-  return hooks.renderError(error, request);
+  return undefined;
+}
+
+/** What the `onSend` chain made of a response, and which part last changed it. */
+export interface SentResponse {
+  readonly response: HttpResponse;
+  readonly changedBy: Part | undefined;
+}
+
+/**
+ * Each part's `onSend` in reverse mount order. A hook that throws, returns a promise or
+ * returns something that is not a response is reported and skipped: the response goes on as
+ * it was before that hook.
+ */
+export function runOnSend(
+  hooks: PartHooks,
+  request: HttpRequest,
+  response: HttpResponse,
+  info: SendInfo,
+): SentResponse {
+  let current = response;
+  let changedBy: Part | undefined;
+  for (const part of hooks.onSend) {
+    try {
+      const next: unknown = part.onSend?.(request, current, info);
+      if (next === undefined || next === null) continue;
+      if (isThenable(next)) {
+        next.then(undefined, () => {});
+        throw new TypeError('onSend returned a promise: it must be synchronous');
+      }
+      if (typeof next !== 'object')
+        throw new TypeError('onSend returned something that is not a response');
+      current = next as HttpResponse;
+      changedBy = part;
+    } catch (error) {
+      hooks.report(error, part);
+    }
+  }
+  return { response: current, changedBy };
 }
 
 /** Each part's `onResponse` in reverse mount order; throws (and rejections) are reported. */
@@ -179,16 +140,8 @@ export function runOnResponse(hooks: PartHooks, request: HttpRequest, info: Resp
 }
 
 /**
- * Calls a neutral handler. A returned ProdError or failed Result is treated as thrown (for
- * handlers written with Results); anything that is not a response is a bug and thrown.
- */
-export async function callRoute(route: Route, request: HttpRequest): Promise<HttpResponse> {
-  return routeResponse(await route.handler(request));
-}
-
-/**
- * What a handler returned, as a response: a ProdError or failed Result is thrown, a
- * successful Result unwrapped (see {@link callRoute}).
+ * What a handler returned, as a response: a ProdError or a failed Result is thrown (for
+ * handlers written with Results), a successful Result unwrapped.
  */
 export function routeResponse(returned: unknown): HttpResponse {
   if (isProdError(returned)) throw returned;

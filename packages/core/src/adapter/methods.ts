@@ -1,22 +1,12 @@
-import type { HttpMethod, Route } from '../index.js';
+import { type HttpMethod, ROUTE_METHODS, type Route } from '../index.js';
 
-const ALL_METHODS: readonly HttpMethod[] = [
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'PATCH',
-  'DELETE',
-  'OPTIONS',
-];
-
-/** One route path of the parts, with what it answers and what must get a 405. */
+/** One route path of the parts, with what it answers. */
 export interface PathMethods {
   readonly path: string;
   /** The `Allow` header value: the declared methods, plus HEAD when GET is declared. */
   readonly allow: string;
-  /** The methods the path does not answer: registered on the router to answer 405. */
-  readonly rejected: readonly HttpMethod[];
+  /** The methods the path declares (HEAD included when GET is). */
+  readonly methods: ReadonlySet<HttpMethod>;
 }
 
 /** Groups the routes by path, in first-declared order. */
@@ -30,7 +20,7 @@ export function methodsByPath(routes: readonly Route[]): PathMethods[] {
   }
   return [...byPath].map(([path, methods]) => ({
     path,
-    allow: ALL_METHODS.filter((method) => methods.has(method)).join(', '),
-    rejected: ALL_METHODS.filter((method) => !methods.has(method)),
+    allow: ROUTE_METHODS.filter((method) => methods.has(method)).join(', '),
+    methods,
   }));
 }

@@ -1,22 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpRequest, Route, RouteMeta } from '../index.js';
+import { hasBody } from './read-body.js';
 
 type Query = Record<string, string | readonly string[] | undefined>;
 
-// The kit reads the Node request behind a view (request id, body presence) without building
-// the normalized header copy; a static block hands it the private field without making it
-// visible to parts.
+// The kit reads the Node request behind a view and records the matched part route; a static
+// block hands it the private fields without making them visible to parts.
 let rawOf: (view: RequestView) => IncomingMessage;
 let matchOf: (view: RequestView, route: Route) => void;
+let bodyOf: (view: RequestView, body: unknown) => void;
+let responseOf: (view: RequestView) => ServerResponse;
 
 const NO_META: RouteMeta = Object.freeze({});
 
 /**
- * The neutral view of one request. One instance per request is passed to every hook and
- * handler, and dies with the request: a part may keep per-request state on it under a
- * symbol it owns. What the framework only knows after routing (route template, params,
- * parsed body) is read through getters, so a hook sees it as soon as it exists; headers and
- * query are built on first read.
+ * The neutral view of one request, subclassed by each adapter for what only its framework
+ * knows (route template, params, ip, a body its own parser read). One instance per request
+ * is passed to every hook and handler and dies with the request: a part may keep
+ * per-request state on it under a symbol it owns (see `RequestSlot`). Headers and query are
+ * built on first read.
  */
 export abstract class RequestView implements HttpRequest {
   readonly method: string;
@@ -28,12 +30,17 @@ export abstract class RequestView implements HttpRequest {
   #query: Query | undefined;
   #controller: AbortController | undefined;
   #matched: Route | undefined;
+  #body: unknown;
 
   static {
     rawOf = (view) => view.#raw;
     matchOf = (view, route) => {
       view.#matched = route;
     };
+    bodyOf = (view, body) => {
+      view.#body = body;
+    };
+    responseOf = (view) => view.#response;
   }
 
   /** `url` is the request target as received (before any router rewrote it). */
@@ -49,14 +56,19 @@ export abstract class RequestView implements HttpRequest {
   abstract get route(): string | undefined;
   abstract get params(): Readonly<Record<string, string>>;
   abstract get ip(): string | undefined;
-  protected abstract get parsedBody(): unknown;
+
+  /** The part route that matched, once the kit knows it. */
+  protected get matchedRoute(): Route | undefined {
+    return this.#matched;
+  }
 
   get meta(): RouteMeta {
     return this.#matched?.meta ?? NO_META;
   }
 
+  /** The body the kit read for a part route (undefined before, and without one). */
   get body(): unknown {
-    return hasBody(this.#raw.headers) ? this.parsedBody : undefined;
+    return this.#body;
   }
 
   get headers(): Readonly<Record<string, string | undefined>> {
@@ -99,6 +111,15 @@ export abstract class RequestView implements HttpRequest {
     }
     return this.#controller.signal;
   }
+
+  /**
+   * The body a parser of the application already read (Express's `express.json()` mounted
+   * before the adapter, Koa's bodyparser): the kit uses it instead of the spent stream.
+   * Default: none.
+   */
+  frameworkBody(): unknown {
+    return undefined;
+  }
 }
 
 /** The Node request behind a view: its headers as Node parsed them (names in lower case). */
@@ -106,18 +127,24 @@ export function rawRequestOf(view: RequestView): IncomingMessage {
   return rawOf(view);
 }
 
+/** The Node response of the request behind a view. */
+export function rawResponseOf(view: RequestView): ServerResponse {
+  return responseOf(view);
+}
+
 /** Records the part route that matched `view`, whose metadata every hook then reads. */
 export function setMatchedRoute(view: RequestView, route: Route): void {
   matchOf(view, route);
 }
 
-/** Whether the request carries a body: chunked, or a content-length above zero. */
-export function hasBody(
-  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
-): boolean {
-  if (headers['transfer-encoding'] !== undefined) return true;
-  const length = headers['content-length'];
-  return length !== undefined && length !== '0' && length !== '';
+/** Keeps the parsed body of a part route, for the handler and later hooks. */
+export function setBody(view: RequestView, body: unknown): void {
+  bodyOf(view, body);
+}
+
+/** Whether the request behind `view` carries a body. */
+export function viewHasBody(view: RequestView): boolean {
+  return hasBody(rawOf(view).headers);
 }
 
 function clientGone(): DOMException {

@@ -36,7 +36,8 @@ export class ExpressRequestView extends RequestView {
     return this.#request.ip;
   }
 
-  protected get parsedBody(): unknown {
-    return this.#request.body;
+  /** What `express.json()` (body-parser) mounted before the adapter parsed, if it did. */
+  override frameworkBody(): unknown {
+    return (this.#request as { _body?: boolean })._body === true ? this.#request.body : undefined;
   }
 }

@@ -1,12 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { EncodedResponse } from '@prod/core/adapter';
+import type { EncodedResponse, HeaderWriter } from '@prod/core/adapter';
 
 /**
  * Writes an encoded response on the Node response Express wraps: status, headers, then the
  * payload, a stream piped untouched. Returns a promise only for a stream (resolved when it is
- * written); a client that has gone away makes it a no-op (the stream, if any, is destroyed).
+ * written, never rejected); a client that has gone away makes it a no-op (the stream, if
+ * any, is destroyed).
  */
 export function writeResponse(
   res: ServerResponse,
@@ -29,3 +30,13 @@ export function writeResponse(
   else res.end(payload);
   return undefined;
 }
+
+/** Header changes from `onSend` on a native route's response. */
+export const RESPONSE_HEADERS: HeaderWriter<ServerResponse> = {
+  set: (res, name, value) => {
+    res.setHeader(name, value);
+  },
+  remove: (res, name) => {
+    res.removeHeader(name);
+  },
+};

@@ -16,12 +16,14 @@ export class FastifyRequestView extends RequestView {
   get route(): string | undefined {
     // Fastify routes before the first hook, so the template never changes for a request;
     // read it once: `routeOptions` builds a new object on every access.
-    if (this.#route === UNREAD) {
-      // The 404 handler has no route options url.
-      const url: unknown = this.#request.routeOptions?.url;
-      this.#route = typeof url === 'string' ? url : undefined;
-    }
-    return this.#route;
+    if (this.#route === UNREAD) this.routed(this.#request.routeOptions?.url);
+    return this.#route as string | undefined;
+  }
+
+  /** Keeps the route template the adapter read with the route's options. */
+  routed(url: unknown): void {
+    // The 404 handler has no route options url.
+    this.#route = typeof url === 'string' ? url : undefined;
   }
 
   get params(): Readonly<Record<string, string>> {
@@ -32,7 +34,7 @@ export class FastifyRequestView extends RequestView {
     return this.#request.ip;
   }
 
-  protected get parsedBody(): unknown {
+  override frameworkBody(): unknown {
     return this.#request.body;
   }
 }

@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 /** The neutral request view over a Koa context. */
 export class KoaRequestView extends RequestView {
   readonly #ctx: Context;
+  #params: Readonly<Record<string, string>> | undefined;
 
   constructor(ctx: Context) {
     super(ctx.req, ctx.res, ctx.originalUrl ?? ctx.url);
@@ -11,20 +12,28 @@ export class KoaRequestView extends RequestView {
   }
 
   get route(): string | undefined {
-    // Set by @koa/router (ours and any router of the app) on the route that matched.
-    const route: unknown = (this.#ctx as { _matchedRoute?: unknown })._matchedRoute;
-    return typeof route === 'string' ? route : undefined;
+    // A part route's template, else the one an application's @koa/router matched.
+    const template =
+      this.matchedRoute?.path ?? (this.#ctx as { _matchedRoute?: unknown })._matchedRoute;
+    return typeof template === 'string' ? template : undefined;
   }
 
   get params(): Readonly<Record<string, string>> {
-    return ((this.#ctx as { params?: unknown }).params ?? {}) as Record<string, string>;
+    return (
+      this.#params ?? ((this.#ctx as { params?: unknown }).params as Record<string, string>) ?? {}
+    );
+  }
+
+  /** Keeps the params of the part route that matched. */
+  routed(params: Readonly<Record<string, string>>): void {
+    this.#params = params;
   }
 
   get ip(): string | undefined {
     return this.#ctx.ip;
   }
 
-  protected get parsedBody(): unknown {
+  override frameworkBody(): unknown {
     return (this.#ctx.request as { body?: unknown }).body;
   }
 }

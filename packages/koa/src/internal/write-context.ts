@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { EncodedResponse } from '@prod/core/adapter';
+import type { EncodedResponse, HeaderWriter } from '@prod/core/adapter';
 import type { Context } from 'koa';
 
 const EMPTY = Buffer.alloc(0);
@@ -28,3 +28,13 @@ export function writeContext(ctx: Context, encoded: EncodedResponse): void {
     ctx.body = payload;
   }
 }
+
+/** Header changes from `onSend` on a native route's response. */
+export const CONTEXT_HEADERS: HeaderWriter<Context> = {
+  set: (ctx, name, value) => {
+    ctx.set(name, typeof value === 'string' ? value : [...value]);
+  },
+  remove: (ctx, name) => {
+    ctx.remove(name);
+  },
+};
