@@ -11,7 +11,7 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Metrics } from './create-metrics.js';
 import { MetricsErrors } from './errors.js';
 import type { Exposition } from './internal/render.js';
-import { expectOption } from './internal/validate.js';
+import { check, checkPath } from './internal/validate.js';
 
 /** How {@link clusterMetrics} serves the aggregate. */
 export interface ClusterMetricsOptions {
@@ -80,16 +80,12 @@ export function shareWithCluster(
  * }
  */
 export function clusterMetrics(options: ClusterMetricsOptions = {}): ClusterMetrics {
-  const path = options.path ?? '/metrics';
-  expectOption(
-    typeof path === 'string' && path.startsWith('/') && path.length <= 256,
-    'path must start with "/"',
-  );
-  const timeoutMs = options.timeoutMs ?? 4000;
-  expectOption(
-    typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs > 0,
-    'timeoutMs must be a positive number',
-  );
+  const given = check.object<ClusterMetricsOptions>('options', options);
+  const path = checkPath(given.path, '/metrics');
+  const timeoutMs = check.duration('timeoutMs', given.timeoutMs, 4000, {
+    min: 0,
+    exclusiveMin: true,
+  });
   const aggregator = cluster.isPrimary ? new AggregatorRegistry() : undefined;
 
   async function scrape(): Promise<Result<Exposition>> {

@@ -7,14 +7,15 @@ import {
   type HttpMetrics,
   type HttpMetricsOptions,
 } from './http-metrics.js';
+import { debugEnabled, debugLoggerOption, type MetricsDebugLogger } from './internal/debug.js';
 import { type Exposition, prefersOpenMetrics, renderMetrics } from './internal/render.js';
 import { createTracker } from './internal/tracker.js';
 import {
+  check,
   checkBuckets,
   checkDefaultLabels,
-  checkInteger,
+  checkPath,
   checkPrefix,
-  expectOption,
 } from './internal/validate.js';
 import { type RuntimeMetricsOptions, registerRuntimeMetrics } from './runtime-metrics.js';
 
@@ -45,6 +46,13 @@ export interface MetricsOptions {
   readonly http?: Pick<HttpMetricsOptions, 'buckets' | 'unmatchedRoute' | 'maxRouteLength'>;
   /** Buckets (seconds) of the `track` histograms. Default the HTTP buckets. */
   readonly trackBuckets?: readonly number[];
+  /**
+   * Debug lines: `metrics: scraped` (format, bytes, durationMs) per scrape, and
+   * `metrics: series cap reached` (metric, maxSeries) the first time a metric's series cap
+   * sends a label set to the overflow series. A pino logger or `createLogger()` of
+   * @prod/logger; with `isLevelEnabled`, a disabled line costs one level check. Default none.
+   */
+  readonly logger?: MetricsDebugLogger;
 }
 
 /** A registry with HTTP RED metrics, runtime metrics, `track` and an exposition route. */
@@ -88,7 +96,8 @@ export interface Metrics {
  * Creates a metrics registry for one service: HTTP RED metrics with OpenTelemetry names and a
  * series cap, runtime metrics, a `track` helper and a `GET /metrics` route.
  *
- * Throws `METRICS_INVALID_OPTIONS` for bad options and `METRICS_NAME_CONFLICT` when the given
+ * Throws `METRICS_INVALID_OPTIONS` for bad options (the message names the option, what was
+ * expected and what was found) and `METRICS_NAME_CONFLICT` when the given
  * registry already holds these metrics (create one `Metrics` per registry).
  *
  * @example
@@ -96,49 +105,72 @@ export interface Metrics {
  * const part = metricsPart(metrics); // mount it with @prod/express, @prod/fastify or @prod/koa
  */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
-  expectOption(
-    typeof options === 'object' && options !== null,
-    'createMetrics options must be an object',
-  );
-  const registry = options.registry ?? new Registry();
-  expectOption(
-    typeof registry === 'object' &&
-      registry !== null &&
-      typeof registry.metrics === 'function' &&
-      typeof registry.registerMetric === 'function',
-    'registry must be a prom-client Registry',
-  );
-  const prefix = checkPrefix(options.prefix);
-  const defaultLabels = checkDefaultLabels(options.defaultLabels, [
+  const given = check.object<MetricsOptions>('options', options);
+  const registry = given.registry ?? new Registry();
+  if (
+    typeof registry !== 'object' ||
+    registry === null ||
+    typeof registry.metrics !== 'function' ||
+    typeof registry.registerMetric !== 'function'
+  ) {
+    check.fail('registry', 'a prom-client Registry', registry);
+  }
+  const prefix = checkPrefix(given.prefix);
+  const defaultLabels = checkDefaultLabels(given.defaultLabels, [
     ...HTTP_LABELS,
     'outcome',
     'code',
     'metric',
   ]);
-  const path = options.path ?? '/metrics';
-  expectOption(
-    typeof path === 'string' && path.startsWith('/') && path.length <= 256,
-    'path must start with "/"',
+  const path = checkPath(given.path, '/metrics');
+  const exemplars = check.boolean('exemplars', given.exemplars, false);
+  const maxSeries = check.integer('maxSeries', given.maxSeries, 1000, { min: 2, max: 1_000_000 });
+  const trackBuckets = checkBuckets(
+    given.trackBuckets,
+    HTTP_SERVER_DURATION_BUCKETS,
+    'trackBuckets',
   );
-  const exemplars = options.exemplars === true;
-  const maxSeries = checkInteger(options.maxSeries ?? 1000, 'maxSeries', 2, 1_000_000);
-  const trackBuckets = checkBuckets(options.trackBuckets, HTTP_SERVER_DURATION_BUCKETS);
-  const runtime = options.runtime ?? true;
+  const runtime = given.runtime ?? true;
+  if (typeof runtime !== 'boolean') check.object('runtime', runtime);
+  const logger = debugLoggerOption(given.logger);
 
   if (defaultLabels !== undefined) registry.setDefaultLabels({ ...defaultLabels });
   const http = createHttpMetrics(registry, {
-    ...options.http,
+    ...check.object<MetricsOptions['http'] & object>('http', given.http),
     prefix,
     maxSeries,
     exemplars,
+    ...(logger === undefined ? {} : { logger }),
   });
   if (runtime !== false) {
     registerRuntimeMetrics(registry, { ...(runtime === true ? {} : runtime), prefix });
   }
-  const track = createTracker({ registry, prefix, buckets: trackBuckets, maxSeries, exemplars });
+  const track = createTracker({
+    registry,
+    prefix,
+    buckets: trackBuckets,
+    maxSeries,
+    exemplars,
+    logger,
+  });
 
-  const scrape = (accept?: string): Promise<Result<Exposition>> =>
-    renderMetrics(registry, exemplars && prefersOpenMetrics(accept));
+  const scrape = async (accept?: string): Promise<Result<Exposition>> => {
+    if (!debugEnabled(logger))
+      return renderMetrics(registry, exemplars && prefersOpenMetrics(accept));
+    const started = performance.now();
+    const openMetrics = exemplars && prefersOpenMetrics(accept);
+    const result = await renderMetrics(registry, openMetrics);
+    logger.debug(
+      {
+        format: openMetrics ? 'openmetrics' : 'prometheus',
+        ok: result.ok,
+        bytes: result.ok ? Buffer.byteLength(result.value.body) : undefined,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      },
+      'metrics: scraped',
+    );
+    return result;
+  };
 
   const route: Route = {
     method: 'GET',

@@ -1,9 +1,10 @@
 import { type HttpRequest, KNOWN_HTTP_METHODS } from '@prod/core';
 import { Histogram, type Registry } from 'prom-client';
 import { MetricsErrors } from './errors.js';
+import { capReachedOnce, debugLoggerOption, type MetricsDebugLogger } from './internal/debug.js';
 import { contextExemplar } from './internal/exemplar.js';
 import { OVERFLOW_COUNTER, overflowCounter } from './internal/overflow-counter.js';
-import { checkBuckets, checkInteger, checkPrefix, expectOption } from './internal/validate.js';
+import { check, checkBuckets, checkPrefix } from './internal/validate.js';
 import { SeriesCap } from './series-cap.js';
 
 /**
@@ -41,6 +42,11 @@ export interface HttpMetricsOptions {
   readonly maxRouteLength?: number;
   /** Attach `trace_id` / `span_id` exemplars from the request context. Default false. */
   readonly exemplars?: boolean;
+  /**
+   * Debug line `metrics: series cap reached` (metric, maxSeries) the first time a label set
+   * goes to the overflow series. Default none.
+   */
+  readonly logger?: MetricsDebugLogger;
 }
 
 /** What the HTTP part needs from a request: its method and matched route template. */
@@ -101,17 +107,23 @@ export function createHttpMetrics(
   registry: Registry,
   options: HttpMetricsOptions = {},
 ): HttpMetrics {
-  const prefix = checkPrefix(options.prefix);
-  const buckets = checkBuckets(options.buckets, HTTP_SERVER_DURATION_BUCKETS);
-  const maxSeries = checkInteger(options.maxSeries ?? 1000, 'maxSeries', 2, 1_000_000);
-  const maxRouteLength = checkInteger(options.maxRouteLength ?? 256, 'maxRouteLength', 1, 8192);
-  const unmatched = options.unmatchedRoute ?? '_unmatched';
-  expectOption(
-    typeof unmatched === 'string' && unmatched.length > 0 && unmatched.length <= 256,
-    'unmatchedRoute must be a non-empty string of at most 256 characters',
-  );
-  const exemplars = options.exemplars === true;
+  const given = check.object<HttpMetricsOptions>('options', options);
+  const prefix = checkPrefix(given.prefix);
+  const buckets = checkBuckets(given.buckets, HTTP_SERVER_DURATION_BUCKETS, 'buckets');
+  const maxSeries = check.integer('maxSeries', given.maxSeries, 1000, { min: 2, max: 1_000_000 });
+  const maxRouteLength = check.integer('maxRouteLength', given.maxRouteLength, 256, {
+    min: 1,
+    max: 8192,
+  });
+  const unmatched = check.string('unmatchedRoute', given.unmatchedRoute, '_unmatched', {
+    nonEmpty: true,
+  });
+  if (unmatched.length > 256) {
+    check.fail('unmatchedRoute', 'a non-empty string of at most 256 characters', unmatched);
+  }
+  const exemplars = check.boolean('exemplars', given.exemplars, false);
   const name = prefix + METRIC;
+  const capReached = capReachedOnce(debugLoggerOption(given.logger), name, maxSeries);
 
   let histogram: Histogram<HttpLabel>;
   try {
@@ -149,7 +161,10 @@ export function createHttpMetrics(
         http_route: OVERFLOW_LABEL,
         http_response_status_code: OVERFLOW_LABEL,
       }),
-    onOverflow: () => overflowChild.inc(),
+    onOverflow: () => {
+      overflowChild.inc();
+      capReached();
+    },
   });
 
   // One route map per (method, status) slot: a request builds no key string, and route

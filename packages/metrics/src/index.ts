@@ -18,6 +18,7 @@ export {
   OVERFLOW_COUNTER,
   OVERFLOW_LABEL,
 } from './http-metrics.js';
+export type { MetricsDebugLogger } from './internal/debug.js';
 export type { Exposition } from './internal/render.js';
 export type { MetricsPartOptions } from './metrics-part.js';
 export { metricsPart } from './metrics-part.js';

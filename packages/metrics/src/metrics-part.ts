@@ -1,5 +1,6 @@
 import type { Part } from '@prod/core';
 import type { Metrics } from './create-metrics.js';
+import { check } from './internal/validate.js';
 
 /** How {@link metricsPart} behaves. */
 export interface MetricsPartOptions {
@@ -23,12 +24,17 @@ export interface MetricsPartOptions {
  * mountParts(app, [metricsPart(metrics)]); // with the adapter of your framework
  */
 export function metricsPart(metrics: Metrics, options: MetricsPartOptions = {}): Part {
-  const recordScrapes = options.recordScrapes === true;
+  if (typeof (metrics as Partial<Metrics> | undefined)?.http?.record !== 'function') {
+    check.fail('metrics', 'what createMetrics() returns', metrics);
+  }
+  const given = check.object<MetricsPartOptions>('options', options);
+  const recordScrapes = check.boolean('recordScrapes', given.recordScrapes, false);
+  const serveRoute = check.boolean('serveRoute', given.serveRoute, true);
   const path = metrics.path;
   const http = metrics.http;
   return {
     name: 'metrics',
-    routes: options.serveRoute === false ? [] : [metrics.route],
+    routes: serveRoute ? [metrics.route] : [],
     onResponse(request, info): void {
       if (!recordScrapes && request.route === path) return;
       const durationMs = info.durationMs;

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { MetricsErrors } from './errors.js';
-import { checkBuckets, checkInteger, checkPrefix } from './internal/validate.js';
+import { check, checkBuckets, checkPrefix } from './internal/validate.js';
 
 /** How {@link registerRuntimeMetrics} samples the runtime. */
 export interface RuntimeMetricsOptions {
@@ -37,14 +37,15 @@ export function registerRuntimeMetrics(
   registry: Registry,
   options: RuntimeMetricsOptions = {},
 ): string[] {
-  const prefix = checkPrefix(options.prefix);
-  const precision = checkInteger(
-    options.eventLoopMonitoringPrecision ?? 10,
+  const given = check.object<RuntimeMetricsOptions>('options', options);
+  const prefix = checkPrefix(given.prefix);
+  const precision = check.integer(
     'eventLoopMonitoringPrecision',
-    1,
-    10_000,
+    given.eventLoopMonitoringPrecision,
+    10,
+    { min: 1, max: 10_000 },
   );
-  const gcDurationBuckets = checkBuckets(options.gcDurationBuckets, GC_BUCKETS);
+  const gcDurationBuckets = checkBuckets(given.gcDurationBuckets, GC_BUCKETS, 'gcDurationBuckets');
 
   // Collect into a scratch registry, then move over only what passes promtool.
   const scratch = new Registry();

@@ -1,3 +1,5 @@
+import { check } from './internal/validate.js';
+
 /** How a {@link SeriesCap} bounds one metric. */
 export interface SeriesCapOptions<TEntry> {
   /**
@@ -20,6 +22,9 @@ export interface SeriesCapOptions<TEntry> {
  * held, every new key resolves to one shared overflow entry, so a scanner sending random
  * values cannot grow memory or the scrape without bound.
  *
+ * The constructor throws `METRICS_INVALID_OPTIONS` for a `maxSeries` that is not an integer
+ * >= 2 or an `overflow` that is not a function.
+ *
  * @example
  * const cap = new SeriesCap({ maxSeries: 100, overflow: () => histogram.labels('_overflow') });
  * const child =
@@ -34,12 +39,13 @@ export class SeriesCap<TEntry> {
   #overflowed = 0;
 
   constructor(options: SeriesCapOptions<TEntry>) {
-    if (!Number.isInteger(options.maxSeries) || options.maxSeries < 2) {
-      throw new RangeError('SeriesCap: maxSeries must be an integer of at least 2');
-    }
-    this.maxSeries = options.maxSeries;
-    this.#makeOverflow = options.overflow;
-    this.#onOverflow = options.onOverflow;
+    const given = check.object<SeriesCapOptions<TEntry>>('options', options);
+    if (given.maxSeries === undefined) check.fail('maxSeries', 'an integer >= 2', undefined);
+    this.maxSeries = check.integer('maxSeries', given.maxSeries, 2, { min: 2 });
+    const overflow = check.fn<() => TEntry>('overflow', given.overflow);
+    if (overflow === undefined) check.fail('overflow', 'a function', undefined);
+    this.#makeOverflow = overflow as () => TEntry;
+    this.#onOverflow = check.fn<() => void>('onOverflow', given.onOverflow);
   }
 
   /** The entry already admitted for `key`, or undefined (then call {@link SeriesCap.add}). */

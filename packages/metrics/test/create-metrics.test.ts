@@ -103,25 +103,72 @@ describe('createMetrics', () => {
   });
 
   it.each([
-    ['a prefix that is not a metric name', { prefix: '1bad-' }],
-    ['a non-string prefix', { prefix: 42 }],
-    ['a default label with a reserved name', { defaultLabels: { __name__: 'x' } }],
-    ['a default label named like an HTTP label', { defaultLabels: { http_route: 'x' } }],
-    ['a default label with a non-string value', { defaultLabels: { service: 1 } }],
-    ['a huge default label value', { defaultLabels: { service: 'x'.repeat(10_000) } }],
-    ['a __proto__ default label', { defaultLabels: JSON.parse('{"__proto__":"x"}') }],
-    ['default labels as an array', { defaultLabels: ['x'] }],
-    ['maxSeries below 2', { maxSeries: 1 }],
-    ['a fractional maxSeries', { maxSeries: 10.5 }],
-    ['non-increasing buckets', { http: { buckets: [0.1, 0.1, 1] } }],
-    ['negative buckets', { trackBuckets: [-1, 1] }],
-    ['NaN buckets', { http: { buckets: [Number.NaN] } }],
-    ['a path without a slash', { path: 'metrics' }],
-    ['a registry that is not one', { registry: {} }],
-    ['an empty unmatched route label', { http: { unmatchedRoute: '' } }],
-  ])('refuses %s with METRICS_INVALID_OPTIONS', (_name, options) => {
+    ['a prefix that is not a metric name', { prefix: '1bad-' }, 'prefix'],
+    ['a non-string prefix', { prefix: 42 }, 'prefix'],
+    [
+      'a default label with a reserved name',
+      { defaultLabels: { __name__: 'x' } },
+      'defaultLabels.__name__',
+    ],
+    [
+      'a default label named like an HTTP label',
+      { defaultLabels: { http_route: 'x' } },
+      'defaultLabels.http_route',
+    ],
+    [
+      'a default label with a non-string value',
+      { defaultLabels: { service: 1 } },
+      'defaultLabels.service',
+    ],
+    [
+      'a huge default label value',
+      { defaultLabels: { service: 'x'.repeat(10_000) } },
+      'defaultLabels.service',
+    ],
+    [
+      'a __proto__ default label',
+      { defaultLabels: JSON.parse('{"__proto__":"x"}') },
+      'defaultLabels.__proto__',
+    ],
+    ['default labels as an array', { defaultLabels: ['x'] }, 'defaultLabels'],
+    ['maxSeries below 2', { maxSeries: 1 }, 'maxSeries'],
+    ['a fractional maxSeries', { maxSeries: 10.5 }, 'maxSeries'],
+    ['non-increasing buckets', { http: { buckets: [0.1, 0.1, 1] } }, 'buckets[1]'],
+    ['negative buckets', { trackBuckets: [-1, 1] }, 'trackBuckets[0]'],
+    ['NaN buckets', { http: { buckets: [Number.NaN] } }, 'buckets[0]'],
+    ['a path without a slash', { path: 'metrics' }, 'path'],
+    ['a registry that is not one', { registry: {} }, 'registry'],
+    ['an empty unmatched route label', { http: { unmatchedRoute: '' } }, 'unmatchedRoute'],
+    ['a string exemplars flag', { exemplars: 'yes' }, 'exemplars'],
+    ['a logger without debug', { logger: {} }, 'logger'],
+  ])('refuses %s with METRICS_INVALID_OPTIONS naming it', (_name, options, option) => {
     const error = thrownBy(() => createMetrics({ runtime: false, ...(options as object) }));
     expect(MetricsErrors.METRICS_INVALID_OPTIONS.is(error)).toBe(true);
+    expect((error as { details: { option: string } }).details.option).toBe(option);
+  });
+
+  it('says what was expected and what was found', () => {
+    expect(() => createMetrics({ runtime: false, maxSeries: 1 })).toThrow(
+      'option maxSeries must be an integer >= 2 and <= 1000000, got 1',
+    );
+  });
+
+  it('writes a debug line per scrape and one when a series cap is first reached', async () => {
+    const lines: Array<[Record<string, unknown>, string | undefined]> = [];
+    const logger = {
+      debug: (obj: unknown, msg?: string) => void lines.push([obj as Record<string, unknown>, msg]),
+      isLevelEnabled: (level: string) => level === 'debug',
+    };
+    const metrics = createMetrics({ runtime: false, maxSeries: 2, logger });
+    for (const route of ['/a', '/b', '/c'])
+      metrics.http.record({ method: 'GET', route }, 200, 0.01);
+    await metrics.scrape();
+    expect(lines.map(([, msg]) => msg)).toEqual([
+      'metrics: series cap reached',
+      'metrics: scraped',
+    ]);
+    expect(lines[0]?.[0]).toEqual({ metric: 'http_server_request_duration_seconds', maxSeries: 2 });
+    expect(lines[1]?.[0]).toMatchObject({ format: 'prometheus', ok: true });
   });
 
   it('refuses null options', () => {

@@ -45,6 +45,11 @@ describe('SeriesCap', () => {
   });
 
   it.each([[1], [0], [1.5], [Number.NaN]])('refuses maxSeries %s', (maxSeries) => {
-    expect(() => new SeriesCap({ maxSeries, overflow: () => 0 })).toThrow(RangeError);
+    expect(() => new SeriesCap({ maxSeries, overflow: () => 0 })).toThrow(
+      expect.objectContaining({
+        code: 'METRICS_INVALID_OPTIONS',
+        details: expect.objectContaining({ option: 'maxSeries' }),
+      }),
+    );
   });
 });

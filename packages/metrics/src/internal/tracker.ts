@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { isProdError, isResult, ProdError } from '@prod/core';
+import { isProdError, isResult, isThenable, ProdError } from '@prod/core';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { MetricsErrors } from '../errors.js';
 import { SeriesCap } from '../series-cap.js';
+import { capReachedOnce, type MetricsDebugLogger } from './debug.js';
 import { contextExemplar } from './exemplar.js';
 import { overflowCounter } from './overflow-counter.js';
 import { isMetricName } from './validate.js';
@@ -14,6 +15,7 @@ export interface TrackerOptions {
   readonly buckets: readonly number[];
   readonly maxSeries: number;
   readonly exemplars: boolean;
+  readonly logger: MetricsDebugLogger | undefined;
 }
 
 /** Runs a function and records its duration and failures. */
@@ -73,6 +75,7 @@ export function createTracker(options: TrackerOptions): Track {
       registers: [registry],
     });
     const overflowed = overflowCounter(registry, prefix).labels(errorsName);
+    const capReached = capReachedOnce(options.logger, errorsName, options.maxSeries);
     const created: Operation = {
       histogram,
       ok: histogram.labels('ok'),
@@ -81,7 +84,10 @@ export function createTracker(options: TrackerOptions): Track {
       codes: new SeriesCap({
         maxSeries: options.maxSeries,
         overflow: () => errors.labels(OVERFLOW),
-        onOverflow: () => overflowed.inc(),
+        onOverflow: () => {
+          overflowed.inc();
+          capReached();
+        },
       }),
     };
     operations.set(name, created);
@@ -139,14 +145,6 @@ export function createTracker(options: TrackerOptions): Track {
     settle(op, started, value);
     return value;
   };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 function codeOf(error: unknown): string {

@@ -1,3 +1,4 @@
+import { optionChecks } from '@prod/core';
 import { MetricsErrors } from '../errors.js';
 
 // https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels
@@ -5,21 +6,27 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const MAX_NAME_LENGTH = 200;
 const MAX_DEFAULT_LABEL_VALUE = 1024;
+const MAX_PATH = 256;
 
-/** Throws METRICS_INVALID_OPTIONS with `message` unless `condition` holds. */
-export function expectOption(condition: boolean, message: string): asserts condition {
-  if (!condition) throw MetricsErrors.METRICS_INVALID_OPTIONS({ message, expose: false });
-}
+/** The option checks of this package: every failure is `METRICS_INVALID_OPTIONS`. */
+export const check = optionChecks(MetricsErrors.METRICS_INVALID_OPTIONS);
 
 /** A prefix is empty or a valid start of a metric name. */
-export function checkPrefix(prefix: unknown): string {
-  if (prefix === undefined) return '';
-  expectOption(
-    typeof prefix === 'string' &&
-      (prefix === '' || (prefix.length <= MAX_NAME_LENGTH && METRIC_NAME.test(prefix))),
-    'prefix must match [a-zA-Z_:][a-zA-Z0-9_:]*',
-  );
-  return prefix;
+export function checkPrefix(prefix: unknown, name = 'prefix'): string {
+  const value = check.string(name, prefix, '');
+  if (value !== '' && (value.length > MAX_NAME_LENGTH || !METRIC_NAME.test(value))) {
+    check.fail(name, 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*', prefix);
+  }
+  return value;
+}
+
+/** A route path: starts with `/`, at most 256 characters. */
+export function checkPath(path: unknown, fallback: string): string {
+  const value = check.string('path', path, fallback);
+  if (!value.startsWith('/') || value.length > MAX_PATH) {
+    check.fail('path', `a path starting with "/" of at most ${MAX_PATH} characters`, path);
+  }
+  return value;
 }
 
 /** Names reserved by Prometheus (leading `__`) are refused too. */
@@ -38,49 +45,46 @@ export function checkDefaultLabels(
   reserved: readonly string[],
 ): Readonly<Record<string, string>> | undefined {
   if (labels === undefined) return undefined;
-  expectOption(
-    typeof labels === 'object' && labels !== null && !Array.isArray(labels),
-    'defaultLabels must be an object of strings',
-  );
+  const given = check.object<Record<string, unknown>>('defaultLabels', labels);
   const out: Record<string, string> = Object.create(null);
-  for (const [name, value] of Object.entries(labels)) {
-    expectOption(
-      LABEL_NAME.test(name) && !name.startsWith('__') && name !== 'le' && name !== 'quantile',
-      `defaultLabels: "${name.slice(0, 64)}" is not a usable label name`,
-    );
-    expectOption(!reserved.includes(name), `defaultLabels: "${name}" is used by @prod/metrics`);
-    expectOption(
-      typeof value === 'string' && value.length <= MAX_DEFAULT_LABEL_VALUE,
-      `defaultLabels: "${name}" must be a string of at most ${MAX_DEFAULT_LABEL_VALUE} characters`,
-    );
-    out[name] = value;
+  for (const [name, value] of Object.entries(given)) {
+    const option = `defaultLabels.${name.slice(0, 64)}`;
+    if (!LABEL_NAME.test(name) || name.startsWith('__') || name === 'le' || name === 'quantile') {
+      check.fail(
+        option,
+        'a label name matching [a-zA-Z_][a-zA-Z0-9_]* (not __*, le, quantile)',
+        name,
+      );
+    }
+    if (reserved.includes(name)) check.fail(option, 'a label name not used by @prod/metrics', name);
+    if (typeof value !== 'string' || value.length > MAX_DEFAULT_LABEL_VALUE) {
+      check.fail(option, `a string of at most ${MAX_DEFAULT_LABEL_VALUE} characters`, value);
+    }
+    out[name] = value as string;
   }
   return out;
 }
 
 /** Histogram buckets: a non-empty, strictly increasing list of positive finite numbers. */
-export function checkBuckets(buckets: unknown, fallback: readonly number[]): number[] {
+export function checkBuckets(
+  buckets: unknown,
+  fallback: readonly number[],
+  name: string,
+): number[] {
   if (buckets === undefined) return [...fallback];
-  expectOption(
-    Array.isArray(buckets) && buckets.length > 0 && buckets.length <= 64,
-    'buckets must be a non-empty array of at most 64 numbers',
-  );
-  let previous = 0;
-  for (const bound of buckets) {
-    expectOption(
-      typeof bound === 'number' && Number.isFinite(bound) && bound > previous,
-      'buckets must be positive, finite and strictly increasing',
-    );
-    previous = bound;
+  if (!Array.isArray(buckets) || buckets.length === 0 || buckets.length > 64) {
+    check.fail(name, 'a non-empty array of at most 64 numbers', buckets);
   }
+  let previous = 0;
+  (buckets as unknown[]).forEach((bound, at) => {
+    if (typeof bound !== 'number' || !Number.isFinite(bound) || bound <= previous) {
+      check.fail(
+        `${name}[${at}]`,
+        `a finite number > ${previous} (buckets strictly increase)`,
+        bound,
+      );
+    }
+    previous = bound as number;
+  });
   return [...(buckets as number[])];
-}
-
-/** A positive integer within bounds. */
-export function checkInteger(value: unknown, name: string, min: number, max: number): number {
-  expectOption(
-    typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max,
-    `${name} must be an integer from ${min} to ${max}`,
-  );
-  return value;
 }

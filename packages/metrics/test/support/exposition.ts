@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { inject } from 'vitest';
 
 /** One sample line of an exposition. */
 export interface Sample {
@@ -218,30 +219,18 @@ export function sampleValue(
     )?.value;
 }
 
-const promtoolWarned = { done: false };
+/** Whether promtool is installed (looked up once per run by `promtool-setup.ts`). */
+export const hasPromtool: boolean = inject('promtool');
 
 /**
  * Runs `promtool check metrics` on a Prometheus text exposition. Returns its problems (an
- * empty list when clean), or undefined when promtool is not installed: locally that is
- * announced loudly once; under CI=true it fails, since CI installs it
- * (`apt-get install -y prometheus`).
+ * empty list when clean), or undefined when promtool is not installed: the global setup said
+ * so once for the run (and failed it under CI=true, where .ci/run installs promtool).
  */
 export function promtoolCheck(text: string): string[] | undefined {
+  if (!hasPromtool) return undefined;
   const run = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  if (run.error !== undefined) {
-    if (process.env.CI === 'true') {
-      throw new Error(
-        'promtool is required under CI=true: apt-get update && apt-get install -y prometheus',
-      );
-    }
-    if (!promtoolWarned.done) {
-      promtoolWarned.done = true;
-      console.warn(
-        '\n!!! promtool not found: `promtool check metrics` SKIPPED. Install it with: apt-get update && apt-get install -y prometheus\n',
-      );
-    }
-    return undefined;
-  }
+  if (run.error !== undefined) throw run.error;
   const output = `${run.stdout}${run.stderr}`.trim();
   if (run.status === 0) return [];
   return output === '' ? [`promtool exited with ${run.status}`] : output.split('\n');
