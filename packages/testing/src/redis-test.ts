@@ -32,11 +32,12 @@ interface MinimalRedis {
   del(...keys: string[]): Promise<number>;
   quit(): Promise<unknown>;
   disconnect(): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 async function connect(url: string, timeoutMs: number): Promise<MinimalRedis> {
   const { Redis } = await import('ioredis');
-  return new Redis(url, {
+  const client = new Redis(url, {
     lazyConnect: false,
     enableOfflineQueue: true,
     maxRetriesPerRequest: 0,
@@ -44,6 +45,10 @@ async function connect(url: string, timeoutMs: number): Promise<MinimalRedis> {
     commandTimeout: timeoutMs,
     retryStrategy: () => null,
   }) as unknown as MinimalRedis;
+  // A dead server is reported by the PING below; without a listener ioredis would also print
+  // "Unhandled error event" with a stack trace for every connection error.
+  client.on('error', () => {});
+  return client;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { postgresTestDatabase } from '@prod/testing';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const db = await postgresTestDatabase();
 
@@ -45,12 +45,18 @@ describe('postgresTestDatabase against a port nothing listens on', () => {
     ).rejects.toThrow(/refusing to skip under CI=true/);
   });
 
-  it('reports unavailable locally', async () => {
+  it('reports unavailable locally, with one warning line (captured here)', async () => {
     process.env.CI = 'false';
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const target = await postgresTestDatabase({
       url: 'postgres://postgres@127.0.0.1:1/test',
       timeoutMs: 300,
     });
     expect(target.available).toBe(false);
+    // One line per service and process: none when the real server was already found missing.
+    if (db.available) {
+      expect(warn).toHaveBeenCalledOnce();
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(/PostgreSQL at .*:1\/test is not reachable/);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { redisTestUrl } from '@prod/testing';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const redis = await redisTestUrl();
 
@@ -39,9 +39,17 @@ describe('redisTestUrl against a port nothing listens on', () => {
     );
   });
 
-  it('reports unavailable locally', async () => {
+  it('reports unavailable locally, with one warning line (captured here)', async () => {
     process.env.CI = 'false';
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const target = await redisTestUrl({ url: 'redis://127.0.0.1:1', timeoutMs: 300 });
     expect(target.available).toBe(false);
+    // One line per service and process: none when the real Redis was already found missing.
+    if (redis.available) {
+      expect(warn).toHaveBeenCalledOnce();
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(
+        /Redis at redis:\/\/127\.0\.0\.1:1 is not reachable/,
+      );
+    }
   });
 });
