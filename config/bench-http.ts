@@ -1,19 +1,23 @@
 // Shared driver of the adapters' HTTP load benchmarks (packages/{express,fastify,koa}/bench/
 // http-load.ts): each contender's server runs in its own child process, autocannon runs in
 // this one, and the contenders are measured in alternating order over several rounds so that
-// a noisy shared machine does not favour whoever runs first. Loads go to 127.0.0.1 only and
-// every run is bounded in time.
+// a noisy shared machine does not favour whoever runs first. Every ratio is taken within each
+// round (the contenders of a round are measured back to back) and reported as the median of
+// the rounds with their range; req/s and server CPU per request are two readings of the same
+// runs, and a ratio is only claimed where both agree. Loads go to 127.0.0.1 only and every
+// run is bounded in time.
 //
-// Environment: CONNECTIONS (50), DURATION seconds per measurement (6), WARMUP seconds before
-// each measurement (1), ROUNDS (2), BENCH_HTTP_OUT (a file the markdown table is appended to),
-// ABLATION=1 (also measure the @prod stack built up one part at a time), CPU_PROF (a folder:
-// each server runs with `node --cpu-prof` and writes its profiles in a subfolder named after
-// the contender; the largest file is the main thread's).
+// Environment: CONNECTIONS (50), DURATION seconds per measurement (5), WARMUP seconds before
+// each measurement (1), ROUNDS (5), BENCH_RESULTS (a folder: the result is written there as
+// JSON for scripts/bench.mjs), ABLATION=1 (also measure the @prod stack built up one part at a
+// time), CPU_PROF (a folder: each server runs with `node --cpu-prof` and writes its profiles
+// in a subfolder named after the contender; the largest file is the main thread's).
 import { fork } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Benchmark settings from the environment (not turbo tasks: nothing is cached).
@@ -156,12 +160,16 @@ const numberFromEnv = (name: string, fallback: number): number => {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
-const ratio = (value: number, base: number | undefined): string =>
-  base === undefined || base === 0 ? '-' : `${(value / base).toFixed(2)}x`;
-
 async function cpuOf(child: { ask: (m: string) => Promise<ChildMessage> }): Promise<number> {
   const stats = await child.ask('stats');
   return 'cpuMicros' in stats ? stats.cpuMicros : 0;
+}
+
+interface RoundRatios {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly rounds: readonly number[];
 }
 
 const median = (values: readonly number[]): number => {
@@ -203,9 +211,9 @@ async function serve(options: HttpLoadOptions, name: string): Promise<void> {
 async function measure(options: HttpLoadOptions): Promise<void> {
   const autocannon = createRequire(options.benchUrl)('autocannon') as Autocannon;
   const connections = numberFromEnv('CONNECTIONS', 50);
-  const duration = numberFromEnv('DURATION', 6);
+  const duration = numberFromEnv('DURATION', 5);
   const warmup = numberFromEnv('WARMUP', 1);
-  const rounds = numberFromEnv('ROUNDS', 2);
+  const rounds = numberFromEnv('ROUNDS', 5);
   const names = Object.keys(options.contenders);
   const loadBefore = os.loadavg();
   const started = Date.now();
@@ -318,12 +326,48 @@ async function measure(options: HttpLoadOptions): Promise<void> {
           p99: median(runs.map((r) => r.p99)),
           errors: runs.reduce((sum, r) => sum + r.errors, 0),
           cpu: median(runs.map((r) => r.cpuPerRequest)),
+          cpuMin: Math.min(...runs.map((r) => r.cpuPerRequest)),
+          cpuMax: Math.max(...runs.map((r) => r.cpuPerRequest)),
         },
       ] as const;
     }),
   );
-  const base = summary.get(options.baseline);
+  // Ratios within each round, against the baseline measured in the same round.
+  const baseRuns = results.get(options.baseline) ?? [];
+  const perRound = (name: string, pick: (m: Measurement) => number): RoundRatios => {
+    const runs = results.get(name) ?? [];
+    const values = runs.map((run, i) => {
+      const base = baseRuns[i];
+      return base === undefined || pick(base) === 0 ? Number.NaN : pick(run) / pick(base);
+    });
+    const finite = values.filter(Number.isFinite);
+    return {
+      median: median(finite),
+      min: Math.min(...finite),
+      max: Math.max(...finite),
+      rounds: values,
+    };
+  };
+  const ratios = names
+    .filter((name) => name !== options.baseline)
+    .map((name) => {
+      const rps = perRound(name, (m) => m.rps);
+      const cpu = perRound(name, (m) => m.cpuPerRequest);
+      // Faster on both readings: more req/s and less CPU per request; slower on both; else
+      // the two readings do not agree and no direction is claimed.
+      const verdict =
+        rps.median > 1.05 && cpu.median < 0.95
+          ? 'faster'
+          : rps.median < 0.95 && cpu.median > 1.05
+            ? 'slower'
+            : rps.median >= 0.95 && rps.median <= 1.05 && cpu.median >= 0.95 && cpu.median <= 1.05
+              ? 'parity'
+              : 'not confirmed';
+      return { name, baseline: options.baseline, rps, cpu, verdict };
+    });
   const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const x = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
+  const span = (r: RoundRatios): string => `${x(r.median)} (${x(r.min)} - ${x(r.max)})`;
   const lines = [
     `### ${options.title}: GET ${options.path}`,
     '',
@@ -331,17 +375,39 @@ async function measure(options: HttpLoadOptions): Promise<void> {
       `${connections} connections, alternating order; load average ${loadBefore[0]?.toFixed(1)} ` +
       `before, ${loadAfter[0]?.toFixed(1)} after; ${Math.round((Date.now() - started) / 1000)} s in all.`,
     '',
-    `| stack | req/s (median) | req/s (min - max) | p50 ms | p99 ms | server CPU µs / request | log lines / request | errors | req/s vs ${options.baseline} | CPU / request vs ${options.baseline} |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| stack | req/s (median) | req/s (min - max) | p50 ms | p99 ms | server CPU µs / request (median) | CPU min - max | log lines / request | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...names.map((name) => {
       const s = summary.get(name);
       if (s === undefined) return '';
-      return `| ${name} | ${int(s.rps)} | ${int(s.rpsMin)} - ${int(s.rpsMax)} | ${s.p50} | ${s.p99} | ${Math.round(s.cpu)} | ${(logLinesPerRequest.get(name) ?? 0).toFixed(2)} | ${s.errors} | ${ratio(s.rps, base?.rps)} | ${ratio(s.cpu, base?.cpu)} |`;
+      return `| ${name} | ${int(s.rps)} | ${int(s.rpsMin)} - ${int(s.rpsMax)} | ${s.p50} | ${s.p99} | ${Math.round(s.cpu)} | ${Math.round(s.cpuMin)} - ${Math.round(s.cpuMax)} | ${(logLinesPerRequest.get(name) ?? 0).toFixed(2)} | ${s.errors} |`;
     }),
     '',
+    `Ratios against **${options.baseline}**, taken within each round: median (min - max over the ${rounds} rounds).`,
+    '',
+    '| stack | req/s ratio (higher is faster) | CPU / request ratio (lower is cheaper) | verdict |',
+    '| --- | ---: | ---: | --- |',
+    ...ratios.map((r) => `| ${r.name} | ${span(r.rps)} | ${span(r.cpu)} | ${r.verdict} |`),
+    '',
   ];
-  console.log(lines.join('\n'));
-  const out = setting('BENCH_HTTP_OUT');
-  if (out !== undefined && out !== '') appendFileSync(out, `${lines.join('\n')}\n`);
+  const markdown = lines.join('\n');
+  console.log(markdown);
+  const out = setting('BENCH_RESULTS');
+  if (out !== undefined && out !== '') {
+    const id = options.title.split(' ')[0]?.toLowerCase() ?? 'http';
+    const report = {
+      kind: 'http',
+      id,
+      title: `${options.title}: GET ${options.path}`,
+      date: new Date().toISOString().slice(0, 10),
+      rounds,
+      loadBefore: loadBefore[0],
+      loadAfter: loadAfter[0],
+      contenders: Object.fromEntries(results),
+      ratios,
+      markdown,
+    };
+    writeFileSync(join(out, `http-${id}.json`), `${JSON.stringify(report, null, 1)}\n`);
+  }
   process.off('exit', stopAll);
 }

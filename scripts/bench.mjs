@@ -1,92 +1,159 @@
 #!/usr/bin/env node
-// `pnpm bench`: runs every bench/*.bench.ts in one vitest process (peers side by side in one
-// process, so ratios are comparable), then each package's `bench:http` script (autocannon
-// loads on 127.0.0.1, a few minutes; BENCH_HTTP=0 skips them, and they are skipped when extra
-// arguments are given unless BENCH_HTTP=1), and writes docs/benchmarks.md from the results plus
-// the per-package notes in docs/benchmarks/<package>.md. Extra arguments go to vitest.
+// `pnpm bench`: every benchmark, then docs/benchmarks.md.
+//
+//   pnpm bench                  build, the sub-microsecond benchmarks (every
+//                               packages/*/bench/*.bench.ts, config/bench-micro.ts), then the
+//                               HTTP loads (each package's `bench:http` script and
+//                               packages/health/bench/probe-load.ts, autocannon), then the page
+//   pnpm bench:micro [filter]   build and the sub-microsecond benchmarks only (those whose path
+//                               contains a filter, e.g. `core/bench/result`)
+//   pnpm bench:http [filter]    the HTTP loads only (packages whose folder name is a filter,
+//                               e.g. `fastify`)
+//   pnpm bench:docs             only rewrite docs/benchmarks.md from the stored results
+//
+// Each benchmark file writes its result to docs/benchmarks/results/<id>.json; the page is
+// always rebuilt from every stored result plus the notes in docs/benchmarks/<package>.md, so a
+// partial run (one file, the HTTP loads alone) replaces its own sections and keeps the others.
+// Settings: see config/bench-micro.ts (ROUNDS, TIME, LOOP_TIME, WARMUP, GROUP) and
+// config/bench-http.ts (ROUNDS, DURATION, WARMUP, CONNECTIONS, ABLATION).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { join, resolve } from 'node:path';
 
-// Some benches load the built package next to their peers (both through Node's require).
-const build = spawnSync('pnpm', ['build'], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+const args = process.argv.slice(2);
+const mode = args[0]?.startsWith('--') ? args.shift().slice(2) : 'all';
+if (!['all', 'micro', 'http', 'docs'].includes(mode)) {
+  console.error(`bench: unknown mode --${mode}`);
+  process.exit(2);
+}
+const results = resolve('docs/benchmarks/results');
+mkdirSync(results, { recursive: true });
+const env = { ...process.env, BENCH_RESULTS: results, TURBO_TELEMETRY_DISABLED: '1' };
+let failed = false;
+const run = (command, commandArgs, options = {}) => {
+  const done = spawnSync(command, commandArgs, { stdio: 'inherit', env, ...options });
+  if (done.status !== 0) {
+    console.error(`bench: ${command} ${commandArgs.join(' ')} exited with ${done.status}`);
+    failed = true;
+  }
+  return done.status === 0;
+};
 
-const out = '.bench.json';
-const run = spawnSync(
-  'pnpm',
-  ['exec', 'vitest', 'bench', '--run', `--outputJson=${out}`, ...process.argv.slice(2)],
-  { stdio: 'inherit' },
-);
-if (run.status !== 0 || !existsSync(out)) process.exit(run.status ?? 1);
+if (mode === 'all' || mode === 'micro') {
+  // The sub-microsecond benchmarks load the built packages.
+  if (!run('pnpm', ['build'])) process.exit(1);
+  run(process.execPath, ['scripts/bench-micro.mjs', ...(mode === 'micro' ? args : [])]);
+}
 
-const httpOut = join(os.tmpdir(), `prod-bench-http-${process.pid}.md`);
-const { BENCH_HTTP = process.argv.length > 2 ? '0' : '1' } = process.env;
-const httpWanted = BENCH_HTTP === '1';
-const http = httpWanted
-  ? spawnSync('pnpm', ['-r', '--workspace-concurrency=1', '--if-present', 'run', 'bench:http'], {
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_HTTP_OUT: httpOut },
-    })
-  : { status: 0 };
+if (mode === 'all' || mode === 'http') {
+  const wanted = (dir) => mode !== 'http' || args.length === 0 || args.includes(dir);
+  for (const dir of readdirSync('packages').sort()) {
+    const manifest = join('packages', dir, 'package.json');
+    if (!existsSync(manifest) || !wanted(dir)) continue;
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
+    if (pkg.scripts?.['bench:http'] !== undefined) {
+      run('pnpm', ['--filter', pkg.name, 'run', 'bench:http']);
+    }
+  }
+  if (wanted('health')) {
+    run(process.execPath, ['--conditions=@prod/source', '--import', 'tsx', 'bench/probe-load.ts'], {
+      cwd: 'packages/health',
+    });
+  }
+}
 
-const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
-const json = JSON.parse(readFileSync(out, 'utf8'));
+// --- docs/benchmarks.md ----------------------------------------------------------------------
+
+const stored = readdirSync(results)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(results, f), 'utf8')));
+const micro = stored.filter((r) => r.kind === 'micro');
+const http = stored.filter((r) => r.kind === 'http');
+const x = (n) => (typeof n === 'number' && Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
+const span = (s) => `${x(s.median)} (${x(s.min)} - ${x(s.max)})`;
+const loads = stored.flatMap((r) => [r.loadBefore, r.loadAfter]).filter(Number.isFinite);
+const dates = [...new Set(stored.map((r) => r.date))].sort();
+
 const lines = [
   '# Benchmarks',
   '',
-  `Generated by \`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version},`,
-  `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}. Every group runs @prod and its peers in one`,
-  'process, one after another; **ratio** is ops/s divided by the slowest entry of the group',
-  '(higher is faster). These machines are shared and noisy: read ratios, not absolute numbers.',
+  `Written by \`pnpm bench\` from the results stored in docs/benchmarks/results/ (measured ${dates.join(', ') || 'never'}; Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, shared with other engineers' builds and tests: load average ${loads.length === 0 ? '-' : `${Math.min(...loads).toFixed(1)} - ${Math.max(...loads).toFixed(1)}`} during the runs). Every ratio is @prod side by side with the peer library a user would otherwise pick.`,
+  '',
+  '## How each number is measured',
+  '',
+  '- **Sub-microsecond operations** (config/bench-micro.ts, `pnpm bench:micro`): two independent',
+  '  methods over the built dist of our package and of the peer, loaded the same way (plain Node,',
+  '  no test-runner transform). Method 1 is mitata 1.0 (`measure`, one call per loop turn, mean ns',
+  '  per call with the empty body subtracted); method 2 is a plain timed loop (a `for` loop',
+  '  generated per contender, timed with `process.hrtime` in slices, the same loop with an empty',
+  '  body subtracted, median slice). Each measurement of one contender runs in a fresh Node',
+  '  process; 5 rounds, the contenders interleaved in a different order each round.',
+  '- **Ratio** = peer time / our time (above 1, @prod is faster), given as the ratio of the',
+  '  medians over the rounds with the range of the per-round ratios. The timed loop **confirms**',
+  "  a ratio when its median lies inside mitata's per-round range widened by 10 % each way.",
+  '  **Verdict**: faster / slower when both medians are more than 5 % from 1, parity when both are',
+  '  within 5 %, about parity otherwise; a ratio that is not confirmed is not claimed anywhere.',
+  '- **HTTP loads** (config/bench-http.ts, `pnpm bench:http`): autocannon against each server in',
+  '  its own child process, contenders in alternating order over several rounds; ratios are',
+  '  taken within each round and given as the median (min - max) over the rounds, both in',
+  '  requests/s and in server CPU per request. A direction is claimed only when both agree.',
+  '- Timings are never asserted in tests; read ratios, not absolute numbers.',
   '',
 ];
-for (const file of json.files ?? []) {
-  lines.push(`## ${relative(process.cwd(), file.filepath)}`, '');
-  for (const group of file.groups ?? []) {
-    const benches = group.benchmarks ?? [];
-    if (benches.length === 0) continue;
-    const slowest = Math.min(...benches.map((b) => b.hz || Number.POSITIVE_INFINITY));
-    lines.push(
-      `### ${group.fullName.split(' > ').slice(1).join(' > ') || basename(file.filepath)}`,
-      '',
-    );
-    lines.push(
-      '| entry | ops/s | mean (µs) | p99 (µs) | ratio |',
-      '| --- | ---: | ---: | ---: | ---: |',
-    );
-    for (const b of [...benches].sort((x, y) => y.hz - x.hz)) {
+
+if (micro.length > 0) {
+  lines.push(
+    '## Every published ratio, sub-microsecond benchmarks',
+    '',
+    '| file | group | comparison | mitata: ratio of medians (per-round range) | timed loop: ratio of medians (per-round range) | verdict |',
+    '| --- | --- | --- | ---: | ---: | --- |',
+  );
+  for (const report of micro) {
+    for (const r of report.ratios) {
+      const what = r.minus ? `${r.label} (overhead over ${r.minus})` : r.label;
       lines.push(
-        `| ${b.name} | ${fmt(b.hz)} | ${fmt(b.mean * 1000)} | ${fmt(b.p99 * 1000)} | ${(b.hz / slowest).toFixed(2)}x |`,
+        `| ${report.file.replace(/^packages\//, '')} | ${r.group} | ${what} | ${span(r.mitata)} | ${span(r.loop)} | ${r.confirmed ? r.verdict : '**not confirmed**'} |`,
       );
     }
-    lines.push('');
   }
+  lines.push('');
 }
-if (existsSync(httpOut)) {
+const httpRatios = http.flatMap((report) => report.ratios.map((r) => ({ report, r })));
+if (httpRatios.length > 0) {
   lines.push(
-    '## HTTP load (autocannon): bare framework, peer plugins, @prod stack',
+    '## Every published ratio, HTTP loads',
     '',
-    readFileSync(httpOut, 'utf8').trim().replace(/^### /gm, '#### '),
+    '| load | stack | vs | req/s ratio, median (range) | CPU / request ratio, median (range) | verdict |',
+    '| --- | --- | --- | ---: | ---: | --- |',
+    ...httpRatios.map(
+      ({ report, r }) =>
+        `| ${report.title} (${report.date}) | ${r.name} | ${r.baseline} | ${span(r.rps)} | ${span(r.cpu)} | ${r.verdict} |`,
+    ),
     '',
   );
-  rmSync(httpOut);
+}
+if (micro.length > 0) {
+  lines.push('## Sub-microsecond benchmarks, in full', '');
+  for (const report of micro) lines.push(report.markdown.trim(), '');
+}
+if (http.length > 0) {
+  lines.push('## HTTP loads, in full', '');
+  for (const report of http) lines.push(report.markdown.trim(), '');
 }
 const notesDir = 'docs/benchmarks';
-if (existsSync(notesDir)) {
-  lines.push('# Notes per package', '');
-  for (const note of readdirSync(notesDir)
-    .filter((f) => f.endsWith('.md'))
-    .sort()) {
-    lines.push(
-      readFileSync(`${notesDir}/${note}`, 'utf8')
-        .trim()
-        .replace(/^(#+) /gm, '#$1 '),
-      '',
-    );
-  }
+lines.push('# Notes per package', '');
+for (const note of readdirSync(notesDir)
+  .filter((f) => f.endsWith('.md'))
+  .sort()) {
+  lines.push(
+    readFileSync(join(notesDir, note), 'utf8')
+      .trim()
+      .replace(/^(#+) /gm, '#$1 '),
+    '',
+  );
 }
 writeFileSync('docs/benchmarks.md', `${lines.join('\n')}\n`);
 console.log('wrote docs/benchmarks.md');
-if (http.status !== 0) process.exit(http.status ?? 1);
+process.exit(failed ? 1 : 0);

@@ -2,21 +2,16 @@
  * A Result chain (create + 5 map/andThen steps) in @prod/core, neverthrow and plain
  * try/catch, on success and on failure. The failure happens at step 2 (an andThen), so the
  * last 3 steps are skipped by every contender. Each failure group gives every contender the
- * same error payload, so only the plumbing differs.
+ * same error payload, so only the plumbing differs. Run: `pnpm bench:micro core/bench/result`.
  */
 import { andThen, err, map, ok, ProdError, type Result } from '@prod/core';
 import { type Result as NtResult, err as ntErr, ok as ntOk } from 'neverthrow';
-import { bench, describe } from 'vitest';
+import { keep, runMicro } from '../../../config/bench-micro.js';
 
-// Results land here so the engine cannot drop the work as dead code.
-let sink = 0;
 let input = 0;
 const next = (): number => {
   input = (input + 1) & 0xffff;
   return input;
-};
-const consume = (value: number): void => {
-  sink = (sink + value) | 0;
 };
 
 const inc = (n: number): number => n + 1;
@@ -62,6 +57,8 @@ const throwChain = (i: number, failWith: MakeAny | undefined): number => {
   }
 };
 
+// Each contender hands its final Result (or value) to `keep`, so it escapes as a caller's
+// would, and reads the outcome.
 const prodOut = (r: Result<number, ProdError>): number => (r.ok ? r.value : r.error.status);
 const ntOut = (r: NtResult<number, Error>): number => (r.isOk() ? r.value : 1);
 
@@ -71,34 +68,73 @@ const prodNoStack = (): ProdError =>
 const prodWithStack = (): ProdError => new ProdError({ code: 'BENCH_FAILED', status: 422 });
 const plainError = (): Error => new Error('bench failed');
 
-describe('success: create + 5 steps', () => {
-  bench('@prod/core', () => consume(prodOut(prodChain(next(), undefined))));
-  bench('neverthrow', () => consume(ntOut(ntChain(next(), undefined))));
-  bench('try/catch', () => consume(throwChain(next(), undefined)));
-});
+const PROD = '@prod/core';
+const NT = 'neverthrow';
 
-describe('failure at step 2, same pre-built error', () => {
-  bench('@prod/core', () => consume(prodOut(prodChain(next(), prebuilt))));
-  bench('neverthrow', () => consume(ntOut(ntChain(next(), prebuilt))));
-  bench('try/catch (throw pre-built)', () => consume(throwChain(next(), prebuilt)));
+await runMicro({
+  file: import.meta.url,
+  title: '@prod/core: Result chain vs neverthrow and try/catch',
+  groups: [
+    {
+      name: 'success: create + 5 steps',
+      contenders: {
+        [PROD]: () => keep(prodOut(prodChain(next(), undefined))),
+        [NT]: () => keep(ntOut(ntChain(next(), undefined))),
+        'try/catch': () => keep(throwChain(next(), undefined)),
+      },
+      ratios: [
+        { ours: PROD, peer: NT },
+        { ours: PROD, peer: 'try/catch' },
+      ],
+    },
+    {
+      name: 'failure at step 2, same pre-built error',
+      contenders: {
+        [PROD]: () => keep(prodOut(prodChain(next(), prebuilt))),
+        [NT]: () => keep(ntOut(ntChain(next(), prebuilt))),
+        'try/catch (throw pre-built)': () => keep(throwChain(next(), prebuilt)),
+      },
+      ratios: [
+        { ours: PROD, peer: NT },
+        { ours: PROD, peer: 'try/catch (throw pre-built)' },
+      ],
+    },
+    {
+      name: 'failure at step 2, error built per failure',
+      contenders: {
+        '@prod/core ProdError captureStack:false': () =>
+          keep(prodOut(prodChain(next(), prodNoStack))),
+        '@prod/core ProdError with stack': () => keep(prodOut(prodChain(next(), prodWithStack))),
+        'neverthrow err(new Error)': () => keep(ntOut(ntChain(next(), plainError))),
+        'neverthrow err(ProdError captureStack:false)': () =>
+          keep(ntOut(ntChain(next(), prodNoStack))),
+        'try/catch throw new Error': () => keep(throwChain(next(), plainError)),
+        'try/catch throw ProdError captureStack:false': () => keep(throwChain(next(), prodNoStack)),
+      },
+      ratios: [
+        { ours: '@prod/core ProdError captureStack:false', peer: 'neverthrow err(new Error)' },
+        { ours: '@prod/core ProdError captureStack:false', peer: 'try/catch throw new Error' },
+        {
+          ours: '@prod/core ProdError captureStack:false',
+          peer: 'neverthrow err(ProdError captureStack:false)',
+          label: '@prod/core vs neverthrow, same ProdError payload',
+        },
+        {
+          ours: '@prod/core ProdError captureStack:false',
+          peer: 'try/catch throw ProdError captureStack:false',
+          label: '@prod/core vs try/catch, same ProdError payload',
+        },
+        {
+          ours: '@prod/core ProdError captureStack:false',
+          peer: '@prod/core ProdError with stack',
+          label: 'captureStack:false vs a stack-capturing ProdError',
+        },
+        {
+          ours: '@prod/core ProdError with stack',
+          peer: 'neverthrow err(new Error)',
+          label: '@prod/core vs neverthrow, both capture a stack',
+        },
+      ],
+    },
+  ],
 });
-
-describe('failure at step 2, error built per failure', () => {
-  bench('@prod/core ProdError captureStack:false', () =>
-    consume(prodOut(prodChain(next(), prodNoStack))),
-  );
-  bench('@prod/core ProdError with stack', () =>
-    consume(prodOut(prodChain(next(), prodWithStack))),
-  );
-  bench('neverthrow err(new Error)', () => consume(ntOut(ntChain(next(), plainError))));
-  bench('neverthrow err(ProdError captureStack:false)', () =>
-    consume(ntOut(ntChain(next(), prodNoStack))),
-  );
-  bench('try/catch throw new Error', () => consume(throwChain(next(), plainError)));
-  bench('try/catch throw ProdError captureStack:false', () =>
-    consume(throwChain(next(), prodNoStack)),
-  );
-});
-
-// Read once so the sink is observably used.
-export const benchSink = (): number => sink;

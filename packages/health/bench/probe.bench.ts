@@ -1,15 +1,18 @@
+/**
+ * A readiness probe of @prod/health against @godaddy/terminus 4, each guarding the same
+ * dependency (a real Redis PING when Redis answers, else a 1 ms stand-in): in-process (the
+ * handler an adapter calls, against the check terminus awaits on every probe) and over HTTP
+ * (one keep-alive request at a time on 127.0.0.1). Dependency calls per probe are counted by
+ * bench/probe-load.ts. Run: `pnpm bench:micro health/bench/probe`.
+ */
 import { Agent, get } from 'node:http';
-import { afterAll, bench, describe } from 'vitest';
+import { keep, runMicro } from '../../../config/bench-micro.js';
 import { dependency, prodServer, terminusServer } from './servers.js';
 
-// Each server guards its own counted dependency, so calls per probe can be read per row.
 const background = await prodServer(await dependency(), 'background');
 const onDemand = await prodServer(await dependency(), 'on-demand');
 const terminus = await terminusServer(await dependency());
-// The in-process rows use their own counters, so they do not pollute the HTTP counts.
-const terminusInProcess = await terminusServer(await dependency());
-const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-const probes = new Map<string, number>();
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 const readyRoute = background.part.routes?.find((r) => r.path === '/health/ready');
 if (readyRoute === undefined) throw new Error('no ready route');
@@ -26,52 +29,53 @@ const readyRequest = {
   meta: {},
 } as const;
 
-function probe(url: string, name: string): Promise<void> {
-  probes.set(name, (probes.get(name) ?? 0) + 1);
+function probe(url: string): Promise<void> {
   return new Promise((resolve, reject) => {
     get(url, { agent }, (res) => {
       res.resume();
       res.on('end', () =>
-        res.statusCode === 200 ? resolve() : reject(new Error(`${res.statusCode}`)),
+        res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`)),
       );
     }).on('error', reject);
   });
 }
 
-const baseline = new Map(
-  [background, onDemand, terminus].map((s) => [s.name, s.dependency.calls] as const),
-);
+const PROD_HANDLER = '@prod/health ready route handler (background check, cached)';
+const TERMINUS_CHECK = 'terminus health check function (what it awaits per probe)';
+const PROD_BACKGROUND = '@prod/health GET /health/ready (background check, cached)';
+const PROD_ON_DEMAND = '@prod/health GET /health/ready (on demand, 1 s cache, single-flight)';
+const TERMINUS = '@godaddy/terminus GET /ready (check runs per probe)';
 
-afterAll(async () => {
-  const rows = [background, onDemand, terminus].map((s) => {
-    const calls = s.dependency.calls - (baseline.get(s.name) ?? 0);
-    const count = probes.get(s.name) ?? 0;
-    return `${s.name}: ${count} HTTP probes, ${calls} dependency calls (${(calls / Math.max(1, count)).toFixed(4)} per probe, ${s.dependency.kind})`;
+try {
+  await runMicro({
+    file: import.meta.url,
+    title: `@prod/health: readiness probe vs terminus (dependency: ${background.dependency.kind})`,
+    groups: [
+      {
+        name: 'readiness probe in-process (no HTTP)',
+        contenders: {
+          [PROD_HANDLER]: async () => keep(await readyRoute.handler(readyRequest)),
+          [TERMINUS_CHECK]: async () => keep(await terminus.check()),
+        },
+        ratios: [{ ours: PROD_HANDLER, peer: TERMINUS_CHECK }],
+      },
+      {
+        name: 'readiness probe over HTTP (keep-alive, 127.0.0.1, one at a time)',
+        contenders: {
+          [PROD_BACKGROUND]: () => probe(background.url),
+          [PROD_ON_DEMAND]: () => probe(onDemand.url),
+          [TERMINUS]: () => probe(terminus.url),
+        },
+        ratios: [
+          { ours: PROD_BACKGROUND, peer: TERMINUS },
+          { ours: PROD_ON_DEMAND, peer: TERMINUS },
+        ],
+      },
+    ],
   });
-  console.log(`\n${rows.join('\n')}\n`);
+} finally {
   agent.destroy();
-  const all = [background, onDemand, terminus, terminusInProcess];
+  const all = [background, onDemand, terminus];
   await Promise.all(all.map((s) => s.close()));
   for (const s of all) s.dependency.close();
-});
-
-describe('readiness probe over HTTP (keep-alive, 127.0.0.1)', () => {
-  bench('@prod/health GET /health/ready (background check, cached)', () =>
-    probe(background.url, background.name),
-  );
-  bench('@prod/health GET /health/ready (on demand, 1 s cache, single-flight)', () =>
-    probe(onDemand.url, onDemand.name),
-  );
-  bench('@godaddy/terminus GET /ready (check runs per probe)', () =>
-    probe(terminus.url, terminus.name),
-  );
-});
-
-describe('readiness probe in-process (no HTTP)', () => {
-  bench('@prod/health ready route handler (background check, cached)', async () => {
-    await readyRoute.handler(readyRequest);
-  });
-  bench('terminus health check function (what it awaits per probe)', async () => {
-    await terminusInProcess.check();
-  });
-});
+}

@@ -1,7 +1,8 @@
 // Per-request recording cost of the metrics part against express-prom-bundle's middleware and
-// fastify-metrics' hooks, in-process with fake request/response objects (no HTTP): each
-// iteration records BATCH requests spread over the same 20 routes x 3 statuses, into a
+// fastify-metrics' hooks, in-process with fake request/response objects (no HTTP): each call
+// records one request, cycling over the same 20 routes x 3 statuses x 2 methods, into a
 // histogram with the same OpenTelemetry buckets, on a private registry.
+// Run: `pnpm bench:micro metrics/bench/http-metrics`.
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
@@ -9,10 +10,9 @@ import { type HttpRequest, runWithContext } from '@prod/core';
 import { createMetrics, HTTP_SERVER_DURATION_BUCKETS, metricsPart } from '@prod/metrics';
 import promBundle from 'express-prom-bundle';
 import * as promClient from 'prom-client';
-import { bench, describe } from 'vitest';
+import { runMicro } from '../../../config/bench-micro.js';
 
 const require = createRequire(import.meta.url);
-const BATCH = 100;
 const BUCKETS = [...HTTP_SERVER_DURATION_BUCKETS];
 const ROUTES = Array.from({ length: 20 }, (_, i) => `/api/v1/resource${i}/:id`);
 const STATUSES = [200, 404, 500];
@@ -152,124 +152,95 @@ const fastifyHistogram = await fastifyHooks(true);
 const fastifyOtel = await fastifyHooks(true, true);
 const fastifyDefaults = await fastifyHooks(false);
 
-// Shared machines are noisy: longer runs make the ratios steadier.
-const OPTIONS = { time: 1500, warmupTime: 300 };
-
 let cursor = 0;
 function next(): number {
   cursor = (cursor + 1) % shapes.length;
   return cursor;
 }
 
-describe(`per-request recording (${BATCH} requests per iteration)`, () => {
-  bench(
-    '@prod/metrics part.onResponse (+ adapter timing)',
-    () => {
-      for (let n = 0; n < BATCH; n++) {
-        const i = next();
-        const started = performance.now();
-        prod.onResponse?.(neutralRequests[i] as HttpRequest, {
-          status: (shapes[i] as Shape).status,
-          durationMs: performance.now() - started,
-        });
-      }
-    },
-    OPTIONS,
-  );
+const PROD = '@prod/metrics part.onResponse (+ adapter timing)';
+const BUNDLE_SAME = 'express-prom-bundle, route template as path label (same work)';
+const BUNDLE_DEFAULT = 'express-prom-bundle, default url-value-parser path normalization';
+const FASTIFY_SAME = 'fastify-metrics, histogram only, same OpenTelemetry label names (same work)';
+const FASTIFY_SHORT = 'fastify-metrics, histogram only, its short label names';
+const FASTIFY_DEFAULT = 'fastify-metrics defaults (histogram + summary)';
 
-  bench(
-    '@prod/metrics part.onResponse via a finish listener (adapter-like)',
-    () => {
-      for (let n = 0; n < BATCH; n++) {
-        const i = next();
-        const { res } = expressPairs[i] as ReturnType<typeof fakeExpress>;
-        const started = performance.now();
-        res.once('finish', () =>
-          prodAdapterLike.onResponse?.(neutralRequests[i] as HttpRequest, {
-            status: res.statusCode,
+await runMicro({
+  file: import.meta.url,
+  title: '@prod/metrics: per-request recording vs express-prom-bundle and fastify-metrics',
+  groups: [
+    {
+      name: 'per-request recording (one request per call)',
+      // In a request context carrying trace ids, as in a service: the exemplars read them;
+      // nothing else does.
+      around: (run) => runWithContext(context, run),
+      contenders: {
+        [PROD]: () => {
+          const i = next();
+          const started = performance.now();
+          prod.onResponse?.(neutralRequests[i] as HttpRequest, {
+            status: (shapes[i] as Shape).status,
             durationMs: performance.now() - started,
-          }),
-        );
-        res.emit('finish');
-      }
-    },
-    OPTIONS,
-  );
-
-  bench(
-    '@prod/metrics part.onResponse with trace exemplars',
-    () => {
-      runWithContext(context, () => {
-        for (let n = 0; n < BATCH; n++) {
+          });
+        },
+        '@prod/metrics via a finish listener (adapter-like)': () => {
+          const i = next();
+          const { res } = expressPairs[i] as ReturnType<typeof fakeExpress>;
+          const started = performance.now();
+          res.once('finish', () =>
+            prodAdapterLike.onResponse?.(neutralRequests[i] as HttpRequest, {
+              status: res.statusCode,
+              durationMs: performance.now() - started,
+            }),
+          );
+          res.emit('finish');
+        },
+        '@prod/metrics with trace exemplars': () => {
           const i = next();
           const started = performance.now();
           prodExemplars.onResponse?.(neutralRequests[i] as HttpRequest, {
             status: (shapes[i] as Shape).status,
             durationMs: performance.now() - started,
           });
-        }
-      });
+        },
+        [BUNDLE_SAME]: () => {
+          const { req, res } = expressPairs[next()] as ReturnType<typeof fakeExpress>;
+          bundleTemplate(req as never, res as never, noop);
+          res.emit('finish');
+        },
+        [BUNDLE_DEFAULT]: () => {
+          const { req, res } = expressPairs[next()] as ReturnType<typeof fakeExpress>;
+          bundleDefault(req as never, res as never, noop);
+          res.emit('finish');
+        },
+        [FASTIFY_SAME]: () => {
+          const { request, reply } = fastifyPairs[next()] as (typeof fastifyPairs)[number];
+          fastifyOtel.onRequest(request, reply, noop);
+          fastifyOtel.onResponse(request, reply, noop);
+        },
+        [FASTIFY_SHORT]: () => {
+          const { request, reply } = fastifyPairs[next()] as (typeof fastifyPairs)[number];
+          fastifyHistogram.onRequest(request, reply, noop);
+          fastifyHistogram.onResponse(request, reply, noop);
+        },
+        [FASTIFY_DEFAULT]: () => {
+          const { request, reply } = fastifyPairs[next()] as (typeof fastifyPairs)[number];
+          fastifyDefaults.onRequest(request, reply, noop);
+          fastifyDefaults.onResponse(request, reply, noop);
+        },
+      },
+      ratios: [
+        { ours: PROD, peer: BUNDLE_SAME },
+        { ours: PROD, peer: BUNDLE_DEFAULT },
+        { ours: PROD, peer: FASTIFY_SAME },
+        { ours: PROD, peer: FASTIFY_SHORT },
+        { ours: PROD, peer: FASTIFY_DEFAULT },
+        {
+          ours: PROD,
+          peer: '@prod/metrics with trace exemplars',
+          label: 'without vs with trace exemplars',
+        },
+      ],
     },
-    OPTIONS,
-  );
-
-  bench(
-    'express-prom-bundle (route template as path label)',
-    () => {
-      for (let n = 0; n < BATCH; n++) {
-        const { req, res } = expressPairs[next()] as ReturnType<typeof fakeExpress>;
-        bundleTemplate(req as never, res as never, noop);
-        res.emit('finish');
-      }
-    },
-    OPTIONS,
-  );
-
-  bench(
-    'express-prom-bundle (default url-value-parser path normalization)',
-    () => {
-      for (let n = 0; n < BATCH; n++) {
-        const { req, res } = expressPairs[next()] as ReturnType<typeof fakeExpress>;
-        bundleDefault(req as never, res as never, noop);
-        res.emit('finish');
-      }
-    },
-    OPTIONS,
-  );
-
-  bench(
-    'fastify-metrics hooks (histogram only)',
-    () => {
-      for (let n = 0; n < BATCH; n++) {
-        const { request, reply } = fastifyPairs[next()] as (typeof fastifyPairs)[number];
-        fastifyHistogram.onRequest(request, reply, noop);
-        fastifyHistogram.onResponse(request, reply, noop);
-      }
-    },
-    OPTIONS,
-  );
-
-  bench(
-    'fastify-metrics hooks (histogram only, same OpenTelemetry label names)',
-    () => {
-      for (let n = 0; n < BATCH; n++) {
-        const { request, reply } = fastifyPairs[next()] as (typeof fastifyPairs)[number];
-        fastifyOtel.onRequest(request, reply, noop);
-        fastifyOtel.onResponse(request, reply, noop);
-      }
-    },
-    OPTIONS,
-  );
-
-  bench(
-    'fastify-metrics hooks (defaults: histogram + summary)',
-    () => {
-      for (let n = 0; n < BATCH; n++) {
-        const { request, reply } = fastifyPairs[next()] as (typeof fastifyPairs)[number];
-        fastifyDefaults.onRequest(request, reply, noop);
-        fastifyDefaults.onResponse(request, reply, noop);
-      }
-    },
-    OPTIONS,
-  );
+  ],
 });

@@ -1,25 +1,17 @@
 /**
  * withSpan with no OpenTelemetry SDK registered (the no-op path every library user pays),
  * against the bare call and against the OpenTelemetry API's own `tracer.startActiveSpan`.
- * Goal: under 100 ns over the bare call.
+ * Goal: under 100 ns over the bare call. Run: `pnpm bench:micro tracing/bench/with-span.`.
  */
 import { type Span, trace } from '@opentelemetry/api';
 import { ok, type RequestContext, runWithContext } from '@prod/core';
 import { traced, tracingPart, withSpan } from '@prod/tracing';
-import { bench, describe } from 'vitest';
+import { keep, runMicro } from '../../../config/bench-micro.js';
 
-// Results land here so the engine cannot drop the work as dead code.
-// Each iteration makes BATCH calls so the timer's own cost is spread thin: ns per call =
-// mean time / BATCH.
-const BATCH = 1000;
-let sink = 0;
 let input = 0;
 const work = (): { ok: true; value: number } => {
   input = (input + 1) & 0xffff;
   return ok(input);
-};
-const consume = (result: { ok: true; value: number }): void => {
-  sink = (sink + result.value) | 0;
 };
 
 const tracer = trace.getTracer('bench');
@@ -29,21 +21,6 @@ const viaOtel = (span: Span): { ok: true; value: number } => {
   span.end();
   return result;
 };
-
-describe('withSpan, no SDK, outside a request', () => {
-  bench('bare call', () => {
-    for (let i = 0; i < BATCH; i++) consume(work());
-  });
-  bench('@prod/tracing withSpan', () => {
-    for (let i = 0; i < BATCH; i++) consume(withSpan('bench.op', work));
-  });
-  bench('@prod/tracing traced', () => {
-    for (let i = 0; i < BATCH; i++) consume(tracedWork());
-  });
-  bench('@opentelemetry/api tracer.startActiveSpan', () => {
-    for (let i = 0; i < BATCH; i++) consume(tracer.startActiveSpan('bench.op', viaOtel));
-  });
-});
 
 // Inside a request that the tracing part has seen, as in a real service without an SDK.
 const ctx: RequestContext = { requestId: 'bench', extensions: new Map() };
@@ -63,22 +40,39 @@ runWithContext(ctx, () =>
   }),
 );
 
-describe('withSpan, no SDK, inside a request context', () => {
-  bench('bare call', () => {
-    runWithContext(ctx, () => {
-      for (let i = 0; i < BATCH; i++) consume(work());
-    });
-  });
-  bench('@prod/tracing withSpan', () => {
-    runWithContext(ctx, () => {
-      for (let i = 0; i < BATCH; i++) consume(withSpan('bench.op', work));
-    });
-  });
-  bench('@opentelemetry/api tracer.startActiveSpan', () => {
-    runWithContext(ctx, () => {
-      for (let i = 0; i < BATCH; i++) consume(tracer.startActiveSpan('bench.op', viaOtel));
-    });
-  });
-});
+const BARE = 'bare call';
+const WITH_SPAN = '@prod/tracing withSpan';
+const OTEL = '@opentelemetry/api tracer.startActiveSpan';
 
-export { sink };
+await runMicro({
+  file: import.meta.url,
+  title: '@prod/tracing: withSpan without an SDK vs the OpenTelemetry API',
+  groups: [
+    {
+      name: 'no SDK, outside a request',
+      contenders: {
+        [BARE]: () => keep(work()),
+        [WITH_SPAN]: () => keep(withSpan('bench.op', work)),
+        '@prod/tracing traced': () => keep(tracedWork()),
+        [OTEL]: () => keep(tracer.startActiveSpan('bench.op', viaOtel)),
+      },
+      ratios: [
+        { ours: WITH_SPAN, peer: OTEL },
+        { ours: WITH_SPAN, peer: OTEL, minus: BARE },
+      ],
+    },
+    {
+      name: 'no SDK, inside a request context',
+      around: (run) => runWithContext(ctx, run),
+      contenders: {
+        [BARE]: () => keep(work()),
+        [WITH_SPAN]: () => keep(withSpan('bench.op', work)),
+        [OTEL]: () => keep(tracer.startActiveSpan('bench.op', viaOtel)),
+      },
+      ratios: [
+        { ours: WITH_SPAN, peer: OTEL },
+        { ours: WITH_SPAN, peer: OTEL, minus: BARE },
+      ],
+    },
+  ],
+});
