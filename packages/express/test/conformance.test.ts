@@ -1,10 +1,18 @@
-import { mountExpress } from '@prod/express';
-import { runAdapterConformance } from '@prod/testing';
+import { CoreErrors } from '@prod/core';
+import { prodExpress } from '@prod/express';
+import { listen, runAdapterConformance } from '@prod/testing';
 import express from 'express';
-import { listen } from './support/listen.js';
 
-runAdapterConformance('express 5', async (parts) => {
+runAdapterConformance('express 5', async (parts, native) => {
   const app = express();
-  mountExpress(app, { parts });
+  const prod = prodExpress({ parts });
+  app.use(prod.handler);
+  app.get(native.text, (_req, res) => {
+    res.set('x-native', 'yes').type('text/plain').send('native');
+  });
+  app.get(native.fail, () => {
+    throw CoreErrors.CONFLICT();
+  });
+  app.use(prod.finalHandler);
   return listen(app);
 });

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
-import { currentContext, definePart, json, type Part, type ResponseInfo } from '@prod/core';
+import { currentContext, definePart, json, type Part } from '@prod/core';
 import { prodFastify } from '@prod/fastify';
+import { recordingPart } from '@prod/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -15,26 +16,6 @@ const notes = definePart({
     { method: 'POST', path: '/notes', handler: (request) => json(201, request.body) },
   ],
 });
-
-function watcher(): {
-  part: Part;
-  responses: { route: string | undefined; info: ResponseInfo }[];
-  settled: (n: number) => Promise<void>;
-} {
-  const responses: { route: string | undefined; info: ResponseInfo }[] = [];
-  let wake = (): void => {};
-  const part = definePart({
-    name: 'watcher',
-    onResponse(request, info) {
-      responses.push({ route: request.route, info });
-      wake();
-    },
-  });
-  const settled = async (count: number): Promise<void> => {
-    while (responses.length < count) await new Promise<void>((resolve) => (wake = resolve));
-  };
-  return { part, responses, settled };
-}
 
 describe('prodFastify', () => {
   let app: FastifyInstance | undefined;
@@ -55,7 +36,7 @@ describe('prodFastify', () => {
   }
 
   it('runs hooks for native routes in sibling plugins, with their route template', async () => {
-    const { part, responses, settled } = watcher();
+    const { part, settled } = recordingPart();
     const url = await start([part, notes], (instance) => {
       instance.register(async (child) => {
         child.get('/native/:name', async (request) => ({
@@ -67,8 +48,8 @@ describe('prodFastify', () => {
     const response = await fetch(`${url}/native/ada`, { headers: { 'x-request-id': 'fy-1' } });
     expect(response.headers.get('x-request-id')).toBe('fy-1');
     expect(await response.json()).toEqual({ requestId: 'fy-1', name: 'ada' });
-    await settled(1);
-    expect(responses[0]).toMatchObject({ route: '/native/:name', info: { status: 200 } });
+    const [seen] = await settled(1);
+    expect(seen).toMatchObject({ route: '/native/:name', info: { status: 200 } });
   });
 
   it('keeps the request context in native handlers after Fastify parsed the body', async () => {

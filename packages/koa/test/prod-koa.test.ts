@@ -1,11 +1,10 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { currentContext, definePart, json, type Part, type ResponseInfo } from '@prod/core';
+import { currentContext, definePart, json, type Part } from '@prod/core';
 import { prodKoa } from '@prod/koa';
-import type { BootedServer } from '@prod/testing';
+import { type BootedServer, listen, recordingPart } from '@prod/testing';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listen } from './support/listen.js';
 
 const notes = definePart({
   name: 'notes',
@@ -19,26 +18,6 @@ const notes = definePart({
   ],
 });
 
-function watcher(): {
-  part: Part;
-  responses: { route: string | undefined; info: ResponseInfo }[];
-  settled: (count: number) => Promise<void>;
-} {
-  const responses: { route: string | undefined; info: ResponseInfo }[] = [];
-  let wake = (): void => {};
-  const part = definePart({
-    name: 'watcher',
-    onResponse(request, info) {
-      responses.push({ route: request.route, info });
-      wake();
-    },
-  });
-  const settled = async (count: number): Promise<void> => {
-    while (responses.length < count) await new Promise<void>((resolve) => (wake = resolve));
-  };
-  return { part, responses, settled };
-}
-
 describe('prodKoa', () => {
   let server: BootedServer | undefined;
   afterEach(async () => {
@@ -49,12 +28,12 @@ describe('prodKoa', () => {
   async function start(build: (app: Koa) => void): Promise<string> {
     const app = new Koa();
     build(app);
-    server = await listen(app);
+    server = await listen(app.callback());
     return server.url;
   }
 
   it('runs hooks for native router routes, with their template and the request context', async () => {
-    const { part, responses, settled } = watcher();
+    const { part, settled } = recordingPart();
     const url = await start((app) => {
       app.use(prodKoa({ parts: [part, notes] }));
       const router = new Router();
@@ -66,8 +45,8 @@ describe('prodKoa', () => {
     const response = await fetch(`${url}/native/ada`, { headers: { 'x-request-id': 'koa-1' } });
     expect(response.headers.get('x-request-id')).toBe('koa-1');
     expect(await response.json()).toEqual({ requestId: 'koa-1', name: 'ada' });
-    await settled(1);
-    expect(responses[0]).toMatchObject({ route: '/native/:name', info: { status: 200 } });
+    const [seen] = await settled(1);
+    expect(seen).toMatchObject({ route: '/native/:name', info: { status: 200 } });
   });
 
   it('is the error boundary for native middleware: thrown errors become problem+json', async () => {

@@ -28,6 +28,29 @@ const TEXT_TYPE = 'text/plain; charset=utf-8';
 const BYTES_TYPE = 'application/octet-stream';
 
 /**
+ * Checks what an `onSend` returned before the next hook sees it: an integer status from 200
+ * to 599 and headers Node would send (no CR/LF, valid names). Throws a TypeError otherwise.
+ * The body is checked when the response is encoded.
+ */
+export function assertSendable(response: HttpResponse): void {
+  const status = response.status;
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new TypeError(`a response has an invalid status: ${String(status)}`);
+  }
+  const headers = response.headers;
+  if (headers === undefined || headers === null) return;
+  for (const rawName of Object.keys(headers)) {
+    const value = headers[rawName] as string | readonly string[];
+    const name = rawName.toLowerCase();
+    if (typeof value === 'string') validateHeader(name, value);
+    else {
+      validateHeaderName(name);
+      for (const one of value) validateHeaderValue(name, one);
+    }
+  }
+}
+
+/**
  * Turns a neutral response into status, headers and payload, the same way on every
  * framework. Throws a TypeError for anything that cannot be sent (no valid status, a header
  * with CR/LF, a body JSON cannot encode), before a byte is written, so the caller can answer

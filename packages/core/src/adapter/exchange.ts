@@ -179,6 +179,12 @@ export class Exchange<TTarget> {
    */
   serve(route: Route, body?: () => unknown): MaybePromise<void> {
     return this.run(() => {
+      if (!decodable(this.view.path)) {
+        // Some routers pass an undecodable parameter on raw, others refuse it: refuse it here.
+        return this.#sendError(
+          CoreErrors.BAD_REQUEST({ message: 'The path is not valid percent-encoding' }),
+        );
+      }
       this.match(route);
       return this.#respond(() => this.#callRoute(route, body));
     });
@@ -375,6 +381,16 @@ export class Exchange<TTarget> {
 // would otherwise redefine the closure's name on every request.
 function finisher<TTarget>(exchange: Exchange<TTarget>, response: ServerResponse): () => void {
   return () => exchange.finish(response);
+}
+
+function decodable(path: string): boolean {
+  if (!path.includes('%')) return true;
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A framework's header record as the neutral shape (lower-case names, string values). */

@@ -49,6 +49,9 @@ const BY_STATUS: Readonly<Record<number, Factory>> = {
   504: CoreErrors.TIMEOUT,
 };
 
+// A framework's 4xx message is shown to the client; a longer one likely quotes the input.
+const MAX_MESSAGE = 200;
+
 /**
  * Turns what a framework or body parser throws into the shared CoreErrors, so every
  * adapter answers the same code for the same failure. A 4xx keeps its message (frameworks
@@ -81,10 +84,22 @@ export function toProdError(error: unknown): unknown {
     return unparsableBody(fields.body, error);
   }
   if (status < 400 || status > 599) return error;
+  // Express and its router fail to decode a path parameter with the URIError, its message
+  // quoting the parameter: answer without echoing it.
+  if (status === 400 && error instanceof URIError) {
+    return CoreErrors.BAD_REQUEST({
+      message: 'The path is not valid percent-encoding',
+      cause: error,
+    });
+  }
   const factory = BY_STATUS[status];
   if (status >= 500) return factory === undefined ? error : factory({ cause: error });
   const message =
-    typeof fields.message === 'string' && fields.message !== '' ? fields.message : undefined;
+    typeof fields.message === 'string' &&
+    fields.message !== '' &&
+    fields.message.length <= MAX_MESSAGE
+      ? fields.message
+      : undefined;
   const occurrence = { cause: error, ...(message === undefined ? {} : { message }) };
   if (factory !== undefined) return factory(occurrence);
   return statusError(status, occurrence);

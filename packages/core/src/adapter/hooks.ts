@@ -9,6 +9,7 @@ import {
   type ResponseInfo,
   type SendInfo,
 } from '../index.js';
+import { assertSendable } from './encode.js';
 
 /** Reports a hook that threw where nobody can catch it (onResponse, onError, onSend). */
 export type HookErrorReporter = (error: unknown, part: Part) => void;
@@ -116,8 +117,10 @@ export function runOnSend(
         next.then(undefined, () => {});
         throw new TypeError('onSend returned a promise: it must be synchronous');
       }
-      if (typeof next !== 'object')
+      if (typeof next !== 'object') {
         throw new TypeError('onSend returned something that is not a response');
+      }
+      assertSendable(next as HttpResponse);
       current = next as HttpResponse;
       changedBy = part;
     } catch (error) {

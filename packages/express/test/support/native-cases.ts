@@ -1,41 +1,8 @@
-import {
-  CoreErrors,
-  currentContext,
-  definePart,
-  json,
-  type Part,
-  type ResponseInfo,
-} from '@prod/core';
+import { CoreErrors, currentContext, definePart, json, type Part } from '@prod/core';
 import { mountExpress, prodExpress } from '@prod/express';
-import type { BootedServer } from '@prod/testing';
+import { type BootedServer, listen, recordingPart } from '@prod/testing';
 import express from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { listen } from './listen.js';
-
-interface Seen {
-  readonly onRequest: string[];
-  readonly responses: { path: string; route: string | undefined; info: ResponseInfo }[];
-}
-
-function watcher(): { part: Part; seen: Seen; settled: (count: number) => Promise<void> } {
-  const seen: Seen = { onRequest: [], responses: [] };
-  let wake = (): void => {};
-  const part = definePart({
-    name: 'watcher',
-    onRequest(request) {
-      seen.onRequest.push(`${request.method} ${request.path} ${currentContext()?.requestId}`);
-      return undefined;
-    },
-    onResponse(request, info) {
-      seen.responses.push({ path: request.path, route: request.route, info });
-      wake();
-    },
-  });
-  const settled = async (count: number): Promise<void> => {
-    while (seen.responses.length < count) await new Promise<void>((resolve) => (wake = resolve));
-  };
-  return { part, seen, settled };
-}
 
 const notes = definePart({
   name: 'notes',
@@ -72,7 +39,7 @@ export function describeNativeRoutes(label: string): void {
     }
 
     it('runs onRequest for native routes and shows onResponse their template', async () => {
-      const { part, seen, settled } = watcher();
+      const { part, settled } = recordingPart();
       const url = await start([part, notes], (app) => {
         app.get('/native/:name', (req, res) => {
           res.json({ requestId: currentContext()?.requestId, name: req.params.name });
@@ -83,9 +50,13 @@ export function describeNativeRoutes(label: string): void {
       });
       expect(response.headers.get('x-request-id')).toBe('native-1');
       expect(await response.json()).toEqual({ requestId: 'native-1', name: 'ada' });
-      await settled(1);
-      expect(seen.onRequest).toEqual(['GET /native/ada native-1']);
-      expect(seen.responses[0]).toMatchObject({ route: '/native/:name', info: { status: 200 } });
+      const [seen] = await settled(1);
+      expect(seen).toMatchObject({
+        requestId: 'native-1',
+        path: '/native/ada',
+        route: '/native/:name',
+        info: { status: 200 },
+      });
     });
 
     it('keeps the request context in native handlers after express.json()', async () => {

@@ -1,6 +1,6 @@
 import { currentContext, definePart, json, type Part } from '@prod/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { BootedServer } from './run-adapter-conformance.js';
+import type { BootedServer } from './types.js';
 
 /**
  * A server running the real observability parts (`tracingPart`, `requestLoggingPart`,

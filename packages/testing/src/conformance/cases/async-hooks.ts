@@ -1,6 +1,6 @@
 import { CoreErrors, currentContext, definePart, json, type Part } from '@prod/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AdapterBoot, BootedServer } from './run-adapter-conformance.js';
+import type { BootedServer, ConformanceContext } from '../types.js';
 
 /** Sync and async onRequest hooks side by side, an async handler, and a sync one. */
 function asyncParts(): { parts: Part[]; calls: string[] } {
@@ -70,7 +70,7 @@ async function settledCalls(calls: string[], id: string): Promise<string[]> {
  * every hook and handler answers at once, so mixing sync and async ones must keep the order,
  * the request context and early answers exactly as documented.
  */
-export function describeAsyncHookCases(boot: AdapterBoot): void {
+export function describeAsyncHookCases({ boot, native }: ConformanceContext): void {
   describe('asynchronous hooks', () => {
     let server: BootedServer | undefined;
     afterEach(async () => {
@@ -80,7 +80,7 @@ export function describeAsyncHookCases(boot: AdapterBoot): void {
 
     it('awaits an async onRequest between sync ones, then an async handler, in the request context', async () => {
       const { parts, calls } = asyncParts();
-      server = await boot(parts);
+      server = await boot(parts, native);
       const response = await fetch(`${server.url}/later`, { headers: { 'x-request-id': 'a-1' } });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ requestId: 'a-1' });
@@ -95,7 +95,7 @@ export function describeAsyncHookCases(boot: AdapterBoot): void {
 
     it('answers early from an async onRequest, and skips the later hooks and the handler', async () => {
       const { parts, calls } = asyncParts();
-      server = await boot(parts);
+      server = await boot(parts, native);
       const response = await fetch(`${server.url}/now`, {
         headers: { 'x-request-id': 'a-2', 'x-gate': 'answer' },
       });
@@ -107,7 +107,7 @@ export function describeAsyncHookCases(boot: AdapterBoot): void {
 
     it('turns a rejected async onRequest into problem+json', async () => {
       const { parts, calls } = asyncParts();
-      server = await boot(parts);
+      server = await boot(parts, native);
       const response = await fetch(`${server.url}/now`, {
         headers: { 'x-request-id': 'a-3', 'x-gate': 'reject' },
       });
@@ -119,7 +119,7 @@ export function describeAsyncHookCases(boot: AdapterBoot): void {
 
     it('serves a synchronous handler after an async onRequest', async () => {
       const { parts } = asyncParts();
-      server = await boot(parts);
+      server = await boot(parts, native);
       const response = await fetch(`${server.url}/now`, { headers: { 'x-request-id': 'a-4' } });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ requestId: 'a-4' });

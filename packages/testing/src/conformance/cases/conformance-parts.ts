@@ -330,6 +330,8 @@ export function createConformanceParts(): ConformanceParts {
         },
       },
       { method: 'GET', path: FAULTY_PATH, handler: () => ({ status: 200, body: 'ok' }) },
+      // Answers without echoing anything of the request (for the long-URL probes).
+      { method: 'GET', path: '/quiet/:id', handler: () => ({ status: 204 }) },
     ],
   });
 

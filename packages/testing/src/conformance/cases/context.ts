@@ -1,6 +1,6 @@
 import { CoreErrors, currentContext, definePart, json, type Part } from '@prod/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdapterBoot, BootedServer } from './run-adapter-conformance.js';
+import type { BootedServer, ConformanceContext } from '../types.js';
 
 /** What the context part saw in the later hooks of one request. */
 interface Seen {
@@ -116,7 +116,7 @@ const nextId = (label: string): string => {
  * the context reach every later hook, the handler and the problem body, and a route may answer
  * its own media type with a 503.
  */
-export function describeContextCases(boot: AdapterBoot): void {
+export function describeContextCases({ boot, native }: ConformanceContext): void {
   describe('the request context seen by observability parts', () => {
     let server: BootedServer;
     let kit: ReturnType<typeof contextParts>;
@@ -125,7 +125,7 @@ export function describeContextCases(boot: AdapterBoot): void {
 
     beforeAll(async () => {
       kit = contextParts();
-      server = await boot(kit.parts);
+      server = await boot(kit.parts, native);
     });
     afterAll(async () => {
       await server?.close();
