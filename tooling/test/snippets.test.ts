@@ -97,7 +97,8 @@ function markdownSnippets(file: string): Snippet[] {
       .map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length)))
       .join('\n');
     const before = lines.slice(Math.max(0, i - 40), i).join('\n');
-    const prelude = PRELUDE.exec(before)?.[1] ?? '';
+    const at = before.lastIndexOf('<!-- ts-prelude');
+    const prelude = at === -1 ? '' : (PRELUDE.exec(before.slice(at))?.[1] ?? '');
     const name = relative(ROOT, file);
     out.push({
       where: `${name}:${start + 1}`,

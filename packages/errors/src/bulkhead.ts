@@ -161,8 +161,9 @@ class Limiter extends StagedPolicy implements Bulkhead {
  * @returns a {@link Bulkhead}. Throws `ERRORS_INVALID_OPTIONS` for a bad option.
  *
  * @example
+ * declare function renderPdf(doc: string): Promise<Result<Uint8Array, ProdError>>;
  * const pool = bulkhead({ maxConcurrent: 10, maxQueue: 100 });
- * const r = await pool.execute(() => renderPdf(doc));
+ * const r = await pool.execute(() => renderPdf('invoice-42'));
  */
 export function bulkhead(options: BulkheadOptions): Bulkhead {
   if (options === undefined) check.fail('options', 'an object with maxConcurrent', options);

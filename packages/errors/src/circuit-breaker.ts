@@ -404,9 +404,10 @@ class Breaker extends StagedPolicy implements CircuitBreaker {
  * @returns a {@link CircuitBreaker}. Throws `ERRORS_INVALID_OPTIONS` for a bad option.
  *
  * @example
+ * declare const payments: { charge(orderId: string): Promise<Result<string, ProdError>> };
  * const breaker = circuitBreaker({ failureRate: { threshold: 0.5, minimumCalls: 20 }, halfOpenMaxCalls: 3 });
- * breaker.on('stateChange', ({ from, to }) => log.warn({ from, to }, 'payments circuit'));
- * const r = await breaker.execute(() => payments.charge(order));
+ * breaker.on('stateChange', ({ from, to }) => console.warn(`payments circuit ${from} -> ${to}`));
+ * const r = await breaker.execute(() => payments.charge('order-1'));
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
   return new Breaker(options);

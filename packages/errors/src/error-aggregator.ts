@@ -130,8 +130,10 @@ const MAX_MESSAGE = 1_024;
  * you would log, not in a tight loop of expected failures.
  *
  * @example
- * const errors = new ErrorAggregator({ sinks: [logSink(), webhookSink({ url })] });
- * errors.capture(error); // in an error handler
+ * const errors = new ErrorAggregator({
+ *   sinks: [logSink(), webhookSink({ url: 'https://hooks.example.com/errors' })],
+ * });
+ * errors.capture(new Error('boom')); // in an error handler
  * await errors.close(); // on shutdown: final flush
  */
 export class ErrorAggregator {

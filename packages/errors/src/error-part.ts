@@ -18,7 +18,12 @@ export interface ErrorPartOptions {
  * handlers run first.
  *
  * @example
- * mount(app, [tracingPart(), routesPart, errorPart({ aggregator })]);
+ * import express from 'express';
+ * import { mountExpress } from '@prod/express';
+ * declare const routesPart: Part;
+ * const app = express();
+ * const aggregator = new ErrorAggregator({ sinks: [logSink()] });
+ * mountExpress(app, { parts: [routesPart, errorPart({ aggregator })] });
  */
 export function errorPart(options: ErrorPartOptions = {}): Part {
   const given = check.object<ErrorPartOptions>('options', options);

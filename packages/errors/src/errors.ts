@@ -13,7 +13,10 @@ import { defineErrors } from '@prod/core';
  * `{ option, expected, received }`.
  *
  * @example
- * if (PolicyErrors.CIRCUIT_OPEN.is(result.error)) wait(result.error.retryAfterMs);
+ * declare const result: Result<string, ProdError>;
+ * if (!result.ok && PolicyErrors.CIRCUIT_OPEN.is(result.error)) {
+ *   console.log(`try again in ${result.error.retryAfterMs} ms`);
+ * }
  */
 export const PolicyErrors = defineErrors({
   /** The circuit breaker is open (or half-open with every trial slot taken). */

@@ -60,8 +60,10 @@ class Fallback<TValue> extends StagedPolicy<TValue> {
  *   `ERRORS_INVALID_OPTIONS` when `handler` or `when` is not a function.
  *
  * @example
+ * interface Product { readonly sku: string }
+ * declare function fetchRecommendations(user: string): Promise<Result<Product[], ProdError>>;
  * const withDefault = policy(fallback(() => ok([] as Product[])), retry(), timeout(300));
- * const r = await withDefault.execute(() => fetchRecommendations(user)); // Result<Product[], ...>
+ * const r = await withDefault.execute(() => fetchRecommendations('u1')); // Result<Product[], ...>
  */
 export function fallback<TValue>(
   handler: FallbackHandler<TValue>,

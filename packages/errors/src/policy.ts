@@ -52,6 +52,7 @@ class ForeignStage implements Stage {
  * is not a policy throws `ERRORS_INVALID_OPTIONS` (naming `policies[i]`) here, not at the first call.
  *
  * @example
+ * const url = 'https://api.example.com/prices';
  * const resilient = policy(retry({ maxAttempts: 3 }), circuitBreaker(), timeout(2_000));
  * const r = await resilient.execute(({ signal }) => fromPromise(fetch(url, { signal })));
  */

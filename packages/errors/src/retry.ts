@@ -269,6 +269,7 @@ class Retry extends StagedPolicy implements RetryPolicy {
  *   for a bad option.
  *
  * @example
+ * const url = 'https://api.example.com/prices';
  * const r = await retry({ maxAttempts: 4 }).execute(({ signal }) =>
  *   fromPromise(fetch(url, { signal })),
  * );

@@ -79,6 +79,7 @@ function writeLine(level: string, obj: unknown, msg: string | undefined): void {
  * A sink that writes one log line per error group.
  *
  * @example
+ * import { pino } from 'pino';
  * new ErrorAggregator({ sinks: [logSink({ logger: pino() })] });
  */
 export function logSink(options: LogSinkOptions = {}): ErrorSink {
@@ -121,6 +122,7 @@ export interface WebhookSinkOptions {
  *   an http(s) URL and for other bad options.
  *
  * @example
+ * const token = process.env.ERRORS_WEBHOOK_TOKEN ?? '';
  * webhookSink({ url: 'https://hooks.example.com/errors', headers: { authorization: `Bearer ${token}` } });
  */
 export function webhookSink(options: WebhookSinkOptions): ErrorSink {
@@ -181,7 +183,10 @@ function httpUrl(value: unknown): URL {
  * A sink that hands each batch to a function (push to a queue, a test, a custom service).
  *
  * @example
- * callbackSink((reports) => queue.add('error-reports', reports));
+ * declare const queue: { add(name: string, data: unknown): Promise<unknown> };
+ * callbackSink(async (reports) => {
+ *   await queue.add('error-reports', reports);
+ * });
  */
 export function callbackSink(
   callback: (reports: readonly ErrorReport[]) => void | Promise<void>,

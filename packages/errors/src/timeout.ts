@@ -189,6 +189,7 @@ class Timeout extends StagedPolicy implements TimeoutPolicy {
  *   2 147 483 647 (no `Infinity`: leave the timeout out instead).
  *
  * @example
+ * const url = 'https://api.example.com/prices';
  * const r = await timeout(500).execute(({ signal }) => fromPromise(fetch(url, { signal })));
  */
 export function timeout(ms: number | TimeoutOptions): TimeoutPolicy {

@@ -79,8 +79,11 @@ function logStart(
  * repeated-line suppression.
  *
  * @example
+ * import express from 'express';
+ * import { mountExpress } from '@prod/express';
+ * const app = express();
  * const logger = createLogger({ name: 'notes' });
- * mount(app, [requestLoggingPart({ logger, ignore: (r) => r.path === '/healthz' })]);
+ * mountExpress(app, { parts: [requestLoggingPart({ logger, ignore: (r) => r.path === '/healthz' })] });
  */
 export function requestLoggingPart(options: RequestLoggingOptions): Part {
   if (options === undefined) check.fail('options', 'an object with logger', options);

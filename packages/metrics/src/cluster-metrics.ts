@@ -70,6 +70,8 @@ export function shareWithCluster(
  * (prom-client's AggregatorRegistry). Workers call {@link shareWithCluster}.
  *
  * @example
+ * import cluster from 'node:cluster';
+ * import http from 'node:http';
  * if (cluster.isPrimary) {
  *   const aggregate = clusterMetrics();
  *   http.createServer(async (req, res) => {

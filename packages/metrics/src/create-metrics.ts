@@ -87,7 +87,9 @@ export interface Metrics {
    * `METRICS_NAME_CONFLICT` when the derived names are taken by other metrics.
    *
    * @example
-   * const user = await metrics.track('db_user_lookup', () => findUser(id));
+   * declare function findUser(id: string): Promise<Result<{ name: string }, ProdError>>;
+   * const metrics = createMetrics();
+   * const user = await metrics.track('db_user_lookup', () => findUser('u1'));
    */
   track<TReturn>(name: string, fn: () => TReturn): TReturn;
 }

@@ -100,6 +100,7 @@ interface Series {
  * could not match a route passes `route: undefined`, which is recorded as one value.
  *
  * @example
+ * import { Registry } from 'prom-client';
  * const http = createHttpMetrics(new Registry());
  * http.record({ method: 'GET', route: '/notes/:id' }, 200, 0.012);
  */

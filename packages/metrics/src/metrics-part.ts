@@ -20,8 +20,11 @@ export interface MetricsPartOptions {
  * set as `_OTHER`. Exemplars, when enabled, take the trace id of the current request context.
  *
  * @example
+ * import express from 'express';
+ * import { mountExpress } from '@prod/express';
+ * const app = express();
  * const metrics = createMetrics();
- * mountParts(app, [metricsPart(metrics)]); // with the adapter of your framework
+ * mountExpress(app, { parts: [metricsPart(metrics)] }); // or @prod/fastify, @prod/koa
  */
 export function metricsPart(metrics: Metrics, options: MetricsPartOptions = {}): Part {
   if (typeof (metrics as Partial<Metrics> | undefined)?.http?.record !== 'function') {

@@ -26,6 +26,9 @@ export interface SeriesCapOptions<TEntry> {
  * >= 2 or an `overflow` that is not a function.
  *
  * @example
+ * import { Histogram } from 'prom-client';
+ * declare const route: string;
+ * const histogram = new Histogram({ name: 'x_seconds', help: 'x', labelNames: ['route'] });
  * const cap = new SeriesCap({ maxSeries: 100, overflow: () => histogram.labels('_overflow') });
  * const child =
  *   cap.get(route) ?? (cap.full ? cap.overflow() : cap.add(route, histogram.labels(route)));

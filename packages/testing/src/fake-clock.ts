@@ -23,8 +23,9 @@ export interface FakeClockOptions {
  *
  * @example
  * const clock = useFakeClock();
- * const pending = sleep(1_000);
+ * const pending = new Promise((resolve) => setTimeout(resolve, 1_000));
  * await clock.advance(1_000);
+ * await pending;
  * clock.restore();
  */
 export function useFakeClock(options: FakeClockOptions = {}): FakeClock {

@@ -28,8 +28,11 @@ export interface PostgresTestOptions {
  * gets its own) and gives a URL that uses it.
  *
  * @example
+ * import { afterAll, describe, it } from 'vitest';
  * const pg = await postgresTestDatabase();
- * describe.skipIf(!pg.available)('migrations (skipped: PostgreSQL not reachable)', () => { ... });
+ * describe.skipIf(!pg.available)('migrations (skipped: PostgreSQL not reachable)', () => {
+ *   it('creates the tables', async () => {});
+ * });
  * afterAll(() => pg.drop());
  */
 export async function postgresTestDatabase(

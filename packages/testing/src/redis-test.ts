@@ -55,8 +55,11 @@ async function connect(url: string, timeoutMs: number): Promise<MinimalRedis> {
  * Checks that Redis answers and hands out an isolated key prefix for one test file.
  *
  * @example
+ * import { afterAll, describe, it } from 'vitest';
  * const redis = await redisTestUrl();
- * describe.skipIf(!redis.available)('cache on Redis (skipped: Redis not reachable)', () => { ... });
+ * describe.skipIf(!redis.available)('cache on Redis (skipped: Redis not reachable)', () => {
+ *   it('keeps entries under redis.keyPrefix', async () => {});
+ * });
  * afterAll(() => redis.cleanup());
  */
 export async function redisTestUrl(options: RedisTestOptions = {}): Promise<RedisTestTarget> {

@@ -19,6 +19,7 @@ export function currentOtelContext(): Context {
  * the trace and span ids.
  *
  * @example
+ * declare const tenantId: string;
  * currentSpan()?.setAttribute('tenant.id', tenantId);
  */
 export function currentSpan(): Span | undefined {

@@ -76,6 +76,9 @@ const setter: TextMapSetter<OutgoingHeaders> = {
  * @param base the context to add to. Default: the active one.
  * @returns a context whose remote parent span is the caller's, or `base` when there is none.
  * @example
+ * import { context } from '@opentelemetry/api';
+ * declare const message: { headers: Record<string, string> };
+ * declare function handle(message: unknown): void;
  * const parent = extractContext(message.headers);
  * context.with(parent, () => withSpan('jobs.handle', () => handle(message)));
  */
@@ -96,6 +99,7 @@ export function extractContext(
  *
  * @returns the same headers object, for chaining; a new object when none is given.
  * @example
+ * const url = 'https://api.example.com/notes';
  * const res = await fetch(url, { headers: injectTraceHeaders({ accept: 'application/json' }) });
  */
 export function injectTraceHeaders(): Record<string, string>;

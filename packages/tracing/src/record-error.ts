@@ -38,7 +38,9 @@ export interface RecordErrorOptions {
  * must not hide the caller's own error.
  *
  * @example
- * const result = await loadNote(id);
+ * declare const span: Span;
+ * declare function loadNote(id: string): Promise<Result<string, ProdError>>;
+ * const result = await loadNote('42');
  * if (!result.ok) recordError(span, result.error);
  */
 export function recordError(span: Span, error: unknown, options: RecordErrorOptions = {}): void {

@@ -19,6 +19,7 @@ export interface TracedOptions<TArgs extends unknown[]>
  * promise of one comes back untouched); see `withSpan` for how errors are recorded.
  *
  * @example
+ * declare const repo: { load(id: string): Promise<Result<string, ProdError>> };
  * const loadNote = traced('notes.load', (id: string) => repo.load(id), {
  *   attributes: (id) => ({ 'note.id': id }),
  * });

@@ -103,7 +103,11 @@ const HOST = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([A-Za-z0-9.-]{1,253}))(?::(\d{1,5})
  * `TRACING_INVALID_OPTIONS` here, at construction.
  *
  * @example
- * mount(app, [tracingPart({ ignore: (req) => req.path === '/healthz' }), notesPart]);
+ * import express from 'express';
+ * import { mountExpress } from '@prod/express';
+ * declare const notesPart: Part;
+ * const app = express();
+ * mountExpress(app, { parts: [tracingPart({ ignore: (req) => req.path === '/healthz' }), notesPart] });
  */
 export function tracingPart(options: TracingPartOptions = {}): Part {
   const given = check.object<TracingPartOptions>('options', options);

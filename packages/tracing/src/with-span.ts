@@ -59,6 +59,9 @@ const THROWN = { thrown: true } as const;
  * @returns what `fn` returns: the same object; for a promise, with a recording span, a promise
  *   that settles with the same value or reason once the span has ended.
  * @example
+ * interface Note { readonly id: string }
+ * declare const repo: { load(id: string): Promise<Result<Note, ProdError>> };
+ * const id = '42';
  * const note = await withSpan('notes.load', (span) => {
  *   span.setAttribute('note.id', id);
  *   return repo.load(id); // Promise<Result<Note, ProdError>>
