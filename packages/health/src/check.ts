@@ -1,4 +1,4 @@
-import type { ProdError, Result } from '@prod/core';
+import type { ContextLogger, ProdError, Result } from '@prod/core';
 
 /** Which probe a check feeds: Kubernetes' three probe kinds. */
 export type CheckKind = 'liveness' | 'readiness' | 'startup';
@@ -124,3 +124,10 @@ export interface HealthReport {
   readonly output?: string;
   readonly shuttingDown: boolean;
 }
+
+/**
+ * Where `createHealth` logs the status changes of its checks, at `debug` (a pino logger fits):
+ * `health: check status changed` with the check key, `from`, `to`, the error code and the
+ * scrubbed output.
+ */
+export type HealthLogger = Pick<ContextLogger, 'debug'>;

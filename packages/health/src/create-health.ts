@@ -1,7 +1,14 @@
 import { setMaxListeners } from 'node:events';
-import { err, type HttpResponse, ok, type ProdError, type Result } from '@prod/core';
+import { err, type HttpResponse, ok, optionChecks, type ProdError, type Result } from '@prod/core';
 import { type Beacon, Beacons } from './beacons.js';
-import type { CheckKind, CheckResult, HealthCheck, HealthReport, HealthStatus } from './check.js';
+import type {
+  CheckKind,
+  CheckResult,
+  HealthCheck,
+  HealthLogger,
+  HealthReport,
+  HealthStatus,
+} from './check.js';
 import { HealthErrors } from './errors.js';
 import { healthResponse, type ServiceInfo } from './health-response.js';
 import { CheckRunner } from './internal/check-runner.js';
@@ -13,6 +20,8 @@ export interface HealthOptions extends ServiceInfo {
   readonly checks?: readonly HealthCheck[];
   /** Start background checks at once. Default true; otherwise call `health.start()`. */
   readonly autoStart?: boolean;
+  /** Where status changes of the checks are logged, at `debug`. Default: nowhere. */
+  readonly logger?: HealthLogger;
 }
 
 /** Why `health.register()` refused a check. */
@@ -61,6 +70,8 @@ export interface Health {
 }
 
 const NOT_STARTED = 'startup has not completed';
+const check = optionChecks(HealthErrors.HEALTH_INVALID_OPTIONS);
+const SERVICE_FIELDS = ['version', 'releaseId', 'serviceId', 'description'] as const;
 
 /**
  * Creates a health instance with liveness, readiness and startup probes.
@@ -70,8 +81,8 @@ const NOT_STARTED = 'startup has not completed';
  * storm costs the dependencies nothing; on-demand checks share one run between
  * concurrent probes and reuse it for `cacheTtl`.
  *
- * @throws ProdError `HEALTH_INVALID_CHECK` or `HEALTH_DUPLICATE_CHECK` for a bad `checks` list
- * (a programming error, found at boot).
+ * @throws ProdError `HEALTH_INVALID_OPTIONS` for an invalid option, `HEALTH_INVALID_CHECK` or
+ * `HEALTH_DUPLICATE_CHECK` for a bad `checks` list (programming errors, found at boot).
  * @example
  * const health = createHealth({
  *   releaseId: '1.4.2',
@@ -79,6 +90,17 @@ const NOT_STARTED = 'startup has not completed';
  * });
  */
 export function createHealth(options: HealthOptions = {}): Health {
+  const opts = check.object<HealthOptions>('options', options);
+  for (const field of SERVICE_FIELDS) check.string(field, opts[field], '');
+  if (opts.checks !== undefined && !Array.isArray(opts.checks)) {
+    check.fail('checks', 'an array of health checks', opts.checks);
+  }
+  const autoStart = check.boolean('autoStart', opts.autoStart, true);
+  const logger = opts.logger;
+  if (logger !== undefined) {
+    check.object('logger', logger);
+    check.fn('logger.debug', logger.debug ?? null);
+  }
   const runners: CheckRunner[] = [];
   const byKey = new Map<string, CheckRunner>();
   const beacons = new Beacons();
@@ -89,10 +111,10 @@ export function createHealth(options: HealthOptions = {}): Health {
   let running = false;
   let startupPassed: HealthReport | undefined;
   const service: ServiceInfo = {
-    ...(options.version === undefined ? {} : { version: options.version }),
-    ...(options.releaseId === undefined ? {} : { releaseId: options.releaseId }),
-    ...(options.serviceId === undefined ? {} : { serviceId: options.serviceId }),
-    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(opts.version === undefined ? {} : { version: opts.version }),
+    ...(opts.releaseId === undefined ? {} : { releaseId: opts.releaseId }),
+    ...(opts.serviceId === undefined ? {} : { serviceId: opts.serviceId }),
+    ...(opts.description === undefined ? {} : { description: opts.description }),
   };
 
   const register = (check: HealthCheck): Result<void, RegisterError> => {
@@ -105,15 +127,15 @@ export function createHealth(options: HealthOptions = {}): Health {
         }),
       );
     }
-    const runner = new CheckRunner(normalized.value);
+    const runner = new CheckRunner(normalized.value, logger);
     runners.push(runner);
     byKey.set(normalized.value.key, runner);
     if (running) runner.start();
     return ok();
   };
 
-  for (const check of options.checks ?? []) {
-    const added = register(check);
+  for (const definition of opts.checks ?? []) {
+    const added = register(definition);
     if (!added.ok) throw added.error;
   }
 
@@ -214,7 +236,7 @@ export function createHealth(options: HealthOptions = {}): Health {
       for (const runner of runners) runner.stop();
     },
   };
-  if (options.autoStart !== false) health.start();
+  if (autoStart) health.start();
   return health;
 }
 

@@ -1,8 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { definePart, type HttpRequest, type Part, RequestSlot } from '@prod/core';
+import {
+  definePart,
+  type HttpRequest,
+  type HttpResponse,
+  optionChecks,
+  type Part,
+  RequestSlot,
+} from '@prod/core';
 import type { Beacon } from './beacons.js';
 import type { CheckKind } from './check.js';
 import type { Health } from './create-health.js';
+import { HealthErrors } from './errors.js';
+
+const check = optionChecks(HealthErrors.HEALTH_INVALID_OPTIONS);
+const PATH_KEYS = ['live', 'ready', 'startup'] as const;
 
 /** The probe paths. */
 export interface HealthPaths {
@@ -29,20 +40,36 @@ export interface HealthPartOptions {
 /**
  * The health routes and request tracking as a neutral `Part`, mounted by any adapter:
  * `GET /health/live`, `/health/ready`, `/health/startup` answering
- * `application/health+json` (200 pass/warn, 503 fail, `cache-control: no-store`), and
- * an onRequest/onResponse pair that holds a beacon per in-flight request so the
- * shutdown drain waits for it.
+ * `application/health+json` (200 pass/warn, 503 fail, `cache-control: no-store`), an
+ * onRequest/onResponse pair that holds a beacon per in-flight request so the shutdown drain
+ * waits for it, and an `onSend` that adds `connection: close` to every answer once the
+ * shutdown has begun, so keep-alive clients leave.
  *
+ * @throws ProdError `HEALTH_INVALID_OPTIONS` for an invalid option.
  * @example
- * mount(app, [healthPart(health, { detail: bearerToken(process.env.HEALTH_TOKEN!) })]);
+ * mountExpress(app, { parts: [healthPart(health, { detail: bearerToken(process.env.HEALTH_TOKEN!) })] });
  */
 export function healthPart(health: Health, options: HealthPartOptions = {}): Part {
+  if (typeof health?.response !== 'function' || typeof health.beacon !== 'function') {
+    check.fail('health', 'a Health from createHealth()', health);
+  }
+  const opts = check.object<HealthPartOptions>('options', options);
+  const given = check.object<HealthPaths>('paths', opts.paths);
+  for (const key of PATH_KEYS) {
+    const path = given[key];
+    if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) {
+      check.fail(`paths.${key}`, 'a path starting with "/"', path);
+    }
+  }
   const paths = {
-    live: options.paths?.live ?? '/health/live',
-    ready: options.paths?.ready ?? '/health/ready',
-    startup: options.paths?.startup ?? '/health/startup',
+    live: given.live ?? '/health/live',
+    ready: given.ready ?? '/health/ready',
+    startup: given.startup ?? '/health/startup',
   };
-  const detail = options.detail;
+  const detail = opts.detail;
+  if (detail !== undefined && typeof detail !== 'boolean' && typeof detail !== 'function') {
+    check.fail('detail', 'true, false or a predicate on the request', detail);
+  }
   const showDetail = (request: HttpRequest): boolean => {
     if (typeof detail === 'function') {
       try {
@@ -57,9 +84,11 @@ export function healthPart(health: Health, options: HealthPartOptions = {}): Par
     health.response(kind, { detail: showDetail(request) });
   const probePaths = new Set(Object.values(paths));
   const holds = new RequestSlot<Beacon>('@prod/health in-flight beacon');
-  const tracking = options.trackRequests !== false;
+  const tracking = check.boolean('trackRequests', opts.trackRequests, true);
   return definePart({
     name: 'health',
+    onSend: (_request: HttpRequest, response: HttpResponse) =>
+      health.shuttingDown ? closing(response) : undefined,
     routes: [
       { method: 'GET', path: paths.live, handler: probe('liveness') },
       { method: 'GET', path: paths.ready, handler: probe('readiness') },
@@ -80,12 +109,22 @@ export function healthPart(health: Health, options: HealthPartOptions = {}): Par
 }
 
 /**
+ * The answer with `connection: close` added, so the client opens its next connection
+ * elsewhere (the drain refuses new ones, the load balancer has stopped routing here).
+ */
+function closing(response: HttpResponse): HttpResponse {
+  return { ...response, headers: { ...response.headers, connection: 'close' } };
+}
+
+/**
  * A `detail` predicate that accepts `Authorization: Bearer <token>`, compared in
  * constant time (both sides hashed first, so lengths leak nothing either).
+ *
+ * @throws ProdError `HEALTH_INVALID_OPTIONS` when `token` is not a non-empty string.
  */
 export function bearerToken(token: string): (request: HttpRequest) => boolean {
   if (typeof token !== 'string' || token.length === 0) {
-    throw new TypeError('bearerToken: the token must be a non-empty string');
+    check.fail('token', 'a non-empty string', token);
   }
   const expected = createHash('sha256').update(token).digest();
   return (request) => {

@@ -90,9 +90,19 @@ describe('httpCheck', () => {
     expect(JSON.stringify(result.output)).not.toContain('hunter2');
   });
 
-  it('refuses a non-http URL', () => {
-    expect(() => httpCheck('file:///etc/passwd')).toThrow(TypeError);
-  });
+  it.each([['file:///etc/passwd'], ['not a url']])(
+    'refuses %s with HEALTH_INVALID_OPTIONS, without echoing it',
+    (url) => {
+      let thrown: unknown;
+      try {
+        httpCheck(url);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({ code: 'HEALTH_INVALID_OPTIONS', details: { option: 'url' } });
+      expect(JSON.stringify(thrown) + String((thrown as Error).message)).not.toContain(url);
+    },
+  );
 });
 
 describe('eventLoopLagCheck', () => {

@@ -527,3 +527,54 @@ describe('beacons', () => {
     expect(health.inFlight).toBe(0);
   });
 });
+
+describe('createHealth options', () => {
+  it.each([
+    ['checks', { checks: 'redis' }, 'checks'],
+    ['autoStart', { autoStart: 'no' }, 'autoStart'],
+    ['releaseId', { releaseId: 42 }, 'releaseId'],
+    ['logger', { logger: { info: () => {} } }, 'logger.debug'],
+    ['options', 7, 'options'],
+  ])('refuses a bad %s with HEALTH_INVALID_OPTIONS naming it', (_label, options, option) => {
+    expect(() => createHealth(options as never)).toThrow(
+      expect.objectContaining({
+        code: 'HEALTH_INVALID_OPTIONS',
+        details: expect.objectContaining({ option }),
+      }),
+    );
+  });
+
+  it('logs each status change of a check at debug, and nothing while it holds', async () => {
+    let up = true;
+    const debug = vi.fn();
+    const health = make({
+      logger: { debug },
+      checks: [
+        {
+          name: 'db',
+          kind: 'readiness',
+          cacheTtl: 0,
+          check: () => (up ? ok({}) : err(HealthErrors.HEALTH_CHECK_FAILED('db down'))),
+        },
+      ],
+    });
+    await health.report('readiness');
+    await health.report('readiness');
+    up = false;
+    await health.report('readiness');
+    await health.report('readiness');
+    up = true;
+    await health.report('readiness');
+    const changes = debug.mock.calls.map(([data, message]) => [message, data.from, data.to]);
+    expect(changes).toEqual([
+      ['health: check status changed', null, 'pass'],
+      ['health: check status changed', 'pass', 'fail'],
+      ['health: check status changed', 'fail', 'pass'],
+    ]);
+    expect(debug.mock.calls[1]?.[0]).toMatchObject({
+      check: 'db:responseTime',
+      code: 'HEALTH_CHECK_FAILED',
+      critical: true,
+    });
+  });
+});

@@ -132,6 +132,69 @@ describe('healthPart', () => {
     expect(part.onRequest).toBeUndefined();
     expect(part.onResponse).toBeUndefined();
   });
+
+  it.each([
+    ['paths', { paths: 'health' }, 'paths'],
+    ['a relative path', { paths: { ready: 'ready' } }, 'paths.ready'],
+    ['detail', { detail: 'yes' }, 'detail'],
+    ['trackRequests', { trackRequests: 1 }, 'trackRequests'],
+    ['options', 'all', 'options'],
+  ])('refuses a bad %s with HEALTH_INVALID_OPTIONS naming it', (_label, options, option) => {
+    expect(() => healthPart(build(), options as never)).toThrow(
+      expect.objectContaining({
+        code: 'HEALTH_INVALID_OPTIONS',
+        details: expect.objectContaining({ option }),
+      }),
+    );
+  });
+
+  it('refuses something that is not a Health', () => {
+    expect(() => healthPart({} as Health)).toThrow(
+      expect.objectContaining({ code: 'HEALTH_INVALID_OPTIONS' }),
+    );
+  });
+});
+
+describe('healthPart onSend', () => {
+  const answer = {
+    status: 201,
+    headers: { 'content-type': 'application/json', location: '/v1/notes/1' },
+    body: { id: 1 },
+  };
+
+  it('leaves every answer alone while the service runs', () => {
+    const part = healthPart(build());
+    expect(part.onSend?.(request('/v1/notes'), answer, { native: false })).toBeUndefined();
+  });
+
+  it('adds connection: close to every answer once the shutdown has begun, keeping the rest', () => {
+    const h = build();
+    const part = healthPart(h);
+    h.beginShutdown();
+    expect(part.onSend?.(request('/v1/notes'), answer, { native: false })).toEqual({
+      status: 201,
+      headers: {
+        'content-type': 'application/json',
+        location: '/v1/notes/1',
+        connection: 'close',
+      },
+      body: { id: 1 },
+    });
+    // Headers only for a framework's own route, and for an answer that had no headers.
+    expect(part.onSend?.(request('/native'), { status: 204 }, { native: true })).toEqual({
+      status: 204,
+      headers: { connection: 'close' },
+    });
+  });
+
+  it('decorates even with request tracking off', () => {
+    const h = build();
+    const part = healthPart(h, { trackRequests: false });
+    h.beginShutdown();
+    expect(part.onSend?.(request('/x'), { status: 200 }, { native: false })?.headers).toEqual({
+      connection: 'close',
+    });
+  });
 });
 
 describe('bearerToken', () => {
@@ -148,7 +211,15 @@ describe('bearerToken', () => {
     expect(accept(request('/health/ready', headers as Record<string, string>))).toBe(expected);
   });
 
-  it('refuses an empty token', () => {
-    expect(() => bearerToken('')).toThrow(TypeError);
-  });
+  it.each([[''], [undefined], [42]])(
+    'refuses the token %j with HEALTH_INVALID_OPTIONS',
+    (token) => {
+      expect(() => bearerToken(token as string)).toThrow(
+        expect.objectContaining({
+          code: 'HEALTH_INVALID_OPTIONS',
+          details: expect.objectContaining({ option: 'token' }),
+        }),
+      );
+    },
+  );
 });

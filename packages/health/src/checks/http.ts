@@ -25,13 +25,18 @@ export interface HttpCheckOptions extends CheckOptions {
  *
  * @returns a {@link HealthCheck}; its runs fail with `HEALTH_CHECK_FAILED` (network error,
  * unexpected status, too slow) or `HEALTH_CHECK_TIMEOUT`.
+ * @throws ProdError `HEALTH_INVALID_OPTIONS` when `url` is not an http: or https: URL.
  * @example
  * httpCheck('http://search:9200/_cluster/health', { name: 'search', critical: false });
  */
 export function httpCheck(url: string | URL, options: HttpCheckOptions = {}): HealthCheck {
-  const target = new URL(String(url));
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new TypeError('httpCheck: the URL must be http: or https:');
+  const target = URL.canParse(String(url)) ? new URL(String(url)) : undefined;
+  if (target === undefined || (target.protocol !== 'http:' && target.protocol !== 'https:')) {
+    // The URL itself is never echoed: it may carry a token.
+    throw HealthErrors.HEALTH_INVALID_OPTIONS({
+      message: 'option url must be an http: or https: URL',
+      details: { option: 'url', expected: 'an http: or https: URL' },
+    });
   }
   const expect = options.expectStatus;
   const accepts = (status: number): boolean =>

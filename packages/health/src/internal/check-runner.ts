@@ -1,10 +1,9 @@
-import { isProdError, isResult, type ProdError } from '@prod/core';
-import type { CheckResult, HealthStatus, Observation } from '../check.js';
+import { isProdError, isResult, type ProdError, withDeadline } from '@prod/core';
+import type { CheckResult, HealthLogger, HealthStatus, Observation } from '../check.js';
 import { HealthErrors } from '../errors.js';
 import { describeThrown, safeOutput } from './safe-output.js';
 import type { NormalizedCheck } from './validate-check.js';
 
-const TIMED_OUT = Symbol('timed out');
 const STATUSES: ReadonlySet<string> = new Set<HealthStatus>(['pass', 'warn', 'fail']);
 
 /**
@@ -16,13 +15,17 @@ export class CheckRunner {
   private last: CheckResult | undefined;
   private lastAt = 0;
   private staleResult: CheckResult | undefined;
+  private reported: HealthStatus | undefined;
   private inflight: Promise<CheckResult> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   /** How many times the check function was called (for tests and benchmarks). */
   runs = 0;
 
-  constructor(check: NormalizedCheck) {
+  constructor(
+    check: NormalizedCheck,
+    private readonly logger: HealthLogger | undefined = undefined,
+  ) {
     this.check = check;
   }
 
@@ -53,7 +56,10 @@ export class CheckRunner {
     const age = Date.now() - this.lastAt;
     if (this.check.interval !== undefined && this.running) {
       if (age <= this.check.staleAfter) return last;
-      this.staleResult ??= this.stale(last, age);
+      if (this.staleResult === undefined) {
+        this.staleResult = this.stale(last, age);
+        this.note(this.staleResult);
+      }
       return this.staleResult;
     }
     if (age < this.check.cacheTtl) return last;
@@ -62,13 +68,17 @@ export class CheckRunner {
 
   /** Runs the check now, unless a run is already in flight (then shares it). */
   run(): Promise<CheckResult> {
-    this.inflight ??= this.execute().then((result) => {
-      this.inflight = undefined;
-      this.last = result;
-      this.lastAt = Date.now();
-      this.staleResult = undefined;
-      return result;
-    });
+    // Deferred by a microtask: a check that reads its own probe finds this run in flight.
+    this.inflight ??= Promise.resolve()
+      .then(() => this.execute())
+      .then((result) => {
+        this.inflight = undefined;
+        this.note(result);
+        this.last = result;
+        this.lastAt = Date.now();
+        this.staleResult = undefined;
+        return result;
+      });
     return this.inflight;
   }
 
@@ -82,34 +92,18 @@ export class CheckRunner {
 
   private async execute(): Promise<CheckResult> {
     const { timeout } = this.check;
-    const controller = new AbortController();
-    const started = performance.now();
     const time = new Date().toISOString();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => {
-        resolve(TIMED_OUT);
-        controller.abort(HealthErrors.HEALTH_CHECK_TIMEOUT({ captureStack: false }));
-      }, timeout);
-      timer.unref();
-    });
     this.runs += 1;
-    const attempt = Promise.resolve().then(() =>
-      this.check.definition.check({ signal: controller.signal, timeoutMs: timeout }),
+    const outcome = await withDeadline(
+      (signal) => this.check.definition.check({ signal, timeoutMs: timeout }),
+      {
+        timeoutMs: timeout,
+        reason: () => HealthErrors.HEALTH_CHECK_TIMEOUT({ captureStack: false }),
+        unref: true,
+      },
     );
-    // A run that outlives its timeout may still reject later: nobody is listening by then.
-    attempt.catch(() => {});
-    let outcome: unknown;
-    let thrown: { error: unknown } | undefined;
-    try {
-      outcome = await Promise.race([attempt, deadline]);
-    } catch (error) {
-      thrown = { error };
-    } finally {
-      clearTimeout(timer);
-    }
-    const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-    if (outcome === TIMED_OUT) {
+    const durationMs = outcome.durationMs;
+    if (outcome.status === 'timeout') {
       return this.failed(
         time,
         durationMs,
@@ -120,17 +114,22 @@ export class CheckRunner {
         }),
       );
     }
-    if (thrown !== undefined) {
+    if (outcome.status === 'threw') {
       return this.failed(
         time,
         durationMs,
         HealthErrors.HEALTH_CHECK_FAILED({
-          message: describeThrown(thrown.error),
-          cause: thrown.error,
+          message: describeThrown(outcome.error),
+          cause: outcome.error,
           captureStack: false,
         }),
       );
     }
+    return this.settled(time, durationMs, outcome.value);
+  }
+
+  /** What a check function returned, as a result. */
+  private settled(time: string, durationMs: number, outcome: unknown): CheckResult {
     if (!isResult(outcome)) {
       return this.failed(
         time,
@@ -152,6 +151,24 @@ export class CheckRunner {
       return this.failed(time, durationMs, error);
     }
     return this.observed(time, durationMs, outcome.value);
+  }
+
+  /** Logs a status change (and the first status) at debug: what an operator reads back later. */
+  private note(next: CheckResult): void {
+    const previous = this.reported;
+    if (next.status === previous) return;
+    this.reported = next.status;
+    this.logger?.debug(
+      {
+        check: this.check.key,
+        from: previous ?? null,
+        to: next.status,
+        critical: this.check.critical,
+        ...(next.error === undefined ? {} : { code: next.error.code }),
+        ...(next.output === undefined ? {} : { output: next.output }),
+      },
+      'health: check status changed',
+    );
   }
 
   private base(time: string, durationMs: number): Omit<CheckResult, 'status'> {
