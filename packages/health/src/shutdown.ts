@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ContextLogger, ProdError } from '@prod/core';
+import { Server as NetServer, type Socket } from 'node:net';
+import { type ContextLogger, optionChecks, type ProdError, withDeadline } from '@prod/core';
 import { createHealth, type Health } from './create-health.js';
 import { HealthErrors } from './errors.js';
+import { ConnectionDrain } from './internal/connection-drain.js';
 import { describeThrown } from './internal/safe-output.js';
 
 /**
@@ -12,6 +14,8 @@ export interface DrainableServer {
   close(callback?: (error?: Error) => void): unknown;
   closeIdleConnections?(): void;
   closeAllConnections?(): void;
+  /** `connection` (or `secureConnection` on a TLS server): the drain tracks every connection. */
+  on(event: 'connection' | 'secureConnection', listener: (socket: Socket) => void): unknown;
   prependListener(
     event: 'request',
     listener: (request: IncomingMessage, response: ServerResponse) => void,
@@ -19,6 +23,10 @@ export interface DrainableServer {
   removeListener(
     event: 'request',
     listener: (request: IncomingMessage, response: ServerResponse) => void,
+  ): unknown;
+  removeListener(
+    event: 'connection' | 'secureConnection',
+    listener: (socket: Socket) => void,
   ): unknown;
   readonly listening: boolean;
 }
@@ -33,8 +41,12 @@ export interface ShutdownHook {
   readonly timeout?: number;
 }
 
-/** Where shutdown logs (pino fits). */
-export type ShutdownLogger = Pick<ContextLogger, 'info' | 'warn' | 'error'>;
+/**
+ * Where shutdown logs (pino fits): each step at `info` (`debug` for the details: the hooks one
+ * by one, what the drain closed), a deadline at `warn`, a failing hook at `error`.
+ */
+export type ShutdownLogger = Pick<ContextLogger, 'info' | 'warn' | 'error'> &
+  Partial<Pick<ContextLogger, 'debug'>>;
 
 /** Options of {@link onShutdown}. */
 export interface ShutdownOptions {
@@ -49,14 +61,24 @@ export interface ShutdownOptions {
    * `terminationGracePeriodSeconds`.
    */
   readonly preStopDelay?: number;
-  /** How long in-flight requests and beacons may take once the listeners close. Default 10000 ms. */
+  /**
+   * How long in-flight requests, beacons and open connections may take once the listeners
+   * close. Default 10000 ms. Past it, what is left is cut (counted in the report).
+   */
   readonly drainTimeout?: number;
+  /**
+   * How long a keep-alive connection must stay idle, once the listeners are closed, before the
+   * drain ends it. A request that arrives meanwhile is answered (with `Connection: close`), so
+   * a request already on the wire is never reset. Default 1000 ms.
+   */
+  readonly idleGrace?: number;
   /** Default timeout of each hook. Default 5000 ms. */
   readonly hookTimeout?: number;
   /** Cleanup hooks in registration order; they run in reverse (LIFO). */
   readonly hooks?: readonly ShutdownHook[];
   /** Ends the process. Default `process.exit`; `false` to only report. */
   readonly exit?: ((code: number) => void) | false;
+  /** Where the steps are logged. Default: nowhere. */
   readonly logger?: ShutdownLogger;
 }
 
@@ -69,16 +91,31 @@ export interface HookReport {
   readonly error?: ProdError;
 }
 
+/** What the drain did to the connections that were open when the listeners closed. */
+export interface ConnectionsReport {
+  /** Idle keep-alive connections the drain ended after `idleGrace` (without a reset). */
+  readonly idleClosed: number;
+  /** Connections still open at the drain deadline, destroyed then. 0 when drained. */
+  readonly cut: number;
+  /** Requests received on those connections that had not been answered. */
+  readonly requestsCut: number;
+}
+
 /** What a shutdown did. */
 export interface ShutdownReport {
   /** The signal or reason that started it. */
   readonly reason: string;
-  /** 0 when everything drained and every hook succeeded, else 1. */
+  /**
+   * 0 when everything drained and every hook succeeded; 1 when the drain deadline passed
+   * (`drained: false`) or a hook failed or timed out (see `hooks`), or both.
+   */
   readonly exitCode: 0 | 1;
-  /** False when the drain deadline passed with work still in flight. */
+  /** False when the drain deadline passed with work or connections still open. */
   readonly drained: boolean;
   /** Beacons still active at the drain deadline. */
   readonly abandoned: readonly string[];
+  /** What the drain closed and what it had to cut. */
+  readonly connections: ConnectionsReport;
   /** `HEALTH_DRAIN_TIMEOUT` when the drain deadline passed. */
   readonly error?: ProdError;
   /** Hooks in the order they ran. */
@@ -102,17 +139,29 @@ export interface ShutdownController {
 }
 
 const DEFAULT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+const check = optionChecks(HealthErrors.HEALTH_INVALID_OPTIONS);
+/** How long, once drained, the listeners get to report closed (connections it never saw). */
+const CLOSE_WAIT_MS = 1000;
 
 /**
  * Installs a graceful shutdown on one or more HTTP servers.
  *
- * On the first signal: readiness fails at once (liveness stays 200); after
- * `preStopDelay` the listeners close; idle keep-alive sockets close and responses still
- * in flight get `Connection: close`; in-flight requests and beacons get `drainTimeout`
- * to finish; then the hooks run in reverse registration order, each with its own
- * timeout; then the process exits 0 (1 if the drain deadline passed or a hook failed).
- * A second signal exits 1 at once.
+ * On the first signal: readiness fails at once (liveness stays 200) and every answer from then
+ * on carries `Connection: close`; after `preStopDelay` the listeners close (a new connection
+ * is refused); open connections keep being read, so a request already on the wire is
+ * answered; a connection is ended once its last answer is sent, or after `idleGrace` without a
+ * request, each with a lingering close (never a TCP reset); in-flight requests, beacons and
+ * connections get `drainTimeout` to finish, and what is left then is cut and counted; then
+ * the hooks run in reverse registration order, each with its own timeout; then the process
+ * exits 0, or 1 if the drain deadline passed or a hook failed or timed out. A second signal
+ * exits 1 at once.
  *
+ * Gotchas: install it before the server accepts connections (right after `listen()` is
+ * fine): a connection it never saw is only closed once the drain is over. Node's own
+ * `server.close()` destroys idle keep-alive connections at once, which resets the requests
+ * still in their buffers: let this drain close the listeners instead.
+ *
+ * @throws ProdError `HEALTH_INVALID_OPTIONS` for an invalid option or hook.
  * @example
  * onShutdown(server, {
  *   health,
@@ -130,18 +179,39 @@ export function onShutdown(
   const list: readonly DrainableServer[] = Array.isArray(servers)
     ? (servers as readonly DrainableServer[])
     : [servers as DrainableServer];
-  const health = options.health ?? createHealth({ autoStart: false });
-  const signals = options.signals ?? DEFAULT_SIGNALS;
-  const preStopDelay =
-    options.preStopDelay ?? (process.env.KUBERNETES_SERVICE_HOST === undefined ? 0 : 5000);
-  const drainTimeout = options.drainTimeout ?? 10_000;
-  const hookTimeout = options.hookTimeout ?? 5000;
-  const exit =
-    options.exit === false ? undefined : (options.exit ?? ((code) => process.exit(code)));
-  const logger = options.logger;
+  list.forEach((server, index) => {
+    if (typeof server?.close !== 'function' || typeof server.prependListener !== 'function') {
+      check.fail(
+        Array.isArray(servers) ? `servers[${index}]` : 'server',
+        'a Node HTTP server',
+        server,
+      );
+    }
+  });
+  const opts = check.object<ShutdownOptions>('options', options);
+  const health = validHealth(opts.health) ?? createHealth({ autoStart: false });
+  const signals = validSignals(opts.signals);
+  const preStopDelay = check.duration(
+    'preStopDelay',
+    opts.preStopDelay,
+    process.env.KUBERNETES_SERVICE_HOST === undefined ? 0 : 5000,
+  );
+  const drainTimeout = check.duration('drainTimeout', opts.drainTimeout, 10_000);
+  const hookTimeout = check.duration('hookTimeout', opts.hookTimeout, 5000);
+  const idleGrace = check.duration('idleGrace', opts.idleGrace, 1000);
+  if (opts.exit !== undefined && opts.exit !== false && typeof opts.exit !== 'function') {
+    check.fail('exit', 'a function or false', opts.exit);
+  }
+  const exit = opts.exit === false ? undefined : (opts.exit ?? ((code) => process.exit(code)));
+  const logger = validLogger(opts.logger);
   const hooks: ShutdownHook[] = [];
-  for (const hook of options.hooks ?? []) hooks.push(validHook(hook));
+  const given = opts.hooks ?? [];
+  if (!Array.isArray(given)) check.fail('hooks', 'an array of hooks', given);
+  given.forEach((hook, index) => {
+    hooks.push(validHook(hook, `hooks[${index}]`));
+  });
   const live = new Set<ServerResponse>();
+  const connections = new ConnectionDrain(idleGrace);
   let phase: ShutdownPhase = 'running';
   let running: Promise<ShutdownReport> | undefined;
 
@@ -150,17 +220,27 @@ export function onShutdown(
     response.shouldKeepAlive = false;
   };
 
-  const onRequest = (_request: IncomingMessage, response: ServerResponse): void => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const beacon = health.beacon('http request');
+    const socket = request.socket;
+    const connection = connections.requestStarted(socket);
     live.add(response);
     if (phase !== 'running') markClose(response);
     response.once('close', () => {
       live.delete(response);
       beacon.release();
-      if (phase === 'draining') for (const server of list) server.closeIdleConnections?.();
+      connections.requestEnded(socket, connection);
     });
   };
-  for (const server of list) server.prependListener('request', onRequest);
+  const connectionEvent = (server: DrainableServer): 'connection' | 'secureConnection' =>
+    // A TLS server's requests arrive on the TLS socket of `secureConnection`, not the TCP one.
+    typeof (server as { setSecureContext?: unknown }).setSecureContext === 'function'
+      ? 'secureConnection'
+      : 'connection';
+  for (const server of list) {
+    server.prependListener('request', onRequest);
+    server.on(connectionEvent(server), connections.onConnection);
+  }
 
   const onSignal = (signal: NodeJS.Signals): void => {
     if (running === undefined) {
@@ -174,98 +254,129 @@ export function onShutdown(
 
   const runHook = async (hook: ShutdownHook): Promise<HookReport> => {
     const timeout = hook.timeout ?? hookTimeout;
-    const abort = new AbortController();
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
-        abort.abort(HealthErrors.HEALTH_HOOK_TIMEOUT({ captureStack: false }));
-        resolve('timeout');
-      }, timeout);
+    const outcome = await withDeadline((signal) => hook.close(signal), {
+      timeoutMs: timeout,
+      reason: () => HealthErrors.HEALTH_HOOK_TIMEOUT({ captureStack: false }),
     });
-    try {
-      const attempt = Promise.resolve().then(() => hook.close(abort.signal));
-      attempt.catch(() => {});
-      const outcome = await Promise.race([attempt, timedOut]);
-      const durationMs = Math.round(performance.now() - started);
-      if (outcome === 'timeout') {
-        logger?.error({ hook: hook.name, timeout }, 'shutdown: hook timed out');
-        return {
-          name: hook.name,
-          status: 'timeout',
-          durationMs,
-          error: HealthErrors.HEALTH_HOOK_TIMEOUT({
-            message: `hook "${hook.name}" did not finish within ${timeout} ms`,
-            captureStack: false,
-          }),
-        };
-      }
-      return { name: hook.name, status: 'ok', durationMs };
-    } catch (error) {
-      logger?.error({ hook: hook.name, err: error }, 'shutdown: hook failed');
+    const durationMs = Math.round(outcome.durationMs);
+    if (outcome.status === 'timeout') {
+      logger?.error({ hook: hook.name, timeout }, 'shutdown: hook timed out');
       return {
         name: hook.name,
-        status: 'failed',
-        durationMs: Math.round(performance.now() - started),
-        error: HealthErrors.HEALTH_HOOK_FAILED({
-          message: `hook "${hook.name}" failed: ${describeThrown(error)}`,
-          cause: error,
+        status: 'timeout',
+        durationMs,
+        error: HealthErrors.HEALTH_HOOK_TIMEOUT({
+          message: `hook "${hook.name}" did not finish within ${timeout} ms`,
           captureStack: false,
         }),
       };
-    } finally {
-      clearTimeout(timer);
     }
+    if (outcome.status === 'threw') {
+      logger?.error({ hook: hook.name, err: outcome.error }, 'shutdown: hook failed');
+      return {
+        name: hook.name,
+        status: 'failed',
+        durationMs,
+        error: HealthErrors.HEALTH_HOOK_FAILED({
+          message: `hook "${hook.name}" failed: ${describeThrown(outcome.error)}`,
+          cause: outcome.error,
+          captureStack: false,
+        }),
+      };
+    }
+    logger?.debug?.({ hook: hook.name, durationMs }, 'shutdown: hook done');
+    return { name: hook.name, status: 'ok', durationMs };
   };
 
   const sequence = async (reason: string): Promise<ShutdownReport> => {
     const started = performance.now();
     phase = 'stopping';
     health.beginShutdown();
+    connections.beginClosing();
     for (const response of live) markClose(response);
     logger?.info({ reason, preStopDelay }, 'shutdown: readiness failing');
     if (preStopDelay > 0) await sleep(preStopDelay);
 
     phase = 'draining';
-    const closed = list.map(
-      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+    const closed = list.map(stopListening);
+    connections.drain();
+    logger?.info(
+      { inFlight: health.inFlight, connections: connections.size, drainTimeout },
+      'shutdown: draining',
     );
-    for (const server of list) server.closeIdleConnections?.();
-    logger?.info({ inFlight: health.inFlight, drainTimeout }, 'shutdown: draining');
-    const drained = await within(health.whenIdle(), drainTimeout);
+    const outcome = await withDeadline(
+      () => Promise.all([health.whenIdle(), connections.whenClosed()]),
+      { timeoutMs: drainTimeout },
+    );
+    const drained = outcome.status === 'settled';
     const abandoned = drained ? [] : health.beacons();
     if (drained) {
+      // Only connections accepted before onShutdown was installed are left, and they are idle
+      // (a request would have made them known).
       for (const server of list) server.closeIdleConnections?.();
-      await within(Promise.all(closed), 1000);
-    } else {
-      logger?.warn({ abandoned }, 'shutdown: drain deadline passed');
+      await withDeadline(() => Promise.all(closed), { timeoutMs: CLOSE_WAIT_MS });
     }
+    const counts = connections.cut();
     for (const server of list) server.closeAllConnections?.();
+    const connectionsReport: ConnectionsReport = {
+      idleClosed: counts.idleClosed,
+      cut: counts.cutConnections,
+      requestsCut: counts.cutRequests,
+    };
+    if (drained) {
+      logger?.debug?.(
+        { idleClosed: counts.idleClosed, durationMs: Math.round(performance.now() - started) },
+        'shutdown: drained',
+      );
+    } else {
+      logger?.warn(
+        { abandoned, connectionsCut: counts.cutConnections, requestsCut: counts.cutRequests },
+        'shutdown: drain deadline passed',
+      );
+    }
 
     phase = 'cleaning';
     const reports: HookReport[] = [];
-    for (const hook of [...hooks].reverse()) reports.push(await runHook(hook));
+    const order = [...hooks].reverse();
+    logger?.debug?.({ hooks: order.map((hook) => hook.name) }, 'shutdown: running hooks');
+    for (const hook of order) reports.push(await runHook(hook));
     health.stop();
     phase = 'done';
-    const exitCode: 0 | 1 = drained && reports.every((hook) => hook.status === 'ok') ? 0 : 1;
+    const failedHooks = reports.filter((hook) => hook.status !== 'ok').map((hook) => hook.name);
+    const exitCode: 0 | 1 = drained && failedHooks.length === 0 ? 0 : 1;
     const report: ShutdownReport = {
       reason,
       exitCode,
       drained,
       abandoned,
+      connections: connectionsReport,
       ...(drained
         ? {}
         : {
             error: HealthErrors.HEALTH_DRAIN_TIMEOUT({
-              message: `${abandoned.length} request(s) or beacon(s) still active after ${drainTimeout} ms`,
-              details: { abandoned },
+              message: `${abandoned.length} request(s) or beacon(s) and ${counts.cutConnections} connection(s) still active after ${drainTimeout} ms`,
+              details: {
+                abandoned,
+                connectionsCut: counts.cutConnections,
+                requestsCut: counts.cutRequests,
+              },
               captureStack: false,
             }),
           }),
       hooks: reports,
       durationMs: Math.round(performance.now() - started),
     };
-    logger?.info({ exitCode, durationMs: report.durationMs }, 'shutdown: done');
+    logger?.info(
+      {
+        exitCode,
+        drained,
+        failedHooks,
+        connectionsCut: counts.cutConnections,
+        requestsCut: counts.cutRequests,
+        durationMs: report.durationMs,
+      },
+      'shutdown: done',
+    );
     return report;
   };
 
@@ -275,7 +386,7 @@ export function onShutdown(
       return phase;
     },
     register(hook) {
-      hooks.push(validHook(hook));
+      hooks.push(validHook(hook, 'hook'));
     },
     shutdown(reason = 'shutdown') {
       running ??= sequence(String(reason)).then(
@@ -293,36 +404,69 @@ export function onShutdown(
     },
     dispose() {
       for (const signal of signals) process.removeListener(signal, onSignal);
-      for (const server of list) server.removeListener('request', onRequest);
+      for (const server of list) {
+        server.removeListener('request', onRequest);
+        server.removeListener(connectionEvent(server), connections.onConnection);
+      }
     },
   };
   return controller;
 }
 
-function validHook(hook: ShutdownHook): ShutdownHook {
-  if (typeof hook?.close !== 'function' || typeof hook.name !== 'string') {
-    throw new TypeError('onShutdown: a hook needs a name and a close function');
+/**
+ * Stops accepting connections without touching the open ones. `http.Server#close()` would
+ * also destroy every connection that looks idle (Node 19 and later), resetting the requests
+ * still unread in their buffers.
+ */
+function stopListening(server: DrainableServer): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => resolve();
+    if (server instanceof NetServer) NetServer.prototype.close.call(server, done);
+    else server.close(done);
+  });
+}
+
+function validHook(hook: unknown, name: string): ShutdownHook {
+  const candidate = hook as Partial<ShutdownHook> | null | undefined;
+  if (typeof candidate?.close !== 'function' || typeof candidate.name !== 'string') {
+    check.fail(name, 'a hook with a name and a close function', hook);
   }
-  const timeout = hook.timeout;
-  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
-    throw new TypeError(`onShutdown: hook "${hook.name}" has an invalid timeout`);
+  const valid = candidate as ShutdownHook;
+  check.duration(`${name}.timeout`, valid.timeout, 0);
+  return valid;
+}
+
+function validHealth(health: unknown): Health | undefined {
+  if (health === undefined) return undefined;
+  const candidate = health as Partial<Health> | null;
+  if (
+    typeof candidate?.beacon !== 'function' ||
+    typeof candidate.beginShutdown !== 'function' ||
+    typeof candidate.whenIdle !== 'function'
+  ) {
+    check.fail('health', 'a Health from createHealth()', health);
   }
-  return hook;
+  return health as Health;
+}
+
+function validSignals(signals: unknown): readonly NodeJS.Signals[] {
+  if (signals === undefined) return DEFAULT_SIGNALS;
+  if (!Array.isArray(signals) || signals.some((signal) => typeof signal !== 'string')) {
+    check.fail('signals', 'an array of signal names', signals);
+  }
+  return signals as readonly NodeJS.Signals[];
+}
+
+function validLogger(logger: unknown): ShutdownLogger | undefined {
+  if (logger === undefined) return undefined;
+  const candidate = check.object<Partial<ShutdownLogger>>('logger', logger);
+  for (const level of ['info', 'warn', 'error'] as const) {
+    check.fn(`logger.${level}`, candidate[level] ?? null);
+  }
+  check.fn('logger.debug', candidate.debug);
+  return candidate as ShutdownLogger;
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -6,7 +6,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { createHealth, type Health, onShutdown, type ShutdownController } from '@prod/health';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -50,6 +50,12 @@ async function harness(
     pending,
     received: () => received,
   };
+}
+
+function connectionCount(server: Server): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  );
 }
 
 function install(...args: Parameters<typeof onShutdown>): ShutdownController {
@@ -130,8 +136,14 @@ describe('onShutdown', () => {
     expect((await request(h.port)).error).toBe('ECONNREFUSED');
   });
 
-  it('closes idle keep-alive sockets when it stops accepting', async () => {
+  it('ends idle keep-alive connections after idleGrace, and counts them', async () => {
     const h = await harness((_req, res) => res.end('hi'));
+    const controller = install(h.server, {
+      health: h.health,
+      signals: [],
+      exit: false,
+      idleGrace: 20,
+    });
     const agent = new Agent({ keepAlive: true });
     cleanups.push(() => agent.destroy());
     const first = await request(h.port, agent);
@@ -139,10 +151,89 @@ describe('onShutdown', () => {
     const [socket] = Object.values(agent.freeSockets).flat();
     expect(socket).toBeDefined();
     const closed = new Promise((resolve) => socket?.once('close', resolve));
-    const controller = install(h.server, { health: h.health, signals: [], exit: false });
-    await controller.shutdown();
+    const report = await controller.shutdown();
     await closed;
     expect(socket?.destroyed).toBe(true);
+    expect(report.connections).toEqual({ idleClosed: 1, cut: 0, requestsCut: 0 });
+  });
+
+  it('answers a request sent on an idle keep-alive connection after the listener closed', async () => {
+    const h = await harness((_req, res) => res.end('late but answered'));
+    const controller = install(h.server, {
+      health: h.health,
+      signals: [],
+      exit: false,
+      idleGrace: 10_000,
+    });
+    const agent = new Agent({ keepAlive: true });
+    cleanups.push(() => agent.destroy());
+    expect((await request(h.port, agent)).connection).toBe('keep-alive');
+    const done = controller.shutdown();
+    await vi.waitFor(() => expect(h.server.listening).toBe(false));
+    // The same idle connection: Node's own close() would have destroyed it by now.
+    const late = await request(h.port, agent);
+    expect(late).toEqual({ status: 200, connection: 'close' });
+    const report = await done;
+    expect(report).toMatchObject({ exitCode: 0, drained: true });
+    expect(report.connections).toEqual({ idleClosed: 0, cut: 0, requestsCut: 0 });
+    expect((await request(h.port)).error).toBe('ECONNREFUSED');
+  });
+
+  it('keeps reading after it ends an idle connection: a request already sent gets a FIN, not a reset, and never reaches the app', async () => {
+    let handled = 0;
+    const h = await harness((_req, res) => {
+      handled += 1;
+      res.end('ok');
+    });
+    const controller = install(h.server, {
+      health: h.health,
+      signals: [],
+      exit: false,
+      idleGrace: 20,
+    });
+    // allowHalfOpen: the client can still send after the server's FIN, as a client that has
+    // not read it yet does.
+    const socket: Socket = connect({ host: '127.0.0.1', port: h.port, allowHalfOpen: true });
+    cleanups.push(() => void socket.destroy());
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const events: string[] = [];
+    socket.on('error', (error: NodeJS.ErrnoException) => events.push(error.code ?? 'error'));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.on('end', () => {
+      events.push('end');
+      // A request on its way when the FIN arrived, its body still coming: against a socket
+      // that was destroyed, the second write meets a reset (EPIPE / ECONNRESET).
+      socket.write('POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 131072\r\n\r\n');
+      socket.write('x'.repeat(65_536));
+      setTimeout(() => socket.write('x'.repeat(65_536)), 30);
+      setTimeout(() => socket.end(), 60);
+    });
+    socket.resume();
+    await vi.waitFor(async () => expect(await connectionCount(h.server)).toBe(1));
+    const report = await controller.shutdown();
+    await closed;
+    expect(events).toEqual(['end']);
+    expect(handled).toBe(0);
+    expect(report.connections.idleClosed).toBe(1);
+  });
+
+  it('marks a response with Connection: close even when the part-level header is missing', async () => {
+    const h = await harness();
+    const agent = new Agent({ keepAlive: true });
+    cleanups.push(() => agent.destroy());
+    const controller = install(h.server, {
+      health: h.health,
+      signals: [],
+      exit: false,
+      preStopDelay: 50,
+    });
+    const answer = request(h.port, agent);
+    await vi.waitFor(() => expect(h.received()).toBe(1));
+    const done = controller.shutdown();
+    expect(controller.phase).toBe('stopping');
+    h.pending[0]?.end('ok');
+    expect(await answer).toEqual({ status: 200, connection: 'close' });
+    await done;
   });
 
   it('exits 1 when the drain deadline passes, cutting off what is left and still running hooks', async () => {
@@ -167,6 +258,8 @@ describe('onShutdown', () => {
     await vi.waitFor(() => expect(h.received()).toBe(1));
     const report = await controller.shutdown();
     expect(report).toMatchObject({ drained: false, exitCode: 1, abandoned: ['http request'] });
+    expect(report.connections).toEqual({ idleClosed: 0, cut: 1, requestsCut: 1 });
+    expect(report.error?.details).toMatchObject({ connectionsCut: 1, requestsCut: 1 });
     expect(hookRan).toBe(true);
     expect(exit).toHaveBeenCalledWith(1);
     expect((await answer).error).toBeDefined();
@@ -276,11 +369,91 @@ describe('onShutdown', () => {
     expect((await none.shutdown()).exitCode).toBe(0);
   });
 
-  it('refuses a malformed hook', async () => {
+  it.each([
+    ['a malformed hook', { hooks: [{ name: 'x' }] }, 'hooks[0]'],
+    [
+      'a hook timeout',
+      { hooks: [{ name: 'x', close: () => {}, timeout: -1 }] },
+      'hooks[0].timeout',
+    ],
+    ['hooks', { hooks: 'db' }, 'hooks'],
+    ['drainTimeout', { drainTimeout: Number.NaN }, 'drainTimeout'],
+    ['preStopDelay', { preStopDelay: -5 }, 'preStopDelay'],
+    ['hookTimeout', { hookTimeout: '2s' }, 'hookTimeout'],
+    ['idleGrace', { idleGrace: Number.POSITIVE_INFINITY }, 'idleGrace'],
+    ['signals', { signals: 'SIGTERM' }, 'signals'],
+    ['exit', { exit: 0 }, 'exit'],
+    ['logger', { logger: { info: () => {} } }, 'logger.warn'],
+    ['health', { health: {} }, 'health'],
+  ])(
+    'refuses %s with HEALTH_INVALID_OPTIONS naming the option',
+    async (_label, options, option) => {
+      const { server } = await harness();
+      expect(() => onShutdown(server, { signals: [], ...(options as object) })).toThrow(
+        expect.objectContaining({
+          code: 'HEALTH_INVALID_OPTIONS',
+          details: expect.objectContaining({ option }),
+        }),
+      );
+    },
+  );
+
+  it('refuses a server that cannot be drained, and a malformed hook at register()', async () => {
+    expect(() => onShutdown({} as never, { signals: [] })).toThrow(
+      expect.objectContaining({ code: 'HEALTH_INVALID_OPTIONS' }),
+    );
     const { server } = await harness();
-    // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
-    expect(() => onShutdown(server, { signals: [], hooks: [{ name: 'x' } as any] })).toThrow(
-      TypeError,
+    const controller = install(server, { signals: [], exit: false });
+    expect(() => controller.register({ name: 'x' } as never)).toThrow(
+      expect.objectContaining({
+        code: 'HEALTH_INVALID_OPTIONS',
+        details: expect.objectContaining({ option: 'hook' }),
+      }),
+    );
+  });
+
+  it('logs the steps at info and the details at debug', async () => {
+    const h = await harness((_req, res) => res.end('hi'));
+    const lines: Array<[string, string, unknown]> = [];
+    const at =
+      (level: string) =>
+      (data: unknown, message?: string): void =>
+        void lines.push([level, message ?? '', data]);
+    const controller = install(h.server, {
+      health: h.health,
+      signals: [],
+      exit: false,
+      idleGrace: 10,
+      hooks: [{ name: 'db', close: () => {} }],
+      logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    });
+    await controller.shutdown('test');
+    expect(lines.map(([level, message]) => `${level} ${message}`)).toEqual([
+      'info shutdown: readiness failing',
+      'info shutdown: draining',
+      'debug shutdown: drained',
+      'debug shutdown: running hooks',
+      'debug shutdown: hook done',
+      'info shutdown: done',
+    ]);
+    expect(lines.at(-1)?.[2]).toMatchObject({ exitCode: 0, drained: true, failedHooks: [] });
+  });
+
+  it('says which hook made the exit code 1', async () => {
+    const { server, health } = await harness();
+    const info = vi.fn();
+    const controller = install(server, {
+      health,
+      signals: [],
+      exit: false,
+      hooks: [{ name: 'db', close: () => Promise.reject(new Error('boom')) }],
+      logger: { info, warn: vi.fn(), error: vi.fn() },
+    });
+    const report = await controller.shutdown();
+    expect(report).toMatchObject({ exitCode: 1, drained: true });
+    expect(info).toHaveBeenLastCalledWith(
+      expect.objectContaining({ exitCode: 1, drained: true, failedHooks: ['db'] }),
+      'shutdown: done',
     );
   });
 });
