@@ -8,6 +8,7 @@ export type {
   CheckResult,
   ComponentType,
   HealthCheck,
+  HealthLogger,
   HealthReport,
   HealthStatus,
   Observation,
@@ -35,7 +36,10 @@ export type { HealthPartOptions, HealthPaths } from './health-part.js';
 export { bearerToken, healthPart } from './health-part.js';
 export type { HealthJson, HealthJsonCheck, RenderOptions, ServiceInfo } from './health-response.js';
 export { HEALTH_CONTENT_TYPE, healthResponse, renderHealth } from './health-response.js';
+export type { ServerTimeouts, TimeoutServer } from './server-timeouts.js';
+export { applyServerTimeouts, serverTimeouts } from './server-timeouts.js';
 export type {
+  ConnectionsReport,
   DrainableServer,
   HookReport,
   ShutdownController,
