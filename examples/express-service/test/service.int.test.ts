@@ -1,8 +1,8 @@
 import { postgresTestDatabase, redisTestUrl } from '@prod/testing';
-import { start } from 'example-express-service';
 import { describeNotesService, startForTest } from 'example-notes-app/e2e';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { start } from '../src/index.js';
 
 const database = await postgresTestDatabase();
 const redis = await redisTestUrl();

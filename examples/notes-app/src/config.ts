@@ -16,7 +16,10 @@ export interface ServiceConfig {
   readonly host: string;
   /** `LOG_LEVEL`, default `info`; per-module levels as in `info,http=warn`. */
   readonly logLevel: string;
-  /** `NOTES_STORE`: `postgres` when `DATABASE_URL` is set, else `pglite` (embedded). */
+  /**
+   * `NOTES_STORE`: `postgres` when `DATABASE_URL` is set, else `memory` (a Map: about 150 MB
+   * RSS, against 300-700 MB for the embedded PGlite, which `NOTES_STORE=pglite` selects).
+   */
   readonly store: StoreKind;
   /** `DATABASE_URL` (`postgres://...`): notes in PostgreSQL, with a readiness check. */
   readonly databaseUrl: string | undefined;
@@ -120,7 +123,7 @@ export function loadConfig(
   }
   const values = parsed.data;
   const store: StoreKind =
-    values.NOTES_STORE ?? (values.DATABASE_URL === undefined ? 'pglite' : 'postgres');
+    values.NOTES_STORE ?? (values.DATABASE_URL === undefined ? 'memory' : 'postgres');
   if (store === 'postgres' && values.DATABASE_URL === undefined) {
     const errors = [{ path: 'DATABASE_URL', message: 'is required when NOTES_STORE=postgres' }];
     return err(

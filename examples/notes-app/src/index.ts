@@ -8,6 +8,7 @@ export { MAX_BODY_LENGTH, MAX_TITLE_LENGTH } from './note.js';
 export { NotesErrors } from './notes-errors.js';
 export { notesPart } from './notes-part.js';
 export type { NotesStore } from './notes-store.js';
+export { openPglite, PGLITE_SETTINGS } from './open-pglite.js';
 export type { OpenedStore } from './open-store.js';
 export { openStore } from './open-store.js';
 export type { RunningService, StartOptions, StartService } from './run-main.js';

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { ServiceConfig } from './config.js';
 import { memoryNotesStore } from './memory-notes-store.js';
 import type { NotesStore } from './notes-store.js';
+import { openPglite } from './open-pglite.js';
 import { createNotesTable, type SqlClient, sqlNotesStore } from './sql-notes-store.js';
 
 /** The store the configuration asks for, its readiness checks and how to close it. */
@@ -40,9 +41,10 @@ async function withTable(
 }
 
 /**
- * Opens the configured notes store: PostgreSQL through a pg `Pool` (`DATABASE_URL`), an
- * in-memory PGlite (the embedded default), or a Map (`NOTES_STORE=memory`). The SQL stores
- * get their table created and a readiness check.
+ * Opens the configured notes store: PostgreSQL through a pg `Pool` (`DATABASE_URL`), a Map
+ * (`NOTES_STORE=memory`, the default without a database), or an in-memory PGlite
+ * (`NOTES_STORE=pglite`, embedded SQL). The SQL stores get their table created and a
+ * readiness check.
  *
  * @returns `Ok(OpenedStore)`, or `Err` (`UNAVAILABLE` when PostgreSQL cannot be reached).
  */
@@ -52,9 +54,7 @@ export async function openStore(
 ): Promise<Result<OpenedStore, ProdError>> {
   if (config.store === 'memory') return ok({ store: memoryNotesStore(), checks: [], hooks: [] });
   if (config.store === 'pglite') {
-    // Loaded only when used: the WebAssembly build is large.
-    const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create();
+    const db = await openPglite();
     return withTable(db, 'pglite', { name: 'pglite', close: () => db.close() });
   }
   const pool = new pg.Pool({

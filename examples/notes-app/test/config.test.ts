@@ -16,7 +16,7 @@ describe('loadConfig', () => {
         port: 3000,
         host: '0.0.0.0',
         logLevel: 'info',
-        store: 'pglite',
+        store: 'memory',
         databaseUrl: undefined,
         redisUrl: undefined,
         otlpEndpoint: undefined,
@@ -51,7 +51,7 @@ describe('loadConfig', () => {
     const blank = loadConfig({ PORT: ' ', DATABASE_URL: '', LOG_LEVEL: '' });
     expect(blank.ok && [blank.value.port, blank.value.store, blank.value.logLevel]).toEqual([
       3000,
-      'pglite',
+      'memory',
       'info',
     ]);
   });
