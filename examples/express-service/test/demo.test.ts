@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -9,15 +10,21 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const repository = join(root, '..', '..');
 const readJson = (path: string) =>
   JSON.parse(readFileSync(path, 'utf8')) as { name: string; scripts: Record<string, string> };
-
-// `pnpm start` without pnpm in between, so the test sees the service's own exit code.
-const [command, ...startArgs] =
-  readJson(join(root, 'package.json')).scripts.start?.split(' ') ?? [];
+const startScript = readJson(join(root, 'package.json')).scripts.start ?? '';
+// `pnpm start` without pnpm or a shell in between, so the test sees the service's own exit code.
+const [command, ...startArgs] = startScript.replace(/^exec /, '').split(' ');
+// Inside the @prod repository only: `pnpm demo` is the repository's script, not the example's.
+const inRepository = existsSync(join(repository, 'scripts', 'demo.mjs'));
+// The footprint the demo must stay under (docs/reliability.md, "Footprint of the embedded
+// default"): it measures about 150 MB, so a breach means the default store or the loader changed.
+const RSS_CEILING_MB = 250;
 
 interface Run {
   readonly child: ChildProcess;
   readonly stdout: () => string;
   readonly stderr: () => string;
+  /** Settles once every process holding the output pipes has exited. */
+  readonly closed: Promise<unknown>;
 }
 
 function run(file: string, args: string[], cwd: string, env: Record<string, string>): Run {
@@ -26,7 +33,7 @@ function run(file: string, args: string[], cwd: string, env: Record<string, stri
   const child = spawn(file, args, {
     cwd,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
-    // Its own process group, so the test can signal pnpm and the service together.
+    // Its own process group, as a shell gives a command: Ctrl-C signals that group.
     detached: true,
   });
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -35,7 +42,11 @@ function run(file: string, args: string[], cwd: string, env: Record<string, stri
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  return { child, stdout: () => stdout, stderr: () => stderr };
+  const closed = Promise.all([
+    child.stdout ? once(child.stdout, 'close') : undefined,
+    child.stderr ? once(child.stderr, 'close') : undefined,
+  ]);
+  return { child, stdout: () => stdout, stderr: () => stderr, closed };
 }
 
 async function waitFor(read: () => string, pattern: RegExp, child: ChildProcess): Promise<string> {
@@ -47,59 +58,135 @@ async function waitFor(read: () => string, pattern: RegExp, child: ChildProcess)
   }
 }
 
-describe('the demo', () => {
-  it('is the root `pnpm demo` script: this example started by pnpm', () => {
-    expect(readJson(join(repository, 'package.json')).scripts.demo).toBe(
-      `pnpm --filter ${readJson(join(root, 'package.json')).name} start`,
+/** Whether a process (or, with a negative id, any process of a group) still exists. */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once nothing of `pids` exists any more; the test's timeout bounds the wait. */
+async function untilGone(pids: readonly number[]): Promise<void> {
+  while (pids.some(exists)) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  try {
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    server.close();
+  }
+}
+
+function logLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+function residentMegabytes(pid: number): number | undefined {
+  const status = `/proc/${pid}/status`;
+  if (!existsSync(status)) return undefined;
+  const kilobytes = /VmRSS:\s+(\d+)/.exec(readFileSync(status, 'utf8'))?.[1];
+  return kilobytes === undefined ? undefined : Number(kilobytes) / 1024;
+}
+
+/** Starts `pnpm demo`, uses it once, and answers what the assertions need. */
+async function startDemo(): Promise<{ demo: Run; url: string; servicePid: number }> {
+  const demo = run('pnpm', ['demo'], repository, { PORT: '0', HOST: '127.0.0.1' });
+  const url = await waitFor(demo.stderr, /listening on (http:\/\/127\.0\.0\.1:\d+)/, demo.child);
+  const created = await fetch(`${url}/v1/notes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'from the demo test' }),
+  });
+  expect(created.status).toBe(201);
+  expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+  await waitFor(demo.stdout, /"route":"\/v1\/notes"/, demo.child);
+  const request = logLines(demo.stdout()).find((line) => line.route === '/v1/notes');
+  expect(request).toMatchObject({ status: 201 });
+  const servicePid = Number(request?.pid);
+  expect(servicePid).not.toBe(demo.child.pid);
+  return { demo, url, servicePid };
+}
+
+/** What must hold once the demo was told to stop: drained, exit 0, nothing left, port free. */
+async function expectStoppedCleanly(
+  demo: Run,
+  url: string,
+  servicePid: number,
+  reason: string,
+): Promise<void> {
+  // pnpm, its shell and the launcher (one process group), and the service (a group of its own).
+  await untilGone([-(demo.child.pid ?? 0), servicePid, -servicePid]);
+  expect(await portIsFree(Number(new URL(url).port))).toBe(true);
+  await demo.closed;
+  const lines = logLines(demo.stdout());
+  expect(lines.find((line) => line.msg === 'shutdown: readiness failing')).toMatchObject({
+    reason,
+  });
+  expect(lines.find((line) => line.msg === 'shutdown: done')).toMatchObject({ exitCode: 0 });
+  expect(lines.filter((line) => String(line.msg).includes('second signal'))).toEqual([]);
+}
+
+describe.skipIf(!inRepository)('`pnpm demo` (only inside the @prod repository)', () => {
+  it('is the launcher that runs this example the way its `start` script does', () => {
+    expect(readJson(join(repository, 'package.json')).scripts.demo).toBe('node scripts/demo.mjs');
+    expect(readFileSync(join(repository, 'scripts', 'demo.mjs'), 'utf8')).toContain(
+      'examples/express-service/',
     );
-    expect(command).toBe('node');
-    expect(startArgs).toEqual(['--conditions=@prod/source', '--import', 'tsx', 'src/main.ts']);
+    // `exec`, so that `npm start` / `pnpm start` signal the service itself, not a shell.
+    expect(startScript).toBe('exec node --conditions=@prod/source --import tsx src/main.ts');
   });
 
-  it('`pnpm demo` starts on PORT and HOST with embedded defaults, prints the URLs to try, and drains on SIGTERM', async () => {
-    const demo = run('pnpm', ['demo'], repository, { PORT: '0', HOST: '127.0.0.1' });
+  it('starts on PORT and HOST with the memory store, stays small, and drains on SIGTERM to pnpm', async () => {
+    const { demo, url, servicePid } = await startDemo();
     try {
-      const url = await waitFor(
-        demo.stderr,
-        /listening on (http:\/\/127\.0\.0\.1:\d+)/,
-        demo.child,
-      );
-      expect(demo.stderr()).toContain('(express, pglite store)');
+      expect(demo.stderr()).toContain('(express, memory store)');
       expect(demo.stderr()).toContain(`curl -i -X POST ${url}/v1/notes`);
       expect(demo.stderr()).toContain(`curl -i ${url}/health/ready`);
-
-      const created = await fetch(`${url}/v1/notes`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ title: 'from the demo test' }),
-      });
-      expect(created.status).toBe(201);
-      expect((await fetch(`${url}/health/ready`)).status).toBe(200);
-
-      process.kill(-(demo.child.pid ?? 0), 'SIGTERM');
-      await waitFor(demo.stdout, /"msg":"shutdown: done"/, demo.child);
-      const done = demo
-        .stdout()
-        .split('\n')
-        .find((line) => line.includes('"shutdown: done"'));
-      expect(JSON.parse(done ?? '{}')).toMatchObject({ exitCode: 0 });
-      const logged = demo
-        .stdout()
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-      expect(logged.find((line) => line.route === '/v1/notes')).toMatchObject({ status: 201 });
+      const rss = residentMegabytes(servicePid);
+      // Linux only (/proc); elsewhere the default store is what guards the footprint.
+      if (rss !== undefined) expect(rss).toBeLessThan(RSS_CEILING_MB);
+      // To pnpm alone, as `kill <pid>` does: pnpm passes it to its shell only; the launcher
+      // sees its shell die and forwards it to the service.
+      process.kill(demo.child.pid ?? 0, 'SIGTERM');
+      await expectStoppedCleanly(demo, url, servicePid, 'SIGTERM');
     } finally {
-      if (demo.child.exitCode === null) process.kill(-(demo.child.pid ?? 0), 'SIGKILL');
+      if (exists(-(demo.child.pid ?? 0))) process.kill(-(demo.child.pid ?? 0), 'SIGKILL');
+      if (exists(servicePid)) process.kill(servicePid, 'SIGKILL');
     }
   }, 90_000);
 
+  it('drains and frees the port on Ctrl-C (SIGINT to the process group)', async () => {
+    const { demo, url, servicePid } = await startDemo();
+    try {
+      process.kill(-(demo.child.pid ?? 0), 'SIGINT');
+      await expectStoppedCleanly(demo, url, servicePid, 'SIGINT');
+    } finally {
+      if (exists(-(demo.child.pid ?? 0))) process.kill(-(demo.child.pid ?? 0), 'SIGKILL');
+      if (exists(servicePid)) process.kill(servicePid, 'SIGKILL');
+    }
+  }, 90_000);
+});
+
+describe('the service started as `start` does', () => {
+  it('runs node with tsx on the sources', () => {
+    expect(command).toBe('node');
+    expect(startArgs.slice(-3)).toEqual(['--import', 'tsx', 'src/main.ts']);
+  });
+
   it('exits 0 on SIGTERM once the service has drained', async () => {
-    const service = run(process.execPath, startArgs, root, {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      NOTES_STORE: 'memory',
-    });
+    const service = run(process.execPath, startArgs, root, { PORT: '0', HOST: '127.0.0.1' });
     await waitFor(service.stderr, /listening on (http:\/\/\S+)/, service.child);
     service.child.kill('SIGTERM');
     const [code] = await once(service.child, 'exit');
