@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
+import { type IncomingMessage, request } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,6 +192,36 @@ describe('the service started as `start` does', () => {
     service.child.kill('SIGTERM');
     const [code] = await once(service.child, 'exit');
     expect(code).toBe(0);
+  }, 60_000);
+
+  it('takes the same Ctrl-C delivered twice (by the terminal, then by npm) for one', async () => {
+    const service = run(process.execPath, startArgs, root, { PORT: '0', HOST: '127.0.0.1' });
+    const url = new URL(
+      await waitFor(service.stderr, /listening on (http:\/\/\S+)/, service.child),
+    );
+    // A request still being uploaded keeps the drain open while the second copy arrives.
+    const body = JSON.stringify({ title: 'sent during the drain' });
+    const slow = request({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: '/v1/notes',
+      headers: { 'content-type': 'application/json', 'content-length': body.length },
+    });
+    const answered = once(slow, 'response') as Promise<[IncomingMessage]>;
+    // Headers and the first bytes handed to the kernel: the drain reads what is on the wire.
+    await new Promise((resolve) => slow.write(body.slice(0, 5), resolve));
+    service.child.kill('SIGINT');
+    await waitFor(service.stdout, /"msg":"shutdown: draining"/, service.child);
+    service.child.kill('SIGINT');
+    slow.end(body.slice(5));
+    const [response] = await answered;
+    expect(response.statusCode).toBe(201);
+    response.resume();
+    const [code] = await once(service.child, 'exit');
+    expect(code).toBe(0);
+    expect(service.stdout()).toContain('"msg":"shutdown: done"');
+    expect(service.stdout()).not.toContain('second signal');
   }, 60_000);
 
   it.each([

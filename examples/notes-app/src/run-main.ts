@@ -57,6 +57,33 @@ export function describeEndpoints(url: string): string {
   ].join('\n');
 }
 
+/**
+ * How far apart two signals must be to count as two. `npm start` passes the terminal's Ctrl-C
+ * on to the service, which has already had it from the terminal: the same SIGINT twice within
+ * milliseconds, which must not be taken for the second Ctrl-C that means "exit now".
+ */
+const SAME_SIGNAL_MS = 1000;
+
+/**
+ * SIGTERM and SIGINT start the graceful shutdown; a second signal, once `SAME_SIGNAL_MS` have
+ * passed, exits 1 at once (as `onShutdown` does with its own handlers).
+ */
+function shutdownOnSignals(running: RunningService): void {
+  let first: number | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (first === undefined) {
+      first = Date.now();
+      void running.shutdown.shutdown(signal);
+      return;
+    }
+    if (Date.now() - first < SAME_SIGNAL_MS) return;
+    running.service.logger.error({ signal }, 'shutdown: second signal, exiting now');
+    process.exit(1);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
 function oneLine(error: unknown): string {
   const prodError = isProdError(error) ? error : ProdError.from(error);
   return `${prodError.code}: ${prodError.message}`.replace(/\s+/g, ' ');
@@ -66,6 +93,7 @@ function oneLine(error: unknown): string {
  * The body of each example's `src/main.ts`: reads the configuration from the environment,
  * starts the service and prints where to try it (on standard error: standard output carries
  * the JSON log lines). A bad configuration or a failed start prints one line and exits 1.
+ * SIGTERM and SIGINT drain the service and exit; a second signal exits at once.
  */
 export async function runMain(
   start: StartService,
@@ -78,11 +106,12 @@ export async function runMain(
   }
   let running: RunningService;
   try {
-    running = await start(config.value);
+    running = await start(config.value, { shutdown: { signals: [] } });
   } catch (error) {
     process.stderr.write(`cannot start: ${oneLine(error)}\n`);
     process.exit(1);
   }
+  shutdownOnSignals(running);
   const { serviceName, store } = config.value;
   process.stderr.write(
     `${serviceName} (${running.framework}, ${store} store) listening on ${running.url}\n` +
