@@ -40,7 +40,8 @@ const storage: AsyncLocalStorage<RequestContext> = globalStore[STORE_KEY];
  * Runs `fn` with `context` as the current request context (for everything it awaits too).
  *
  * @example
- * runWithContext({ requestId: 'r1' }, () => handle(req));
+ * declare function handle(): void;
+ * runWithContext({ requestId: 'r1' }, () => handle());
  */
 export function runWithContext<TReturn>(context: RequestContext, fn: () => TReturn): TReturn {
   return storage.run(context, fn);

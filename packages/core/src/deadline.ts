@@ -26,6 +26,7 @@ export interface DeadlineOptions {
  * retries and events use `timeout` from @prod/errors instead.
  *
  * @example
+ * declare const pool: { query(sql: string, options: { signal: AbortSignal }): Promise<unknown> };
  * const outcome = await withDeadline((signal) => pool.query('SELECT 1', { signal }), { timeoutMs: 500 });
  * if (outcome.status === 'timeout') console.warn('database did not answer within 500 ms');
  */

@@ -40,6 +40,7 @@ const CODE_PATTERN = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
  * Declares a package's error codes once: each becomes a typed constructor with a guard.
  *
  * @example
+ * declare const cause: Error;
  * export const CacheErrors = defineErrors({
  *   CACHE_UNAVAILABLE: { status: 503, title: 'Cache unavailable', retryable: true },
  * });

@@ -21,9 +21,10 @@ export function* bind<TValue, TError>(
  *
  * @returns the Result the generator returns, or the first `Err` it met.
  * @example
+ * declare function parse(text: string): Result<number>;
  * const total = gen(function* () {
- *   const a = yield* bind(parse(x));
- *   const b = yield* bind(parse(y));
+ *   const a = yield* bind(parse('1'));
+ *   const b = yield* bind(parse('2'));
  *   return ok(a + b);
  * });
  */

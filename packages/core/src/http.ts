@@ -187,10 +187,17 @@ const META_NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*\/[\w.:-]+$/i;
  *
  * @example
  * const scopesMeta = defineRouteMeta<readonly string[]>('my-app/scopes');
- * const route = { method: 'POST', path: '/notes', handler, meta: scopesMeta(['notes:write']) };
+ * const route: Route = {
+ *   method: 'POST',
+ *   path: '/notes',
+ *   meta: scopesMeta(['notes:write']),
+ *   handler: () => json(201, {}),
+ * };
  * const part = definePart({
  *   name: 'scopes',
- *   onRequest: (request) => (scopesMeta.read(request)?.includes('notes:write') ? undefined : deny()),
+ *   routes: [route],
+ *   onRequest: (request) =>
+ *     scopesMeta.read(request)?.includes('notes:write') === false ? json(403, {}) : undefined,
  * });
  */
 export function defineRouteMeta<TValue>(name: string): RouteMetaKey<TValue> {

@@ -62,6 +62,7 @@ export interface OptionChecks {
  * TypeError, and never later at first use.
  *
  * @example
+ * declare const options: { readonly ttl?: number; readonly maxSize?: number };
  * const CacheErrors = defineErrors({
  *   CACHE_INVALID_OPTIONS: { status: 500, title: 'Invalid cache options' },
  * });

@@ -32,7 +32,7 @@ export async function fromPromise<TValue, TError>(
  * Wraps a function that may throw into one that returns a Result.
  *
  * @example
- * const parse = fromThrowable(JSON.parse, (e) => BadJson({ cause: e }));
+ * const parse = fromThrowable(JSON.parse, (e) => CoreErrors.MALFORMED_JSON({ cause: e }));
  * parse('{'); // Err
  */
 export function fromThrowable<TArgs extends readonly unknown[], TValue>(

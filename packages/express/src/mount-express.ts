@@ -11,6 +11,9 @@ export interface ExpressAppLike {
  * `finalHandler` after them.
  *
  * @example
+ * import express from 'express';
+ * declare const notesPart: Part;
+ * declare const healthPart: Part;
  * const app = express();
  * mountExpress(app, { parts: [notesPart, healthPart] });
  * app.listen(3000);

@@ -49,6 +49,8 @@ const METHOD_NAMES = {
  * parsers.
  *
  * @example
+ * import express from 'express';
+ * declare const notesPart: Part;
  * const app = express();
  * const prod = prodExpress({ parts: [notesPart] });
  * app.use(prod.handler);

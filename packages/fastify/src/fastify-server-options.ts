@@ -24,6 +24,8 @@ const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n';
  * into your own options.
  *
  * @example
+ * import Fastify from 'fastify';
+ * declare const notesPart: Part;
  * const app = Fastify({ ...fastifyServerOptions(), logger: false });
  * await app.register(prodFastify, { parts: [notesPart] });
  */

@@ -126,6 +126,8 @@ async function prodFastifyPlugin(
  * plugin runs answer the same way.
  *
  * @example
+ * import Fastify from 'fastify';
+ * declare const notesPart: Part;
  * const app = Fastify({ ...fastifyServerOptions() });
  * await app.register(prodFastify, { parts: [notesPart] });
  * app.get('/native', async () => 'ok');

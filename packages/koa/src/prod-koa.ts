@@ -26,6 +26,9 @@ const ANSWERED_HERE = (): void => {};
  * for) everything.
  *
  * @example
+ * import Router from '@koa/router';
+ * import Koa from 'koa';
+ * declare const notesPart: Part;
  * const app = new Koa();
  * app.use(prodKoa({ parts: [notesPart] }));
  * const router = new Router();

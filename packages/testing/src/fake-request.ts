@@ -7,6 +7,7 @@ const NO_META = Object.freeze({});
  * `GET /` with no headers, query, params or body, unless `overrides` says otherwise.
  *
  * @example
+ * declare const notesPart: Part;
  * const response = notesPart.routes?.[0]?.handler(fakeRequest({ path: '/notes/1', params: { id: '1' } }));
  */
 export function fakeRequest(overrides: Partial<HttpRequest> = {}): HttpRequest {

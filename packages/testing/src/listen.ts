@@ -11,6 +11,9 @@ export type Listenable = Server | RequestListener;
  * accepting connections, lets in-flight requests finish, and closes idle keep-alive sockets.
  *
  * @example
+ * import { mountExpress } from '@prod/express';
+ * import express from 'express';
+ * declare const notesPart: Part;
  * const app = express();
  * mountExpress(app, { parts: [notesPart] });
  * const server = await listen(app);

@@ -33,6 +33,12 @@ export interface RecordingPart {
  * logs and spans of a real part would see.
  *
  * @example
+ * import { mountExpress } from '@prod/express';
+ * import express from 'express';
+ * import { expect } from 'vitest';
+ * declare const notesPart: Part;
+ * const app = express();
+ * const url = (await listen(app)).url;
  * const recorder = recordingPart();
  * mountExpress(app, { parts: [recorder.part, notesPart] });
  * await fetch(`${url}/notes/1`);

@@ -59,14 +59,43 @@ const METHODS: ReadonlySet<string> = new Set(ROUTE_METHODS);
  * `exchange.pass`, and routes 404 and errors to `exchange.notFound` / `exchange.fail`.
  *
  * @example
- * const kit = createAdapterKit({
- *   adapter: '@prod/example',
- *   options,
- *   invalidOptions: ExampleErrors.EXAMPLE_INVALID_OPTIONS,
- *   view: (res) => new ExampleView(res),
- *   write: writeResponse,
- *   headers: { set: (res, name, value) => res.setHeader(name, value), remove: (res, name) => res.removeHeader(name) },
+ * // A toy adapter on plain node:http, matching part routes by exact path.
+ * import { createServer, type ServerResponse } from 'node:http';
+ * import { Readable } from 'node:stream';
+ * import { createAdapterKit, RequestView } from '@prod/core/adapter';
+ * declare const notesPart: Part;
+ * const RawErrors = defineErrors({ RAW_INVALID_OPTIONS: { status: 500, title: 'Invalid options' } });
+ * class RawView extends RequestView {
+ *   get route(): string | undefined {
+ *     return undefined;
+ *   }
+ *   get params(): Record<string, string> {
+ *     return {};
+ *   }
+ *   get ip(): string | undefined {
+ *     return undefined;
+ *   }
+ * }
+ * const kit = createAdapterKit<ServerResponse>({
+ *   adapter: 'raw-http',
+ *   options: { parts: [notesPart] },
+ *   invalidOptions: RawErrors.RAW_INVALID_OPTIONS,
+ *   view: (res) => new RawView(res.req, res, res.req.url ?? '/'),
+ *   write: (res, { status, headers, payload }) => {
+ *     res.writeHead(status, headers as Record<string, string | string[]>);
+ *     if (payload instanceof Readable) payload.pipe(res);
+ *     else res.end(payload);
+ *   },
+ *   headers: {
+ *     set: (res, name, value) => void res.setHeader(name, value as string | string[]),
+ *     remove: (res, name) => res.removeHeader(name),
+ *   },
  * });
+ * createServer((req, res) => {
+ *   const exchange = kit.exchange(res);
+ *   const route = kit.routes.find((r) => r.method === req.method && r.path === exchange.view.path);
+ *   void (route === undefined ? exchange.pass(() => exchange.notFound()) : exchange.serve(route));
+ * }).listen(3000);
  */
 export function createAdapterKit<TTarget extends object>(
   kitOptions: AdapterKitOptions<TTarget>,

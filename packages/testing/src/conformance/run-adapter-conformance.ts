@@ -38,6 +38,8 @@ const NATIVE: NativeRoutes = Object.freeze({ text: '/native/text', fail: '/nativ
  * header `x-native: yes`, and `native.fail` throws `CoreErrors.CONFLICT()`.
  *
  * @example
+ * import { prodExpress } from '@prod/express';
+ * import express from 'express';
  * runAdapterConformance('express', async (parts, native) => {
  *   const app = express();
  *   const prod = prodExpress({ parts });

@@ -66,9 +66,12 @@ const probePart = (): Part =>
  * services run it with their composed parts on Express, Fastify and Koa.
  *
  * @example
+ * declare function start(parts: Part[]): Promise<{ url: string; close(): Promise<void> }>;
+ * declare const lines: Record<string, unknown>[];
+ * declare function setCriticalFailure(failing: boolean): void;
  * runObservabilityConformance('express', async (parts) => {
- *   const running = await start(config, { parts, logDestination, checks: [switchable] });
- *   return { url: running.url, close, logLines: () => lines, setCriticalFailure };
+ *   const running = await start(parts);
+ *   return { url: running.url, close: running.close, logLines: () => lines, setCriticalFailure };
  * });
  */
 export function runObservabilityConformance(name: string, boot: ObservabilityBoot): void {
