@@ -1,6 +1,7 @@
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { mountExpress } from '@prod/express';
-import { onShutdown } from '@prod/health';
+import { applyServerTimeouts, onShutdown } from '@prod/health';
 import {
   composeService,
   type RunningService,
@@ -12,7 +13,8 @@ import express from 'express';
 
 /**
  * Starts the notes service on Express: composes every @prod part, mounts them with
- * @prod/express, listens on `config.port` / `config.host`, and installs the graceful shutdown.
+ * @prod/express, listens on `config.port` / `config.host` with production server timeouts
+ * (slow clients are cut), and installs the graceful shutdown.
  */
 export async function start(
   config: ServiceConfig,
@@ -26,7 +28,10 @@ export async function start(
   app.disable('x-powered-by');
   mountExpress(app, { parts: [...service.parts], bodyLimit: service.bodyLimit });
 
-  const server = app.listen(config.port, config.host);
+  // Our own server rather than app.listen(), so the timeouts are set before it listens.
+  const server = createServer(app);
+  applyServerTimeouts(server);
+  server.listen(config.port, config.host);
   try {
     await once(server, 'listening');
   } catch (error) {

@@ -1,5 +1,5 @@
 import { prodFastify } from '@prod/fastify';
-import { onShutdown } from '@prod/health';
+import { applyServerTimeouts, onShutdown } from '@prod/health';
 import {
   composeService,
   type RunningService,
@@ -11,7 +11,8 @@ import Fastify from 'fastify';
 
 /**
  * Starts the notes service on Fastify: composes every @prod part, registers them with
- * @prod/fastify, listens on `config.port` / `config.host`, and installs the graceful shutdown.
+ * @prod/fastify, listens on `config.port` / `config.host` with production server timeouts
+ * (slow clients are cut), and installs the graceful shutdown.
  */
 export async function start(
   config: ServiceConfig,
@@ -23,6 +24,8 @@ export async function start(
 
   // Fastify's own logger stays off: @prod/logger writes one line per request already.
   const app = Fastify({ logger: false });
+  // Before listen(): Fastify set its own keepAliveTimeout and requestTimeout on app.server.
+  applyServerTimeouts(app.server);
   try {
     await app.register(prodFastify, { parts: [...service.parts], bodyLimit: service.bodyLimit });
     await app.listen({ port: config.port, host: config.host });

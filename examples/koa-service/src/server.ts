@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { onShutdown } from '@prod/health';
+import { createServer } from 'node:http';
+import { applyServerTimeouts, onShutdown } from '@prod/health';
 import { prodKoa } from '@prod/koa';
 import {
   composeService,
@@ -12,7 +13,8 @@ import Koa from 'koa';
 
 /**
  * Starts the notes service on Koa: composes every @prod part, mounts them with @prod/koa,
- * listens on `config.port` / `config.host`, and installs the graceful shutdown.
+ * listens on `config.port` / `config.host` with production server timeouts (slow clients are
+ * cut), and installs the graceful shutdown.
  */
 export async function start(
   config: ServiceConfig,
@@ -30,7 +32,10 @@ export async function start(
   // First: it is the error boundary for everything mounted after it.
   app.use(prodKoa({ parts: [...service.parts], bodyLimit: service.bodyLimit }));
 
-  const server = app.listen(config.port, config.host);
+  // Our own server rather than app.listen(), so the timeouts are set before it listens.
+  const server = createServer(app.callback());
+  applyServerTimeouts(server);
+  server.listen(config.port, config.host);
   try {
     await once(server, 'listening');
   } catch (error) {
