@@ -294,18 +294,20 @@ export class Exchange<TTarget> {
   #callRoute(route: Route, body: (() => unknown) | undefined): unknown {
     const raw = rawRequestOf(this.view);
     if (!hasBody(raw.headers)) return route.handler(this.view);
-    if (body !== undefined) {
-      setBody(this.view, body());
-      return route.handler(this.view);
-    }
     if (raw.readableDidRead || raw.readableEnded) {
-      // A parser of the application read the stream first: hold its result to our rules.
-      const parsed = this.view.frameworkBody();
-      const problem = inspectBody(parsed);
-      if (problem !== undefined) throw problem;
+      // A parser ran first: the kit's own reader inside the framework's parser (`body`), or
+      // a parser of the application's, whose result is held to the same rules.
+      let parsed: unknown;
+      if (body !== undefined) parsed = body();
+      else {
+        parsed = this.view.frameworkBody();
+        const problem = inspectBody(parsed);
+        if (problem !== undefined) throw problem;
+      }
       setBody(this.view, parsed);
       return route.handler(this.view);
     }
+    // Nothing read the body yet (Express, Koa, or Fastify skipping its parser for a GET).
     return readJsonBody(raw, this.#host.bodyLimit).then((parsed) => {
       setBody(this.view, parsed);
       return route.handler(this.view);

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ConformanceContext } from '../types.js';
+import { rawRequest } from './raw-request.js';
 import { problemOf, useSharedServer } from './shared-server.js';
 
 /** Request bodies of part routes: JSON, media types, malformed, prototype keys, size. */
@@ -23,6 +24,15 @@ export function describeBodyCases(context: ConformanceContext): void {
       expect(await patch.json()).toEqual({ id: '3', received: { a: 1 } });
       const withCharset = await send('POST', '/items', '[1]', 'application/json; charset=utf-8');
       expect(await withCharset.json()).toEqual({ received: [1] });
+    });
+
+    it('reads a JSON body sent with a GET the same way (some frameworks skip their parser)', async () => {
+      const response = await rawRequest(`${shared.url}/search`, {
+        headers: { 'content-type': 'application/json', 'content-length': '9' },
+        body: '{"q":"x"}',
+      });
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.body)).toEqual({ received: { q: 'x' } });
     });
 
     it('gives undefined as the body of a request without one', async () => {

@@ -330,6 +330,11 @@ export function createConformanceParts(): ConformanceParts {
         },
       },
       { method: 'GET', path: FAULTY_PATH, handler: () => ({ status: 200, body: 'ok' }) },
+      {
+        method: 'GET',
+        path: '/search',
+        handler: (request) => json(200, { received: request.body ?? null }),
+      },
       // Answers without echoing anything of the request (for the long-URL probes).
       { method: 'GET', path: '/quiet/:id', handler: () => ({ status: 204 }) },
     ],
