@@ -44,7 +44,7 @@ function sendParts(): { parts: Part[]; seen: Map<string, SendSeen[]> } {
   };
   const outer = definePart({
     name: 'send-outer',
-    onSend(request, response) {
+    onSend(_request, response) {
       return appended(response, 'outer');
     },
   });

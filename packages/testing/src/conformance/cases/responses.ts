@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConformanceContext } from '../types.js';
 import { useSharedServer } from './shared-server.js';
 
