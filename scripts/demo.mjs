@@ -2,15 +2,17 @@
 // `pnpm demo`: starts examples/express-service with its own `start` script and stops it
 // cleanly when `pnpm demo` is told to stop.
 //
-// Why a launcher: pnpm runs a script through `sh -c`, forwards SIGTERM to that shell only,
-// and exits; the shell dies without passing the signal on, so the service it started kept
-// listening on :3000 with no parent. Here the service runs in a process group of its own and
-// this process is its only way to be signalled:
-//   - SIGTERM, SIGINT (Ctrl-C: the terminal signals the whole foreground group, which the
-//     service is not in, so it gets the signal exactly once, from here) and SIGHUP are
-//     forwarded once, as SIGTERM for SIGHUP (the service drains on SIGTERM and SIGINT);
-//   - when pnpm or its shell dies first (this process is re-parented), SIGTERM is forwarded;
-//   - this process exits with the service's exit code.
+// Why a launcher: pnpm runs a script through `sh -c`, passes SIGTERM to that shell only,
+// and exits; the shell dies without passing it on, so the service it started kept listening
+// on :3000 with no parent. This process stays between pnpm and the service:
+//   - SIGTERM, SIGINT and SIGHUP (as SIGTERM: the service drains on SIGTERM and SIGINT) are
+//     passed on to the service;
+//   - when pnpm or its shell dies first (this process is re-parented) and no signal came,
+//     SIGTERM is passed on;
+//   - it exits with the service's exit code.
+// The service stays in this process group, so a kill of the whole group reaches it too. A
+// Ctrl-C therefore reaches it twice, from the terminal and from here: the service takes the
+// same signal twice within a second for one (examples/notes-app/src/run-main.ts).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -31,13 +33,10 @@ if (command !== 'node') {
 const service = spawn(process.execPath, args, {
   cwd: example,
   stdio: ['ignore', 'inherit', 'inherit'],
-  detached: true,
 });
 
 let forwarded = false;
 const forward = (signal) => {
-  // A second Ctrl-C is the user's "now": the service exits at once on a second signal.
-  if (forwarded && signal !== 'SIGINT') return;
   forwarded = true;
   if (service.exitCode === null && service.signalCode === null) service.kill(signal);
 };
@@ -49,7 +48,8 @@ const parent = process.ppid;
 const orphaned = setInterval(() => {
   if (process.ppid === parent) return;
   clearInterval(orphaned);
-  forward('SIGTERM');
+  // After a Ctrl-C pnpm's shell dies too: the service is already stopping then.
+  if (!forwarded) forward('SIGTERM');
 }, 200);
 
 service.on('error', (error) => {

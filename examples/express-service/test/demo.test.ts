@@ -127,8 +127,8 @@ async function expectStoppedCleanly(
   servicePid: number,
   reason: string,
 ): Promise<void> {
-  // pnpm, its shell and the launcher (one process group), and the service (a group of its own).
-  await untilGone([-(demo.child.pid ?? 0), servicePid, -servicePid]);
+  // pnpm, its shell, the launcher and the service: one process group.
+  await untilGone([-(demo.child.pid ?? 0), servicePid]);
   expect(await portIsFree(Number(new URL(url).port))).toBe(true);
   await demo.closed;
   const lines = logLines(demo.stdout());
@@ -159,7 +159,7 @@ describe.skipIf(!inRepository)('`pnpm demo` (only inside the @prod repository)',
       // Linux only (/proc); elsewhere the default store is what guards the footprint.
       if (rss !== undefined) expect(rss).toBeLessThan(RSS_CEILING_MB);
       // To pnpm alone, as `kill <pid>` does: pnpm passes it to its shell only; the launcher
-      // sees its shell die and forwards it to the service.
+      // sees its shell die and passes it on to the service.
       process.kill(demo.child.pid ?? 0, 'SIGTERM');
       await expectStoppedCleanly(demo, url, servicePid, 'SIGTERM');
     } finally {
