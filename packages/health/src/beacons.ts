@@ -3,8 +3,12 @@
  * Release it when the work ends; `using` releases it at the end of a block.
  *
  * @example
- * using _hold = health.beacon('nightly-export');
- * await exportEverything({ signal: health.signal });
+ * declare const health: Health;
+ * declare function exportEverything(options: { signal: AbortSignal }): Promise<void>;
+ * async function nightlyExport(): Promise<void> {
+ *   using _hold = health.beacon('nightly-export');
+ *   await exportEverything({ signal: health.signal });
+ * }
  */
 export interface Beacon {
   readonly name: string;

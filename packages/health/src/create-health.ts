@@ -84,6 +84,8 @@ const SERVICE_FIELDS = ['version', 'releaseId', 'serviceId', 'description'] as c
  * @throws ProdError `HEALTH_INVALID_OPTIONS` for an invalid option, `HEALTH_INVALID_CHECK` or
  * `HEALTH_DUPLICATE_CHECK` for a bad `checks` list (programming errors, found at boot).
  * @example
+ * declare const redis: RedisPingClient;
+ * declare const pool: PostgresQueryable;
  * const health = createHealth({
  *   releaseId: '1.4.2',
  *   checks: [redisCheck(redis, { interval: 5_000 }), postgresCheck(pool)],

@@ -47,6 +47,10 @@ export interface HealthPartOptions {
  *
  * @throws ProdError `HEALTH_INVALID_OPTIONS` for an invalid option.
  * @example
+ * import { mountExpress } from '@prod/express';
+ * import express from 'express';
+ * const app = express();
+ * const health = createHealth();
  * mountExpress(app, { parts: [healthPart(health, { detail: bearerToken(process.env.HEALTH_TOKEN!) })] });
  */
 export function healthPart(health: Health, options: HealthPartOptions = {}): Part {

@@ -72,7 +72,10 @@ const check = optionChecks(HealthErrors.HEALTH_INVALID_OPTIONS);
  * @throws ProdError `HEALTH_INVALID_OPTIONS` for an invalid value, `headersTimeout` over
  * `requestTimeout`, or a server that already listens with another checking interval.
  * @example
- * const server = http.createServer(app);
+ * import { createServer } from 'node:http';
+ * import express from 'express';
+ * const app = express();
+ * const server = createServer(app);
  * applyServerTimeouts(server);
  * server.listen(3000);
  */

@@ -163,6 +163,12 @@ const CLOSE_WAIT_MS = 1000;
  *
  * @throws ProdError `HEALTH_INVALID_OPTIONS` for an invalid option or hook.
  * @example
+ * import { createServer } from 'node:http';
+ * declare const pool: { end(): Promise<void> };
+ * declare const redis: { quit(): Promise<unknown> };
+ * declare const worker: { close(): Promise<void> };
+ * const server = createServer();
+ * const health = createHealth();
  * onShutdown(server, {
  *   health,
  *   hooks: [

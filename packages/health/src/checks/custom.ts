@@ -23,7 +23,8 @@ export interface CustomCheckOptions extends CheckOptions {
  *
  * @returns a {@link HealthCheck} (kind `readiness` unless told otherwise).
  * @example
- * customCheck('migrations', () => migrated, { kind: 'startup' });
+ * let migrated = false;
+ * const migrations = customCheck('migrations', () => migrated, { kind: 'startup' });
  */
 export function customCheck(
   name: string,

@@ -78,6 +78,8 @@ export function poolUsage(db: PostgresQueryable): PoolUsage | undefined {
  * @returns a {@link HealthCheck}; its runs fail with `HEALTH_CHECK_FAILED` (query error,
  * pool ended, saturated with `saturation: 'fail'`) or `HEALTH_CHECK_TIMEOUT`.
  * @example
+ * import { Pool } from 'pg';
+ * const pool = new Pool({ connectionString: process.env.DATABASE_URL });
  * createHealth({ checks: [postgresCheck(pool, { interval: 5_000 })] });
  */
 export function postgresCheck(

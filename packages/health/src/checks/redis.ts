@@ -34,6 +34,8 @@ const DOWN_STATES: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end'
  * @returns a {@link HealthCheck}; its runs fail with `HEALTH_CHECK_FAILED` (error,
  * unexpected reply, client down) or `HEALTH_CHECK_TIMEOUT`.
  * @example
+ * import { Redis } from 'ioredis';
+ * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
  * createHealth({ checks: [redisCheck(redis, { interval: 5_000 })] });
  */
 export function redisCheck(client: RedisPingClient, options: RedisCheckOptions = {}): HealthCheck {
