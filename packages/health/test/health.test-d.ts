@@ -1,8 +1,11 @@
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { HttpResponse, Part, ProdError, Result } from '@prod/core';
 import {
+  applyServerTimeouts,
   type Beacon,
   type CheckResult,
+  type ConnectionsReport,
   createHealth,
   type DrainableServer,
   type HealthCheck,
@@ -11,7 +14,10 @@ import {
   onShutdown,
   postgresCheck,
   redisCheck,
+  type ServerTimeouts,
+  type ShutdownLogger,
   type ShutdownReport,
+  type TimeoutServer,
 } from '@prod/health';
 import { describe, expectTypeOf, it } from 'vitest';
 
@@ -62,5 +68,21 @@ describe('@prod/health types', () => {
     expectTypeOf(onShutdown([], { exit: false }).shutdown()).toEqualTypeOf<
       Promise<ShutdownReport>
     >();
+  });
+
+  it('https servers drain and take the server timeouts too', () => {
+    expectTypeOf<HttpsServer>().toMatchTypeOf<DrainableServer>();
+    expectTypeOf<HttpsServer>().toMatchTypeOf<TimeoutServer>();
+    expectTypeOf<Server>().toMatchTypeOf<TimeoutServer>();
+    expectTypeOf(applyServerTimeouts).returns.toEqualTypeOf<ServerTimeouts>();
+    // @ts-expect-error: a number is not a server
+    applyServerTimeouts(3000);
+  });
+
+  it('the report counts what the drain cut; a logger needs no debug', () => {
+    expectTypeOf<ShutdownReport['connections']>().toEqualTypeOf<ConnectionsReport>();
+    expectTypeOf<ConnectionsReport['requestsCut']>().toEqualTypeOf<number>();
+    const pinoLike: ShutdownLogger = { info() {}, warn() {}, error() {} };
+    void pinoLike;
   });
 });
