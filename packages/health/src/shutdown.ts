@@ -186,7 +186,11 @@ export function onShutdown(
     ? (servers as readonly DrainableServer[])
     : [servers as DrainableServer];
   list.forEach((server, index) => {
-    if (typeof server?.close !== 'function' || typeof server.prependListener !== 'function') {
+    if (
+      typeof server?.close !== 'function' ||
+      typeof server.prependListener !== 'function' ||
+      typeof server.on !== 'function'
+    ) {
       check.fail(
         Array.isArray(servers) ? `servers[${index}]` : 'server',
         'a Node HTTP server',
