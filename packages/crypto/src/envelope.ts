@@ -157,7 +157,7 @@ function validContext(context: unknown): context is EncryptionContext | undefine
   return (
     entries.length <= MAX_CONTEXT_PAIRS &&
     entries.every(([, value]) => typeof value === 'string') &&
-    Object.getPrototypeOf(context) === Object.prototype
+    [Object.prototype, null].includes(Object.getPrototypeOf(context))
   );
 }
 

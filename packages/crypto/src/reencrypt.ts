@@ -41,7 +41,7 @@ export interface ReencryptOptions<TRecord, TCursor> {
   /** Records per batch. Default 100. */
   readonly batchSize?: number;
   /** Resume after this cursor (the `lastCursor` of a previous report). */
-  readonly startAfter?: TCursor;
+  readonly startAfter?: TCursor | undefined;
   /** Stops between records; the report says `complete: false`. */
   readonly signal?: AbortSignal;
   /** Told after each batch. */
