@@ -284,7 +284,10 @@ class ConfigStore<TSchema extends ConfigSchema> {
     });
   }
 
-  #layers(startup: readonly Layer[], runtime: ReadonlyMap<RuntimeSource | 'update', Layer>): Layer[] {
+  #layers(
+    startup: readonly Layer[],
+    runtime: ReadonlyMap<RuntimeSource | 'update', Layer>,
+  ): Layer[] {
     const ordered = [...startup];
     for (const [key, layer] of runtime) if (key !== 'update') ordered.push(layer);
     const update = runtime.get('update');
@@ -313,7 +316,8 @@ class ConfigStore<TSchema extends ConfigSchema> {
     if (direct !== undefined) return direct;
     if (!this.#setup.shape.branches.has(path)) return undefined;
     const under = new Set<string>();
-    for (const [key, source] of this.#snapshot.sources) if (key.startsWith(`${path}.`)) under.add(source);
+    for (const [key, source] of this.#snapshot.sources)
+      if (key.startsWith(`${path}.`)) under.add(source);
     return [...under].join(', ');
   }
 
@@ -337,12 +341,19 @@ class ConfigStore<TSchema extends ConfigSchema> {
       entry.key,
       entry.display,
       entry.source,
-      [entry.secret ? 'secret' : '', entry.reloadable ? 'reloadable' : ''].filter(Boolean).join(' '),
+      [entry.secret ? 'secret' : '', entry.reloadable ? 'reloadable' : '']
+        .filter(Boolean)
+        .join(' '),
     ]);
     const header = ['key', 'value', 'source', ''];
-    const widths = header.map((_, i) => Math.max(header[i]?.length ?? 0, ...rows.map((r) => r[i]?.length ?? 0)));
+    const widths = header.map((_, i) =>
+      Math.max(header[i]?.length ?? 0, ...rows.map((r) => r[i]?.length ?? 0)),
+    );
     const line = (cells: readonly string[]): string =>
-      cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+      cells
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
     return [`configuration (profile: ${this.profile})`, line(header), ...rows.map(line)].join('\n');
   }
 
@@ -396,7 +407,8 @@ class ConfigStore<TSchema extends ConfigSchema> {
     what: string,
   ): Result<readonly ConfigChange[], ProdError> {
     const resolved = this.#resolve(this.#layers(startup, runtime));
-    if (!resolved.ok) return this.#reject(invalid(resolved.problems, `${what} rejected, configuration kept`));
+    if (!resolved.ok)
+      return this.#reject(invalid(resolved.problems, `${what} rejected, configuration kept`));
     const previous = this.#snapshot;
     const next = resolved.snapshot;
     const changes: ConfigChange[] = [];
@@ -405,7 +417,12 @@ class ConfigStore<TSchema extends ConfigSchema> {
       const before = previous.flat.get(leaf.path);
       const after = next.flat.get(leaf.path);
       if (deepEqual(before, after)) continue;
-      changes.push({ key: leaf.path, previous: before, value: after, source: next.sources.get(leaf.path) ?? 'unset' });
+      changes.push({
+        key: leaf.path,
+        previous: before,
+        value: after,
+        source: next.sources.get(leaf.path) ?? 'unset',
+      });
       if (!leaf.reloadable) locked.push(leaf.path);
     }
     if (locked.length > 0) {
@@ -456,11 +473,16 @@ class ConfigStore<TSchema extends ConfigSchema> {
 
   #runtimeLayer(values: unknown, source: string): Result<Layer, ProdError> {
     const read = treeLayer(values, source, this.#setup.shape, this.#options.strict ?? false);
-    if (read.problems.length > 0) return err(invalid(read.problems, `update from ${source} rejected, configuration kept`));
+    if (read.problems.length > 0)
+      return err(invalid(read.problems, `update from ${source} rejected, configuration kept`));
     return ok(read.layer);
   }
 
-  applyRuntime(key: RuntimeSource | 'update', values: unknown, source: string): Result<readonly ConfigChange[], ProdError> {
+  applyRuntime(
+    key: RuntimeSource | 'update',
+    values: unknown,
+    source: string,
+  ): Result<readonly ConfigChange[], ProdError> {
     const layer = this.#runtimeLayer(values, source);
     if (!layer.ok) return this.#reject(layer.error);
     const runtime = new Map(this.#runtime);
@@ -472,7 +494,10 @@ class ConfigStore<TSchema extends ConfigSchema> {
     const startup = this.readStartup([]);
     if (!startup.ok) {
       const error = ConfigErrors.CONFIG_INVALID({
-        message: startup.error.message.replace(/^invalid configuration/, 'reload rejected, configuration kept'),
+        message: startup.error.message.replace(
+          /^invalid configuration/,
+          'reload rejected, configuration kept',
+        ),
         errors: startup.error.errors ?? [],
         details: startup.error.details ?? {},
       }) as ProdError;
@@ -482,12 +507,14 @@ class ConfigStore<TSchema extends ConfigSchema> {
   }
 
   async watch(source: RuntimeSource): Promise<Result<void, ProdError>> {
-    if (typeof source !== 'object' || source === null) check.fail('source', 'a RuntimeSource', source);
+    if (typeof source !== 'object' || source === null)
+      check.fail('source', 'a RuntimeSource', source);
     check.string('source.name', source.name, '', { nonEmpty: true });
     if (typeof source.start !== 'function' || typeof source.stop !== 'function') {
       check.fail('source', 'an object with start() and stop()', source);
     }
-    if (this.#sources.has(source)) check.fail('source', 'a source not watched already', source.name);
+    if (this.#sources.has(source))
+      check.fail('source', 'a source not watched already', source.name);
     this.#sources.add(source);
     const sink: RuntimeSink = {
       update: (values) => this.applyRuntime(source, values, source.name),
@@ -508,13 +535,15 @@ class ConfigStore<TSchema extends ConfigSchema> {
   async close(): Promise<void> {
     const sources = [...this.#sources];
     this.#sources.clear();
-    await Promise.all(sources.map(async (source) => {
-      try {
-        await source.stop();
-      } catch {
-        // Closing goes on for the other sources.
-      }
-    }));
+    await Promise.all(
+      sources.map(async (source) => {
+        try {
+          await source.stop();
+        } catch {
+          // Closing goes on for the other sources.
+        }
+      }),
+    );
   }
 
   toJSON(): unknown {
@@ -548,19 +577,28 @@ function dedupe(problems: readonly ConfigProblem[]): ConfigProblem[] {
 
 function checkOptions<TSchema extends ConfigSchema>(options: ConfigOptions<TSchema>): void {
   check.object('options', options);
-  if (options.files !== undefined && !Array.isArray(options.files)) check.fail('files', 'an array of paths or { path }', options.files);
+  if (options.files !== undefined && !Array.isArray(options.files))
+    check.fail('files', 'an array of paths or { path }', options.files);
   for (const [i, file] of (options.files ?? []).entries()) {
     const path = typeof file === 'string' ? file : (file as ConfigFile | undefined)?.path;
-    if (typeof path !== 'string' || path === '') check.fail(`files[${i}]`, 'a path or { path, format?, optional? }', file);
-    if (typeof file === 'object' && file.format !== undefined) check.oneOf(`files[${i}].format`, file.format, ['json', 'yaml'], 'json');
+    if (typeof path !== 'string' || path === '')
+      check.fail(`files[${i}]`, 'a path or { path, format?, optional? }', file);
+    if (typeof file === 'object' && file.format !== undefined)
+      check.oneOf(`files[${i}].format`, file.format, ['json', 'yaml'], 'json');
   }
   if (options.dotenv !== undefined && options.dotenv !== false) {
     const path = typeof options.dotenv === 'string' ? options.dotenv : options.dotenv?.path;
-    if (typeof path !== 'string' || path === '') check.fail('dotenv', 'a path, { path, optional? } or false', options.dotenv);
+    if (typeof path !== 'string' || path === '')
+      check.fail('dotenv', 'a path, { path, optional? } or false', options.dotenv);
   }
-  if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null)) check.fail('env', 'an object of strings', options.env);
+  if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null))
+    check.fail('env', 'an object of strings', options.env);
   check.string('envPrefix', options.envPrefix, '');
-  if (options.envPrefix !== undefined && options.envPrefix !== '' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.envPrefix)) {
+  if (
+    options.envPrefix !== undefined &&
+    options.envPrefix !== '' &&
+    !/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.envPrefix)
+  ) {
     check.fail('envPrefix', 'letters, digits and underscores', options.envPrefix);
   }
   check.string('profile', options.profile, '');
@@ -571,7 +609,12 @@ function checkOptions<TSchema extends ConfigSchema>(options: ConfigOptions<TSche
     if (list !== undefined && !Array.isArray(list)) check.fail(name, 'an array', list);
   }
   for (const [i, guard] of (options.guards ?? []).entries()) {
-    if (typeof guard !== 'object' || guard === null || typeof guard.key !== 'string' || typeof guard.check !== 'function') {
+    if (
+      typeof guard !== 'object' ||
+      guard === null ||
+      typeof guard.key !== 'string' ||
+      typeof guard.check !== 'function'
+    ) {
       check.fail(`guards[${i}]`, '{ key, check, profiles? }', guard);
     }
   }
@@ -601,8 +644,12 @@ function setUp<TSchema extends ConfigSchema>(
   const env = options.env ?? process.env;
   const profileEnv = options.profileEnv ?? 'NODE_ENV';
   const fromEnv = Object.hasOwn(env, profileEnv) ? env[profileEnv] : undefined;
-  const profile = options.profile || (fromEnv === undefined || fromEnv === '' ? 'development' : fromEnv);
-  const known = new Set([...(options.knownProfiles ?? DEFAULT_PROFILES), ...Object.keys(options.profiles ?? {})]);
+  const profile =
+    options.profile || (fromEnv === undefined || fromEnv === '' ? 'development' : fromEnv);
+  const known = new Set([
+    ...(options.knownProfiles ?? DEFAULT_PROFILES),
+    ...Object.keys(options.profiles ?? {}),
+  ]);
   const productionProfiles = options.productionProfiles ?? ['production'];
   const problems: ConfigProblem[] = [];
   if (!known.has(profile)) {

@@ -19,7 +19,12 @@ export interface ReadLayer {
   readonly warnings: readonly ConfigProblem[];
 }
 
-export function problem(key: string, source: string, expected: string, found: string): ConfigProblem {
+export function problem(
+  key: string,
+  source: string,
+  expected: string,
+  found: string,
+): ConfigProblem {
   const where = key === '' ? '(configuration)' : key;
   return {
     key,
@@ -54,13 +59,18 @@ export function treeLayer(
   }
   const forbidden = findForbiddenKey(tree);
   if (forbidden !== undefined) {
-    const what = forbidden.endsWith('/...') ? 'nesting at most 64 levels deep' : 'no __proto__ or constructor.prototype key';
-    problems.push(problem(forbidden.slice(1).replaceAll('/', '.'), source, what, 'a forbidden key'));
+    const what = forbidden.endsWith('/...')
+      ? 'nesting at most 64 levels deep'
+      : 'no __proto__ or constructor.prototype key';
+    problems.push(
+      problem(forbidden.slice(1).replaceAll('/', '.'), source, what, 'a forbidden key'),
+    );
     return { layer: { values }, problems, warnings };
   }
   for (const leaf of shape.leaves) {
     const found = lookup(tree, leaf.segments);
-    if (found.found && found.value !== undefined) values.set(leaf.path, { value: found.value, source });
+    if (found.found && found.value !== undefined)
+      values.set(leaf.path, { value: found.value, source });
   }
   const scan = (node: Record<string, unknown>, prefix: string): void => {
     for (const key of Object.keys(node)) {
@@ -69,10 +79,13 @@ export function treeLayer(
       const child = node[key];
       if (shape.branches.has(path)) {
         if (isPlainObject(child)) scan(child, path);
-        else if (child !== undefined) problems.push(problem(path, source, 'an object', kindOf(child)));
+        else if (child !== undefined)
+          problems.push(problem(path, source, 'an object', kindOf(child)));
         continue;
       }
-      (strict ? problems : warnings).push(problem(path, source, 'a key of the schema', `an unknown key holding ${kindOf(child)}`));
+      (strict ? problems : warnings).push(
+        problem(path, source, 'a key of the schema', `an unknown key holding ${kindOf(child)}`),
+      );
     }
   };
   scan(tree, '');
@@ -110,7 +123,12 @@ export function envLayer(
     const file = read(fileName);
     if (direct !== undefined && file !== undefined) {
       problems.push(
-        problem(leaf.path, `${options.label(leaf.env)} and ${options.label(fileName)}`, `only one of ${leaf.env} and ${fileName}`, 'both set'),
+        problem(
+          leaf.path,
+          `${options.label(leaf.env)} and ${options.label(fileName)}`,
+          `only one of ${leaf.env} and ${fileName}`,
+          'both set',
+        ),
       );
       continue;
     }
@@ -140,7 +158,14 @@ function addRaw(
   if (typeof value === 'object' && value !== null) {
     const forbidden = findForbiddenKey(value);
     if (forbidden !== undefined) {
-      problems.push(problem(`${leaf.path}${forbidden.replaceAll('/', '.')}`, source, 'no __proto__ or constructor.prototype key', 'a forbidden key'));
+      problems.push(
+        problem(
+          `${leaf.path}${forbidden.replaceAll('/', '.')}`,
+          source,
+          'no __proto__ or constructor.prototype key',
+          'a forbidden key',
+        ),
+      );
       return;
     }
   }
@@ -169,8 +194,13 @@ export function fileLayer(
   const format = file.format ?? formatOf(path) ?? 'json';
   const parsed = readConfigFile(resolve(options.cwd, path), format, options.maxFileBytes);
   if (!parsed.ok) {
-    if (parsed.missing && file.optional === true) return { layer: { values: new Map() }, problems: [], warnings: [] };
-    return { layer: { values: new Map() }, problems: [problem('', source, `a readable ${format.toUpperCase()} file`, parsed.reason)], warnings: [] };
+    if (parsed.missing && file.optional === true)
+      return { layer: { values: new Map() }, problems: [], warnings: [] };
+    return {
+      layer: { values: new Map() },
+      problems: [problem('', source, `a readable ${format.toUpperCase()} file`, parsed.reason)],
+      warnings: [],
+    };
   }
   return treeLayer(parsed.value, source, shape, options.strict);
 }
@@ -185,18 +215,42 @@ export function dotenvLayer(
   const source = `dotenv:${path}`;
   const text = readText(resolve(options.cwd, path), options.maxFileBytes);
   if (!text.ok) {
-    if (text.missing && optional) return { layer: { values: new Map() }, problems: [], warnings: [] };
-    return { layer: { values: new Map() }, problems: [problem('', source, 'a readable .env file', text.reason)], warnings: [] };
+    if (text.missing && optional)
+      return { layer: { values: new Map() }, problems: [], warnings: [] };
+    return {
+      layer: { values: new Map() },
+      problems: [problem('', source, 'a readable .env file', text.reason)],
+      warnings: [],
+    };
   }
   const parseEnv = (util as { parseEnv?: (content: string) => Record<string, string> }).parseEnv;
   if (parseEnv === undefined) {
-    return { layer: { values: new Map() }, problems: [problem('', source, 'Node 20.12 or later to read .env files', `Node ${process.versions.node}`)], warnings: [] };
+    return {
+      layer: { values: new Map() },
+      problems: [
+        problem(
+          '',
+          source,
+          'Node 20.12 or later to read .env files',
+          `Node ${process.versions.node}`,
+        ),
+      ],
+      warnings: [],
+    };
   }
   let parsed: Record<string, string>;
   try {
     parsed = parseEnv(text.text);
   } catch (error) {
-    return { layer: { values: new Map() }, problems: [problem('', source, 'a valid .env file', display(String(error), false))], warnings: [] };
+    return {
+      layer: { values: new Map() },
+      problems: [problem('', source, 'a valid .env file', display(String(error), false))],
+      warnings: [],
+    };
   }
-  return envLayer(parsed, shape, { label: (name) => `${source} (${name})`, cwd: options.cwd, maxFileBytes: options.maxFileBytes });
+  return envLayer(parsed, shape, {
+    label: (name) => `${source} (${name})`,
+    cwd: options.cwd,
+    maxFileBytes: options.maxFileBytes,
+  });
 }

@@ -29,26 +29,39 @@ export function readText(path: string, maxBytes: number): ReadText {
     return {
       ok: false,
       missing: code === 'ENOENT',
-      reason: code === 'ENOENT' ? 'the file does not exist' : `cannot open the file (${code ?? 'error'})`,
+      reason:
+        code === 'ENOENT' ? 'the file does not exist' : `cannot open the file (${code ?? 'error'})`,
     };
   }
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return { ok: false, missing: false, reason: 'not a regular file' };
     if (stat.size > maxBytes) {
-      return { ok: false, missing: false, reason: `the file is ${stat.size} bytes, over the limit of ${maxBytes}` };
+      return {
+        ok: false,
+        missing: false,
+        reason: `the file is ${stat.size} bytes, over the limit of ${maxBytes}`,
+      };
     }
     const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(stat.size, 0) + 1));
     let length = 0;
     for (;;) {
       if (length === buffer.length) {
-        return { ok: false, missing: false, reason: `the file is over the limit of ${maxBytes} bytes` };
+        return {
+          ok: false,
+          missing: false,
+          reason: `the file is over the limit of ${maxBytes} bytes`,
+        };
       }
       const read = readSync(fd, buffer, length, buffer.length - length, null);
       if (read === 0) break;
       length += read;
       if (length > maxBytes) {
-        return { ok: false, missing: false, reason: `the file is over the limit of ${maxBytes} bytes` };
+        return {
+          ok: false,
+          missing: false,
+          reason: `the file is over the limit of ${maxBytes} bytes`,
+        };
       }
     }
     const text = buffer.subarray(0, length).toString('utf8');
@@ -94,11 +107,19 @@ export function parseConfigText(text: string, format: FileFormat): ParsedFile {
         }) ?? {};
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
-    return { ok: false, missing: false, reason: `not valid ${format.toUpperCase()}: ${message.slice(0, 200)}` };
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    return {
+      ok: false,
+      missing: false,
+      reason: `not valid ${format.toUpperCase()}: ${message.slice(0, 200)}`,
+    };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, missing: false, reason: `the top level must be an object, found ${Array.isArray(value) ? 'an array' : typeof value}` };
+    return {
+      ok: false,
+      missing: false,
+      reason: `the top level must be an object, found ${Array.isArray(value) ? 'an array' : typeof value}`,
+    };
   }
   const forbidden = findForbiddenKey(value);
   if (forbidden !== undefined) {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ConfigProblem } from '../types.js';
-import { problem } from './layers.js';
 import type { Layer } from './layers.js';
+import { problem } from './layers.js';
 import type { Leaf, SchemaShape } from './schema-walk.js';
 import { assign, deepFreeze, display, isPlainObject, lookup } from './values.js';
 
@@ -45,7 +45,8 @@ interface Issue {
   readonly format?: string;
 }
 
-const PREFIX = /^(?:Invalid input|Too small|Too big|Invalid string|Invalid option|Invalid)(?:[^:]*)?:\s*(?:expected\s+)?/i;
+const PREFIX =
+  /^(?:Invalid input|Too small|Too big|Invalid string|Invalid option|Invalid)(?:[^:]*)?:\s*(?:expected\s+)?/i;
 
 function expectedOf(issue: Issue, leaf: Leaf | undefined): string {
   switch (issue.code) {
@@ -89,7 +90,8 @@ export function resolveConfig(input: ResolveInput): Resolved {
       if (entry !== undefined) {
         assign(tree, leaf.segments, entry.value);
         sources.set(leaf.path, entry.source);
-        for (let n = 1; n < leaf.segments.length; n++) provided.add(leaf.segments.slice(0, n).join('.'));
+        for (let n = 1; n < leaf.segments.length; n++)
+          provided.add(leaf.segments.slice(0, n).join('.'));
         break;
       }
     }
@@ -146,7 +148,8 @@ export function resolveConfig(input: ResolveInput): Resolved {
   for (const leaf of shape.leaves) {
     const found = lookup(value, leaf.segments);
     if (found.found) flat.set(leaf.path, found.value);
-    if (!sources.has(leaf.path)) sources.set(leaf.path, found.found && found.value !== undefined ? 'default' : 'unset');
+    if (!sources.has(leaf.path))
+      sources.set(leaf.path, found.found && found.value !== undefined ? 'default' : 'unset');
   }
 
   if (input.production && !input.allowDefaultSecrets) {
@@ -155,7 +158,12 @@ export function resolveConfig(input: ResolveInput): Resolved {
       const source = sources.get(leaf.path) ?? 'unset';
       if (source === 'default' || source.startsWith('profile:')) {
         problems.push(
-          problem(leaf.path, source, `a secret set for ${input.profile} (not a default)`, '[REDACTED]'),
+          problem(
+            leaf.path,
+            source,
+            `a secret set for ${input.profile} (not a default)`,
+            '[REDACTED]',
+          ),
         );
       }
     }

@@ -56,7 +56,15 @@ interface Def {
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
-const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);
+const WRAPPERS = new Set([
+  'optional',
+  'nullable',
+  'default',
+  'prefault',
+  'readonly',
+  'catch',
+  'nonoptional',
+]);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
 
@@ -87,7 +95,8 @@ function unwrap(schema: z.ZodType): Unwrapped {
       current = def.innerType;
     } else if (def.type === 'pipe' && def.in !== undefined) {
       // z.preprocess(fn, schema) is a pipe from a transform: its input is anything.
-      if (defOf(def.in).type === 'transform') return { schema: def.in, secret, reloadable, env, optional };
+      if (defOf(def.in).type === 'transform')
+        return { schema: def.in, secret, reloadable, env, optional };
       current = def.in;
     } else if (def.type === 'lazy' && def.getter !== undefined) {
       current = def.getter();
@@ -179,7 +188,9 @@ export function walkSchema(schema: z.ZodType, prefix: string): SchemaShape {
       if (segments.length > 0) branches.add(path);
       if (segments.length > 0 && unwrapped.optional) optionalBranches.add(path);
       if (segments.length > 16) {
-        throw ConfigErrors.CONFIG_INVALID_SCHEMA({ message: `${path} nests deeper than 16 levels` });
+        throw ConfigErrors.CONFIG_INVALID_SCHEMA({
+          message: `${path} nests deeper than 16 levels`,
+        });
       }
       for (const key of Object.keys(def.shape)) {
         if (FORBIDDEN.has(key) || key.includes('.') || key === '') {

@@ -16,14 +16,19 @@ export function lookup(
 ): { readonly found: boolean; readonly value: unknown } {
   let current = tree;
   for (const segment of segments) {
-    if (!isPlainObject(current) || !hasOwn(current, segment)) return { found: false, value: undefined };
+    if (!isPlainObject(current) || !hasOwn(current, segment))
+      return { found: false, value: undefined };
     current = current[segment];
   }
   return { found: true, value: current };
 }
 
 /** Sets `value` at `segments` in a null-prototype tree, creating branches as it goes. */
-export function assign(tree: Record<string, unknown>, segments: readonly string[], value: unknown): void {
+export function assign(
+  tree: Record<string, unknown>,
+  segments: readonly string[],
+  value: unknown,
+): void {
   let current = tree;
   for (let i = 0; i < segments.length - 1; i++) {
     const segment = segments[i] as string;
@@ -51,19 +56,24 @@ export function deepFreeze<TValue>(value: TValue): TValue {
 /** Structural equality for configuration values (Secrets by their revealed value). */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
-  if (isSecret(a) || isSecret(b)) return isSecret(a) && isSecret(b) && deepEqual(a.reveal(), b.reveal());
+  if (isSecret(a) || isSecret(b))
+    return isSecret(a) && isSecret(b) && deepEqual(a.reveal(), b.reveal());
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (a instanceof Map || b instanceof Map || a instanceof Set || b instanceof Set) {
-    return JSON.stringify([...(a as Map<unknown, unknown>)]) === JSON.stringify([...(b as Map<unknown, unknown>)]);
+    return (
+      JSON.stringify([...(a as Map<unknown, unknown>)]) ===
+      JSON.stringify([...(b as Map<unknown, unknown>)])
+    );
   }
   const keysA = Object.keys(a);
   const keysB = Object.keys(b);
   if (keysA.length !== keysB.length) return false;
   for (const key of keysA) {
     if (!hasOwn(b, key)) return false;
-    if (!deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+    if (!deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
+      return false;
   }
   return true;
 }
