@@ -28,6 +28,13 @@ export type {
   SendInfo,
 } from './http.js';
 export { definePart, defineRouteMeta, json, KNOWN_HTTP_METHODS, ROUTE_METHODS } from './http.js';
+export type { LingerBounds } from './lingering-close.js';
+export {
+  DEFAULT_LINGER,
+  isLingering,
+  lingerAfterLastAnswer,
+  lingeringClose,
+} from './lingering-close.js';
 export type { MaybePromise } from './maybe-promise.js';
 export { isThenable } from './maybe-promise.js';
 export type { NumberRule, OptionChecks } from './option-checks.js';

@@ -5,6 +5,8 @@ import {
   currentContext,
   type HttpResponse,
   isThenable,
+  type LingerBounds,
+  lingerAfterLastAnswer,
   type MaybePromise,
   type RequestContext,
   type ResponseInfo,
@@ -25,7 +27,6 @@ import {
   runOnSend,
 } from './hooks.js';
 import { inspectBody } from './inspect-body.js';
-import { lingerOnClose } from './linger.js';
 import { hasBody, readJsonBody } from './read-body.js';
 import {
   type RequestView,
@@ -48,6 +49,10 @@ export interface ExchangeHost<TTarget> {
   readonly write: (target: TTarget, response: EncodedResponse) => void | Promise<void>;
   readonly headers: HeaderWriter<TTarget>;
 }
+
+// A client still uploading a body we refused may send many megabytes more before it reads
+// the answer: discard generously, for a bounded time.
+const REFUSED_UPLOAD_LINGER: LingerBounds = Object.freeze({ ms: 2000, bytes: 16 * 1024 * 1024 });
 
 const PART_RESPONSE: SendInfo = Object.freeze({ native: false });
 const NATIVE_RESPONSE: SendInfo = Object.freeze({ native: true });
@@ -369,7 +374,7 @@ export class Exchange<TTarget> {
     if (!raw.complete && hasBody(raw.headers)) {
       // The upload is still coming: say so, and let the client read the answer before we close.
       (encoded.headers as Record<string, string>).connection = 'close';
-      lingerOnClose(raw.socket);
+      lingerAfterLastAnswer(raw.socket, REFUSED_UPLOAD_LINGER);
     }
     return this.#host.write(this.#target, encoded);
   }

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { isLingering, lingerAfterLastAnswer, lingeringClose } from './lingering-close.js';
+import { isLingering, lingerAfterLastAnswer, lingeringClose } from '@prod/core';
 
 /** What a drain had to do to the connections, for the report and the log. */
 export interface DrainCounts {

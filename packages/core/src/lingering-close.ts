@@ -9,7 +9,9 @@ export interface LingerBounds {
 /** Two seconds and 1 MiB: time for a client to read its last answer and close; bounded for abuse. */
 export const DEFAULT_LINGER: LingerBounds = Object.freeze({ ms: 2000, bytes: 1024 * 1024 });
 
-const LINGERING = Symbol('@prod/health lingering close');
+// One mark per process, whichever copy of @prod/core (ESM, CJS) armed the socket.
+const LINGERING = Symbol.for('@prod/core/lingering-close');
+const ARMED = Symbol.for('@prod/core/linger-after-last-answer');
 
 type Lingering = Socket & { [LINGERING]?: true };
 
@@ -27,7 +29,10 @@ export function isLingering(socket: Socket): boolean {
  * Why: a socket destroyed with unread bytes in its receive buffer sends RST, and the client's
  * kernel then drops what it had not read yet, including our last answer. That is the case of a
  * request already on the wire when the server decides to close (an idle keep-alive connection
- * whose next request is in the buffer, a pipelined request after a `Connection: close` answer).
+ * whose next request is in the buffer, a pipelined request after a `Connection: close` answer)
+ * and of an upload the server refused before it ended (a 413 while the client still sends).
+ * The adapter kit uses it for refused uploads, @prod/health's drain for every connection it
+ * ends.
  *
  * Why stop parsing: a request that arrives after our FIN cannot be answered; it must not reach
  * the application either (it would run, a POST would write, and nobody would get the answer).
@@ -71,8 +76,14 @@ export function lingeringClose(socket: Socket, bounds: LingerBounds = DEFAULT_LI
  * `Connection: close`: Node ends such a connection with `socket.destroySoon()`, which destroys
  * it as soon as the answer is written, unread bytes or not.
  */
-export function lingerAfterLastAnswer(socket: Socket, bounds: LingerBounds = DEFAULT_LINGER): void {
-  if (Object.hasOwn(socket, 'destroySoon')) return;
+export function lingerAfterLastAnswer(
+  socket: Socket | null | undefined,
+  bounds: LingerBounds = DEFAULT_LINGER,
+): void {
+  if (socket === null || socket === undefined || socket.destroyed) return;
+  const armed = socket as Socket & { [ARMED]?: true };
+  if (armed[ARMED] === true) return;
+  armed[ARMED] = true;
   // An own property shadows net.Socket.prototype.destroySoon for this socket only.
   Object.defineProperty(socket, 'destroySoon', {
     configurable: true,
