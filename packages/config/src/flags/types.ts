@@ -4,13 +4,24 @@ import type { ProdError, Result } from '@prod/core';
  * Why a flag has its value (the OpenFeature reasons): `STATIC` (a definition without rules),
  * `DEFAULT` (no rule matched, or no definition: the code's default), `TARGETING_MATCH` (a
  * rule's conditions), `SPLIT` (a percentage rollout or split), `DISABLED` (the kill switch),
- * `ERROR` (see `errorCode`; the value is the code's default).
+ * `ERROR` (see `errorCode`; the value is the code's default); and, from other OpenFeature
+ * providers only, `CACHED`, `STALE` and `UNKNOWN` (any reason outside the standard ones).
  */
-export type FlagReason = 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'ERROR';
+export type FlagReason =
+  | 'STATIC'
+  | 'DEFAULT'
+  | 'TARGETING_MATCH'
+  | 'SPLIT'
+  | 'DISABLED'
+  | 'ERROR'
+  | 'CACHED'
+  | 'STALE'
+  | 'UNKNOWN';
 
 /** Why an evaluation failed (the OpenFeature error codes). */
 export type FlagErrorCode =
   | 'PROVIDER_NOT_READY'
+  | 'PROVIDER_FATAL'
   | 'FLAG_NOT_FOUND'
   | 'PARSE_ERROR'
   | 'TYPE_MISMATCH'
