@@ -419,7 +419,8 @@ class FlagsEngine<TDeclarations extends FlagDeclarations> {
       }
       const result = this.#outcome(state, context);
       const details = result.details;
-      if (details.value === undefined) {
+      // Where the code's default would be served, the caller's default is.
+      if (details.variant === undefined) {
         result.cell.count++;
         return { ...details, value: defaultValue };
       }
