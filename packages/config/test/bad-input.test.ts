@@ -1,4 +1,5 @@
 import { type ConfigProblem, defineConfig, fileSource, loadConfig } from '@prod/config';
+import type { ProdError } from '@prod/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { tempDir } from './helpers.js';
@@ -10,7 +11,9 @@ const schema = z.object({
   nested: z.object({ value: z.string().default('x') }),
 });
 
-function problems(result: ReturnType<typeof loadConfig>): readonly ConfigProblem[] {
+function problems(
+  result: { readonly ok: true } | { readonly ok: false; readonly error: ProdError },
+): readonly ConfigProblem[] {
   if (result.ok) throw new Error('expected CONFIG_INVALID');
   return (result.error.details as { problems: ConfigProblem[] }).problems;
 }
