@@ -41,8 +41,18 @@ const FENCE_LIFE = 10;
 export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
   const given = check.object<MemoryStoreOptions>('options', options);
   const maxEntries = check.integer('maxEntries', given.maxEntries, 100_000, { min: 1 });
-  const entries = new LRUCache<string, Held>({ max: maxEntries });
   const byTag = new Map<string, Set<string>>();
+  const entries = new LRUCache<string, Held>({
+    max: maxEntries,
+    // Keep the tag index as small as the entries: a key leaves its tags with its entry.
+    dispose: (held, key) => {
+      for (const tag of held.tags ?? []) {
+        const keys = byTag.get(tag);
+        keys?.delete(key);
+        if (keys?.size === 0) byTag.delete(tag);
+      }
+    },
+  });
   const locks = new LRUCache<string, number>({ max: maxEntries });
   const fences = new LRUCache<string, number>({ max: maxEntries });
   const listeners = new Set<BusListener>();
@@ -99,10 +109,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
     async deleteTags(tags, message) {
       ensureOpen();
       for (const tag of tags) {
-        for (const key of byTag.get(tag) ?? []) {
-          // Only entries still filed under the tag: a key rewritten without it stays.
-          if (entries.peek(key)?.tags?.includes(tag) === true) entries.delete(key);
-        }
+        for (const key of [...(byTag.get(tag) ?? [])]) entries.delete(key);
         byTag.delete(tag);
       }
       publish(message);
