@@ -72,14 +72,18 @@ export interface ProdStack<P> {
   readonly metrics: () => P;
   /** The neutral hello route. */
   readonly hello: P;
-  readonly errors: () => P;
+  /**
+   * The error part, when the bench can import it (it adds no work to a 200 answer). The
+   * adapters no longer depend on @prod/errors, so their benches leave it out.
+   */
+  readonly errors?: () => P;
 }
 
 /**
  * The @prod stack as a contender named `name` (tracing, request logging, metrics, the hello
- * route, errors, in this mount order). With ABLATION=1, also the stack built up one part at a
- * time (adapter + hello route only, then + tracing, + logging, + metrics), to show what each
- * part costs.
+ * route and errors if given, in this mount order). With ABLATION=1, also the stack built up one
+ * part at a time (adapter + hello route only, then + tracing, + logging, + metrics), to show
+ * what each part costs.
  */
 export function prodContenders<P>(
   name: string,
@@ -100,9 +104,11 @@ export function prodContenders<P>(
     stack.logging(log),
     stack.metrics(),
     stack.hello,
-    stack.errors(),
+    ...(stack.errors === undefined ? [] : [stack.errors()]),
   ];
-  const ablation = setting('ABLATION') === '1' ? steps : [];
+  // Without the error part, the last step is the full stack itself.
+  const ablation =
+    setting('ABLATION') !== '1' ? [] : stack.errors === undefined ? steps.slice(0, -1) : steps;
   return Object.fromEntries(
     [...ablation, [name, full] as const].map(([label, parts]) => [
       label,
@@ -353,16 +359,18 @@ async function measure(options: HttpLoadOptions): Promise<void> {
     .map((name) => {
       const rps = perRound(name, (m) => m.rps);
       const cpu = perRound(name, (m) => m.cpuPerRequest);
-      // Faster on both readings: more req/s and less CPU per request; slower on both; else
-      // the two readings do not agree and no direction is claimed.
+      // A direction is claimed only where both readings agree: more req/s and less CPU per
+      // request (faster), or the reverse (slower). Within 5 % counts as parity.
+      const rpsSays = rps.median > 1.05 ? 1 : rps.median < 0.95 ? -1 : 0;
+      const cpuSays = cpu.median < 0.95 ? 1 : cpu.median > 1.05 ? -1 : 0;
       const verdict =
-        rps.median > 1.05 && cpu.median < 0.95
-          ? 'faster'
-          : rps.median < 0.95 && cpu.median > 1.05
-            ? 'slower'
-            : rps.median >= 0.95 && rps.median <= 1.05 && cpu.median >= 0.95 && cpu.median <= 1.05
-              ? 'parity'
-              : 'not confirmed';
+        rpsSays === cpuSays
+          ? (['slower', 'parity', 'faster'][rpsSays + 1] ?? '')
+          : rpsSays * cpuSays < 0
+            ? 'not confirmed (the two readings disagree)'
+            : rpsSays + cpuSays > 0
+              ? `at least parity (faster by ${rpsSays > 0 ? 'req/s' : 'CPU per request'} only)`
+              : `at most parity (slower by ${rpsSays < 0 ? 'req/s' : 'CPU per request'} only)`;
       return { name, baseline: options.baseline, rps, cpu, verdict };
     });
   const int = (n: number): string => Math.round(n).toLocaleString('en-US');

@@ -69,6 +69,13 @@ export interface MicroGroup {
    * subtracted runs inside it too.
    */
   readonly around?: (run: () => Promise<void>) => Promise<void>;
+  /**
+   * What both methods time: `cpu` (the default), the CPU time of this process, which a
+   * shared machine's scheduler does not inflate when it hands the core to someone else; or
+   * `wall`, for contenders that wait on I/O (a Redis round trip, a socket), whose cost is
+   * mostly time spent not running.
+   */
+  readonly clock?: 'cpu' | 'wall';
 }
 
 /** What {@link runMicro} needs. */
@@ -117,6 +124,7 @@ export interface MicroReport {
   readonly seconds: number;
   readonly groups: readonly {
     readonly name: string;
+    readonly clock: 'cpu' | 'wall';
     readonly contenders: readonly {
       readonly name: string;
       readonly mitata: Spread;
@@ -162,6 +170,13 @@ const spread = (rounds: readonly number[]): Spread => {
 };
 
 const nowNs = (): number => Number(process.hrtime.bigint());
+// user + system CPU time of the process (all its threads, so the garbage collector's helper
+// threads count too), in nanoseconds; microsecond resolution, which a 4,096-call mitata batch
+// or a timed-loop slice of tens of milliseconds makes small.
+const cpuNs = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) * 1e3;
+};
 
 type Loop = (n: number) => number | Promise<number>;
 
@@ -170,12 +185,12 @@ type Loop = (n: number) => number | Promise<number>;
 // V8 caches `new Function` by source text and the closures of one cached function share
 // their call-site feedback, so every loop's source is made unique.
 let loops = 0;
-function timedLoop(fn: MicroFn, async: boolean): Loop {
+function timedLoop(fn: MicroFn, async: boolean, clock: () => number): Loop {
   loops += 1;
   const body = async
     ? `return async function loop${loops}(n) { const t0 = now(); for (let i = 0; i < n; i++) await fn(); return now() - t0; };`
     : `return function loop${loops}(n) { const t0 = now(); for (let i = 0; i < n; i++) fn(); return now() - t0; };`;
-  return new Function('fn', 'now', body)(fn, nowNs) as Loop;
+  return new Function('fn', 'now', body)(fn, clock) as Loop;
 }
 
 const SLICES = 5;
@@ -270,7 +285,8 @@ async function measureOne(group: MicroGroup, name: string): Promise<Measured> {
   // `gc: false`: a forced full collection before measuring shrinks the young generation, and
   // the scavenges that follow until it grows back slowed the first 30 ms of an allocating
   // contender by 1.2x to 7x; every measurement runs in a fresh process instead.
-  const mitataOptions = { min_cpu_time: time, batch_unroll: 1, gc: false };
+  const clock = group.clock === 'wall' ? nowNs : cpuNs;
+  const mitataOptions = { min_cpu_time: time, batch_unroll: 1, gc: false, now: clock };
   const emptyOptions = { ...mitataOptions, min_cpu_time: time / 4 };
   const loopNs = numberFromEnv('LOOP_TIME', 250) * 1e6;
   const around = group.around ?? ((run: () => Promise<void>) => run());
@@ -282,8 +298,8 @@ async function measureOne(group: MicroGroup, name: string): Promise<Measured> {
     // The empty body: nothing, or for an awaited contender a promise already resolved (what
     // awaiting costs by itself), timed by both methods and subtracted from both.
     const emptyFn: MicroFn = async ? () => RESOLVED : () => undefined;
-    const loop = timedLoop(fn, async);
-    const empty = timedLoop(emptyFn, async);
+    const loop = timedLoop(fn, async, clock);
+    const empty = timedLoop(emptyFn, async, clock);
     // Warm-up, not recorded: some contenders take a few hundred milliseconds to reach their
     // optimised code (express-prom-bundle: 3 µs per call for the first 100 ms, 1.4 after).
     const warmupEnd = nowNs() + numberFromEnv('WARMUP', 250) * 1e6;
@@ -343,6 +359,10 @@ function forkOne(groupIndex: number, name: string): Promise<Measured> {
  * opened after it.
  */
 export async function runMicro(options: MicroOptions): Promise<void> {
+  // Under `vitest bench` the file would fork vitest itself for every measurement.
+  if (setting('VITEST') !== undefined) {
+    throw new Error('bench files run with `pnpm bench:micro`, not `vitest bench`');
+  }
   const child = setting(CHILD);
   if (child !== undefined) {
     const [groupIndex, name] = JSON.parse(child) as [number, string];
@@ -397,6 +417,7 @@ export async function runMicro(options: MicroOptions): Promise<void> {
     const all = measured[g]?.flat() ?? [];
     groupResults.push({
       name: group.name,
+      clock: group.clock ?? 'cpu',
       contenders: names.map((name) => ({
         name,
         mitata: spread(mitata.get(name) ?? []),
@@ -445,6 +466,10 @@ export async function runMicro(options: MicroOptions): Promise<void> {
   for (const group of groupResults) {
     lines.push(
       `#### ${group.name}`,
+      '',
+      group.clock === 'wall'
+        ? 'Wall-clock time per call (the contenders wait on I/O).'
+        : 'CPU time of the process per call.',
       '',
       '| contender | mitata ns/op (median) | mitata min - max | timed loop ns/op (median) | timed loop min - max | spread (mitata / loop) |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',

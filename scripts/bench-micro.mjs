@@ -1,16 +1,30 @@
 #!/usr/bin/env node
-// `pnpm bench:micro [filter...]`: runs the sub-microsecond benchmarks, every
-// packages/*/bench/*.bench.ts (or those whose path contains one of the filters), one Node
-// process per file, one file after another. Each file is bundled first with esbuild (without
-// `keepNames`, which would rename every closure each time it is created, as tsx does; every
-// package left external), so that @prod packages load from their built dist like the peers
-// do, through Node's own resolver, and the bench code runs as a compiler would emit it. Run
-// `pnpm build` first (`pnpm bench` does). Settings are read by config/bench-micro.ts: ROUNDS,
-// TIME, LOOP_TIME, GROUP, BENCH_RESULTS.
+// Runs the sub-microsecond benchmarks: every packages/*/bench/*.bench.ts (or those whose path
+// contains one of the arguments), one file after another. `pnpm bench:micro` builds first and
+// stores the results; run directly (`node scripts/bench-micro.mjs core/bench/result`) it only
+// prints them, measuring whatever dist/ holds. Settings are read by config/bench-micro.ts.
+//
+// - The built @prod packages are copied first (dist/ and package.json, no source maps) into a
+//   snapshot under each benched package's node_modules/.cache/prod-bench/node_modules/@prod/:
+//   the machine is shared, and another engineer's build cleans dist/ while it runs (a 10-minute
+//   run lost two files that way). The bench and the snapshot's own imports of @prod/* resolve
+//   there; everything else (the peers, pino, prom-client...) resolves from the package's
+//   node_modules as usual. Both sides are loaded by Node's own resolver, untransformed.
+// - Each file is bundled with esbuild without `keepNames` (tsx would rename every closure each
+//   time it is created), every package left external, so the bench code runs as a compiler
+//   would emit it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 // esbuild is tsup's: the build tool the packages already use, at the version it pins.
 const esbuild = createRequire(import.meta.resolve('tsup'))('esbuild');
@@ -33,34 +47,58 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-// Node resolves a package's own name only from inside it, and the bundle lives in its
-// node_modules: point the package's imports of itself at its built ESM entry instead.
-function selfImports(pkgDir) {
-  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-  const name = manifest.name;
-  return {
-    name: 'prod-self-import',
-    setup(build) {
-      build.onResolve({ filter: /^@prod\// }, (args) => {
-        if (args.path !== name && !args.path.startsWith(`${name}/`)) return undefined;
-        const subpath = `.${args.path.slice(name.length)}`;
-        const entry = manifest.exports?.[subpath]?.import?.default;
-        if (entry === undefined) throw new Error(`${name}: no import entry for ${subpath}`);
-        return { path: resolve(pkgDir, entry), external: true };
-      });
-    },
-  };
+// Every file an exports map points at, so a half-cleaned dist/ is caught, not benchmarked.
+function entries(exportsField) {
+  if (typeof exportsField === 'string') return [exportsField];
+  if (exportsField === null || typeof exportsField !== 'object') return [];
+  return Object.entries(exportsField)
+    .filter(([condition]) => condition !== '@prod/source' && condition !== 'types')
+    .flatMap(([, value]) => entries(value));
 }
+
+const built = readdirSync('packages')
+  .sort()
+  .map((dir) => join('packages', dir))
+  .filter((dir) => existsSync(join(dir, 'dist')) && existsSync(join(dir, 'package.json')))
+  .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }));
+
+function snapshot(cache) {
+  const modules = join(cache, 'node_modules');
+  rmSync(modules, { recursive: true, force: true });
+  for (const { dir, manifest } of built) {
+    const target = join(modules, manifest.name);
+    mkdirSync(target, { recursive: true });
+    cpSync(join(dir, 'package.json'), join(target, 'package.json'));
+    cpSync(join(dir, 'dist'), join(target, 'dist'), {
+      recursive: true,
+      filter: (source) => !source.endsWith('.map') && !/\.d\.c?ts$/.test(source),
+    });
+    for (const entry of entries(manifest.exports)) {
+      if (entry.startsWith('./dist/') && !existsSync(join(target, entry))) {
+        throw new Error(`${manifest.name}: ${entry} is missing (is another build running?)`);
+      }
+    }
+  }
+}
+
+const caches = new Map();
+for (const { pkg } of files) {
+  const cache = join('packages', pkg, 'node_modules', '.cache', 'prod-bench');
+  if (caches.has(pkg)) continue;
+  caches.set(pkg, cache);
+  snapshot(cache);
+}
+const newest = Math.max(...built.map(({ dir }) => statSync(join(dir, 'dist')).mtimeMs));
+console.error(`bench:micro: built packages copied (newest dist ${new Date(newest).toISOString()})`);
 
 let failed = 0;
 for (const { pkg, file } of files) {
-  const pkgDir = join('packages', pkg);
-  const cache = join(pkgDir, 'node_modules', '.cache', 'prod-bench');
-  mkdirSync(cache, { recursive: true });
-  const outfile = join(cache, file.split('/').pop().replace(/\.ts$/, '.mjs'));
+  const cache = caches.get(pkg);
+  const name = file.split('/').pop().replace(/\.ts$/, '.mjs');
+  // Beside the snapshot's node_modules, so `@prod/*` resolves to it first.
   await esbuild.build({
     entryPoints: [file],
-    outfile,
+    outfile: join(cache, name),
     bundle: true,
     packages: 'external',
     platform: 'node',
@@ -68,19 +106,12 @@ for (const { pkg, file } of files) {
     target: 'node20',
     keepNames: false,
     logLevel: 'warning',
-    plugins: [selfImports(pkgDir)],
   });
   console.error(`\n${file}`);
-  // Relative to the package, so bare imports resolve from its node_modules, as its tests do.
-  const run = spawnSync(
-    process.execPath,
-    [join('node_modules', '.cache', 'prod-bench', outfile.split('/').pop())],
-    {
-      cwd: pkgDir,
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_SOURCE: file },
-    },
-  );
+  const run = spawnSync(process.execPath, [join(cache, name)], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_SOURCE: file },
+  });
   if (run.status !== 0) {
     console.error(`${file}: exited with ${run.status ?? run.signal}`);
     failed += 1;

@@ -41,9 +41,29 @@ const run = (command, commandArgs, options = {}) => {
 };
 
 if (mode === 'all' || mode === 'micro') {
-  // The sub-microsecond benchmarks load the built packages.
-  if (!run('pnpm', ['build'])) process.exit(1);
-  run(process.execPath, ['scripts/bench-micro.mjs', ...(mode === 'micro' ? args : [])]);
+  // The sub-microsecond benchmarks load the built packages: build those that have one (turbo
+  // builds their dependencies first, and skips what is up to date).
+  const filters = mode === 'micro' ? args : [];
+  const benched = readdirSync('packages')
+    .sort()
+    .filter((dir) => {
+      const bench = join('packages', dir, 'bench');
+      return (
+        existsSync(bench) &&
+        readdirSync(bench).some(
+          (f) =>
+            f.endsWith('.bench.ts') &&
+            (filters.length === 0 || filters.some((w) => join(bench, f).includes(w))),
+        )
+      );
+    })
+    .map((dir) => JSON.parse(readFileSync(join('packages', dir, 'package.json'), 'utf8')).name);
+  if (
+    !run('pnpm', ['exec', 'turbo', 'run', 'build', ...benched.map((name) => `--filter=${name}`)])
+  ) {
+    process.exit(1);
+  }
+  run(process.execPath, ['scripts/bench-micro.mjs', ...filters]);
 }
 
 if (mode === 'all' || mode === 'http') {

@@ -1,11 +1,10 @@
 // Requests/s of a hello route on Express 5: bare, with its usual peer plugins (pino-http +
 // express-prom-bundle, request id by genReqId) and with the @prod stack (request id, request
-// logging, metrics, tracing without SDK, error part). Every stack logs to a discarding stream.
+// logging, metrics, tracing without SDK). Every stack logs to a discarding stream.
 // Run: pnpm bench:http (CONNECTIONS, DURATION, WARMUP, ROUNDS: see config/bench-http.ts).
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { definePart, json, type Part } from '@prod/core';
-import { errorPart } from '@prod/errors';
 import { mountExpress } from '@prod/express';
 import { createLogger, requestLoggingPart } from '@prod/logger';
 import { createMetrics, metricsPart } from '@prod/metrics';
@@ -23,7 +22,7 @@ import {
   runHttpLoad,
 } from '../../../config/bench-http.js';
 
-const PROD = '@prod (@prod/express + tracing, logging, metrics, errors parts)';
+const PROD = '@prod (@prod/express + tracing, logging, metrics parts)';
 
 const stack: ProdStack<Part> = {
   tracing: () => tracingPart(),
@@ -33,7 +32,6 @@ const stack: ProdStack<Part> = {
     name: 'hello',
     routes: [{ method: 'GET', path: '/hello', handler: () => json(200, { hello: 'world' }) }],
   }),
-  errors: () => errorPart(),
 };
 
 const bare: Contender = async () => {

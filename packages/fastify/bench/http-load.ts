@@ -1,11 +1,10 @@
 // Requests/s of a hello route on Fastify 5: bare, with its usual peer plugins (its built-in
 // pino logger + fastify-metrics, request id from `requestIdHeader`) and with the @prod stack
-// (request id, request logging, metrics, tracing without SDK, error part). Every stack logs
+// (request id, request logging, metrics, tracing without SDK). Every stack logs
 // to a discarding stream.
 // Run: pnpm bench:http (CONNECTIONS, DURATION, WARMUP, ROUNDS: see config/bench-http.ts).
 import { randomUUID } from 'node:crypto';
 import { definePart, json, type Part } from '@prod/core';
-import { errorPart } from '@prod/errors';
 import { prodFastify } from '@prod/fastify';
 import { createLogger, requestLoggingPart } from '@prod/logger';
 import { createMetrics, metricsPart } from '@prod/metrics';
@@ -21,7 +20,7 @@ import {
   runHttpLoad,
 } from '../../../config/bench-http.js';
 
-const PROD = '@prod (@prod/fastify + tracing, logging, metrics, errors parts)';
+const PROD = '@prod (@prod/fastify + tracing, logging, metrics parts)';
 
 const stack: ProdStack<Part> = {
   tracing: () => tracingPart(),
@@ -31,7 +30,6 @@ const stack: ProdStack<Part> = {
     name: 'hello',
     routes: [{ method: 'GET', path: '/hello', handler: () => json(200, { hello: 'world' }) }],
   }),
-  errors: () => errorPart(),
 };
 
 async function start(app: FastifyInstance): Promise<BenchServer> {

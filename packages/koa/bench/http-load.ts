@@ -1,6 +1,6 @@
 // Requests/s of a hello route on Koa 3: bare (@koa/router), with its usual peer middleware
 // (a tiny request id middleware, koa-pino-logger, a prom-client histogram middleware) and with
-// the @prod stack (request id, request logging, metrics, tracing without SDK, error part).
+// the @prod stack (request id, request logging, metrics, tracing without SDK).
 // Every stack logs to a discarding stream.
 // Run: pnpm bench:http (CONNECTIONS, DURATION, WARMUP, ROUNDS: see config/bench-http.ts).
 import { randomUUID } from 'node:crypto';
@@ -8,7 +8,6 @@ import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import Router from '@koa/router';
 import { definePart, json, type Part } from '@prod/core';
-import { errorPart } from '@prod/errors';
 import { prodKoa } from '@prod/koa';
 import { createLogger, requestLoggingPart } from '@prod/logger';
 import { createMetrics, metricsPart } from '@prod/metrics';
@@ -26,7 +25,7 @@ import {
   runHttpLoad,
 } from '../../../config/bench-http.js';
 
-const PROD = '@prod (@prod/koa + tracing, logging, metrics, errors parts)';
+const PROD = '@prod (@prod/koa + tracing, logging, metrics parts)';
 
 const stack: ProdStack<Part> = {
   tracing: () => tracingPart(),
@@ -36,7 +35,6 @@ const stack: ProdStack<Part> = {
     name: 'hello',
     routes: [{ method: 'GET', path: '/hello', handler: () => json(200, { hello: 'world' }) }],
   }),
-  errors: () => errorPart(),
 };
 
 function helloRouter(): Router {
