@@ -93,6 +93,7 @@ function toEvaluation(details: EvaluationDetails<FlagValue>): FlagEvaluation<unk
  * @example
  * import { OpenFeature } from '@openfeature/server-sdk';
  * import { flag } from '@prod/config';
+ * import { openFeatureFlags } from '@prod/config/openfeature';
  * const flags = openFeatureFlags({ 'notes.search': flag.boolean(false) }, { client: OpenFeature.getClient() });
  * const on = await flags.isEnabled('notes.search', { targetingKey: 'user-42' });
  */

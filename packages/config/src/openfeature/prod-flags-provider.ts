@@ -40,6 +40,7 @@ function resolution<TValue>(evaluation: FlagEvaluation<unknown>): ResolutionDeta
  *
  * @example
  * import { OpenFeature } from '@openfeature/server-sdk';
+ * import { type DynamicFlags, ProdFlagsProvider } from '@prod/config/openfeature';
  * declare const flags: DynamicFlags;
  * await OpenFeature.setProviderAndWait(new ProdFlagsProvider(flags));
  * const on = await OpenFeature.getClient().getBooleanValue('notes.search', false, { targetingKey: 'u1' });
