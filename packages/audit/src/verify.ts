@@ -380,8 +380,7 @@ function verifyChain(
         if (other !== item) flag(other, 'inserted', `a second record claims seq ${seq}`);
       if (!item.selfValid) flag(item, 'modified', `seq ${seq} does not match its hash`);
       else if (
-        successor !== undefined &&
-        successor.selfValid &&
+        successor?.selfValid === true &&
         !covered(seq + 1) &&
         successor.record.prevHash !== item.record.hash &&
         !reported.has(successor)
