@@ -1,5 +1,5 @@
 import { err, isProdError, type MaybePromise, type ProdError, type Result } from '@prod/core';
-import type { CircuitBreakerOptions } from '@prod/errors';
+import { type CircuitBreakerOptions, circuitBreaker } from '@prod/errors';
 import { CacheErrors } from './errors.js';
 import { CacheCore, type CoreSettings } from './internal/core.js';
 import { keyProblem, wellFormed } from './internal/keys.js';
@@ -57,7 +57,6 @@ function checkStore(value: unknown): CacheStore | undefined {
     typeof store !== 'object' ||
     store === null ||
     typeof store.kind !== 'string' ||
-    typeof store.shared !== 'boolean' ||
     !STORE_METHODS.every((name) => typeof store[name] === 'function')
   ) {
     check.fail('l2', 'a CacheStore (redisStore(), memoryStore() or your own)', value);
@@ -178,6 +177,8 @@ export function createCache(options: CacheOptions = {}): Cache {
   };
   let core: CacheCore;
   try {
+    // Without an L2 there is no breaker to build; its options are still checked now.
+    if (store === undefined && l2Options.circuitBreaker !== undefined) circuitBreaker(breaker);
     core = new CacheCore(settings);
   } catch (error) {
     // The breaker checks its own options (ERRORS_INVALID_OPTIONS): report them as ours.

@@ -87,7 +87,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
 
   return {
     kind: 'memory',
-    shared: false,
     async get(key) {
       ensureOpen();
       return read(key);

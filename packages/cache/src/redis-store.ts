@@ -242,7 +242,6 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
 
   return {
     kind: cluster ? 'redis-cluster' : 'redis',
-    shared: true,
     async get(key, read) {
       return toStored(
         read?.binary === true

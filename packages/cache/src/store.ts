@@ -52,8 +52,6 @@ export interface BusListener {
 export interface CacheStore {
   /** `memory`, `redis` or `redis-cluster`: shown in stats and metrics. */
   readonly kind: string;
-  /** Whether every instance of the service sees the same store (Redis), not only this process. */
-  readonly shared: boolean;
   get(key: string, options?: StoreReadOptions): Promise<StoredValue | undefined>;
   /** Values in the order of `keys`, in one round trip where the store can (MGET). */
   getMany(

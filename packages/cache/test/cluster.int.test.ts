@@ -13,7 +13,7 @@ const connect = async (): Promise<Cluster> => {
   if (cluster === undefined) throw new Error('no cluster');
   const client = new Cluster(
     cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
-    { enableOfflineQueue: false, lazyConnect: true, redisOptions: { enableOfflineQueue: false } },
+    { enableOfflineQueue: false, lazyConnect: true },
   );
   client.on('error', () => {});
   clients.push(client);

@@ -831,6 +831,15 @@ export class CacheCore {
     if (this.flights.get(full) === flight) this.flights.delete(full);
   }
 
+  /**
+   * Answers the flight with its final result and takes it off the map at once: a call made
+   * after this must see the cache as it now is, not join a load that is over.
+   */
+  private finish(full: string, flight: Flight, result: Result<unknown>): void {
+    flight.deliver(result);
+    this.land(full, flight);
+  }
+
   private served(key: string, reason: 'swr' | 'grace' | 'timeout'): void {
     if (reason === 'swr') this.counters.staleSwr += 1;
     else if (reason === 'grace') this.counters.staleGrace += 1;
@@ -869,7 +878,7 @@ export class CacheCore {
     let token: number | undefined;
     const store = this.store;
     const guard = this.guard;
-    if (r.distributedLock && store?.shared === true && guard !== undefined) {
+    if (r.distributedLock && store !== undefined && guard !== undefined) {
       // Another instance refreshing the key will publish its value: do not load twice.
       const locked = await guard.call('lock', () => store.lock(full, r.lockLease));
       if (locked === undefined) return;
@@ -899,7 +908,7 @@ export class CacheCore {
           // An entry that only needed its first check against this schema: answer it like a hit.
           if (now < l1.freshUntil) {
             this.counters.l1Hits += 1;
-            flight.deliver(ok(value));
+            this.finish(full, flight, ok(value));
             return;
           }
           if (now < l1.swrUntil || now < l1.retryAt) {
@@ -913,15 +922,14 @@ export class CacheCore {
     const store = this.store;
     const guard = this.guard;
     if (store !== undefined && guard !== undefined && !r.forceFresh) {
-      if (r.distributedLock && store.shared)
-        return this.runLocked(flight, full, key, loader, r, stale, since);
+      if (r.distributedLock) return this.runLocked(flight, full, key, loader, r, stale, since);
       const found = await this.readL2(full, r.l1Ttl);
       const usable = found === undefined ? undefined : await this.usable(found, r.schema, key);
       if (usable !== undefined) {
         const now = Date.now();
         if (now < usable.freshUntil) {
           this.counters.l2Hits += 1;
-          flight.deliver(ok(usable.value));
+          this.finish(full, flight, ok(usable.value));
           return;
         }
         if (now < usable.swrUntil) {
@@ -986,7 +994,7 @@ export class CacheCore {
         const now = Date.now();
         if (found !== undefined && now < found.freshUntil) {
           this.counters.l2Hits += 1;
-          flight.deliver(ok(found.value));
+          this.finish(full, flight, ok(found.value));
           return;
         }
         if (!counted) {
@@ -1157,7 +1165,7 @@ export class CacheCore {
       const now = Date.now();
       if (stale !== undefined && now < stale.staleUntil && !flight.delivered) {
         this.served(key, 'grace');
-        flight.deliver(ok(stale.value));
+        this.finish(full, flight, ok(stale.value));
         // Back off: serve the grace value without calling the loader again for a while.
         const entry =
           this.l1?.peek(full) ??
@@ -1167,7 +1175,7 @@ export class CacheCore {
         if (entry !== undefined) entry.retryAt = now + r.graceBackoff;
         return;
       }
-      flight.deliver(err(error));
+      this.finish(full, flight, err(error));
       return;
     }
     if (outcome.kind !== 'ok') return;
@@ -1180,26 +1188,26 @@ export class CacheCore {
         effective = adapt(r, settings, this.settings.maxKeyLength);
       } catch (error) {
         unlock();
-        flight.deliver(err(error as ProdError));
+        this.finish(full, flight, err(error as ProdError));
         return;
       }
     }
     if (skipped || (negative !== 0 && !(effective.negativeTtl > 0))) {
       unlock();
-      flight.deliver(ok(value));
+      this.finish(full, flight, ok(value));
       return;
     }
     const prepared = this.prepare(value, negative);
     if (!prepared.ok) {
       unlock();
-      flight.deliver(prepared);
+      this.finish(full, flight, prepared);
       return;
     }
     const tags = effective.tags;
     if (this.keyChanged(full, since) || (tags !== undefined && this.tagsChanged(tags, since))) {
       // Invalidated while loading: the value may predate the change. Answer it, keep nothing.
       unlock();
-      flight.deliver(ok(prepared.value.value));
+      this.finish(full, flight, ok(prepared.value.value));
       return;
     }
     const now = Date.now();
@@ -1211,7 +1219,7 @@ export class CacheCore {
       tags,
     } as const;
     this.putL1(full, meta, prepared.value.value, now, effective.l1Ttl, prepared.value.bytes);
-    flight.deliver(ok(prepared.value.value));
+    this.finish(full, flight, ok(prepared.value.value));
     if (store === undefined || guard === undefined) return;
     const write = this.toWrite(full, meta, prepared.value.payload, now);
     const message = this.message('d', [full]);
