@@ -35,9 +35,9 @@ export interface RateLimitPartOptions {
    * included; `routes`: only to part routes that declare `rateLimitPolicy(...)` in their meta.
    */
   readonly scope?: 'all' | 'routes';
-  /** Clients never limited (no headers): addresses, CIDR ranges (`10.0.0.0/8`), functions. */
+  /** Clients never limited nor denied (no headers): addresses, CIDR ranges (`10.0.0.0/8`), functions. */
   readonly allow?: readonly ClientMatcher[];
-  /** Clients refused with 403 `RATELIMIT_DENIED` before anything is counted. */
+  /** Clients refused with 403 `RATELIMIT_DENIED` before anything is counted (unless on the allow list). */
   readonly deny?: readonly ClientMatcher[];
   /** The cost of a request when its route declares none. Default 1. */
   readonly cost?: (request: HttpRequest) => number;
@@ -199,10 +199,11 @@ export function rateLimitPart(limiter: RateLimiter, options: RateLimitPartOption
   return definePart({
     name,
     onRequest(request) {
+      // An allow entry wins over a deny entry: deny a range, allow the few inside it.
+      if (matches(allow, request)) return undefined;
       if (matches(deny, request)) {
         return toHttpResponse(RateLimitErrors.RATELIMIT_DENIED({ captureStack: false }), request);
       }
-      if (matches(allow, request)) return undefined;
       const meta = rateLimitMeta.read(request);
       if (meta?.skip === true) return undefined;
       const own = routePolicies(meta?.policies);
