@@ -14,7 +14,10 @@ export interface ServerCachePolicy {
    * to every authorized caller (the route's answer does not depend on who asks).
    */
   readonly authorization?: 'bypass' | 'per-credential' | 'shared';
-  /** Store a response that sets a cookie (replayed to every hit). Default false: never. */
+  /**
+   * Store a response that sets a cookie all the same; the cookie itself is never stored (it
+   * belongs to the one response that set it). Default false: such a response is not stored.
+   */
   readonly allowSetCookie?: boolean;
 }
 

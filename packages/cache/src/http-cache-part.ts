@@ -86,6 +86,9 @@ function lowerHeaders(response: HttpResponse): Record<string, string | readonly 
 const single = (value: string | readonly string[] | undefined): string | undefined =>
   value === undefined ? undefined : typeof value === 'string' ? value : value.join(', ');
 
+const byName = (a: readonly [string, unknown], b: readonly [string, unknown]): number =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+
 /** Merges Vary values: case-insensitive tokens, `*` wins. */
 function mergeVary(current: string | undefined, extra: readonly string[]): string | undefined {
   const tokens: string[] = [];
@@ -196,7 +199,17 @@ export function httpCachePart(options: HttpCachePartOptions = {}): Part {
       authorization !== undefined && server.authorization === 'per-credential'
         ? createHash('sha256').update(authorization).digest('base64url')
         : null;
-    return `http:${stableKey([request.route ?? request.path, request.params, request.query, varied, credential])}`;
+    // Entries, not the objects: frameworks hand out params and query in objects of their own
+    // classes; only the names and values count.
+    const params = Object.entries(request.params).sort(byName);
+    const query = Object.entries(request.query)
+      .filter((entry) => entry[1] !== undefined)
+      .sort(byName);
+    try {
+      return `http:${stableKey([request.route ?? request.path, params, query, varied, credential])}`;
+    } catch {
+      return undefined;
+    }
   };
 
   const lookup = async (request: HttpRequest, key: string): Promise<HttpResponse | undefined> => {
