@@ -138,7 +138,10 @@ const notes = definePart({
 });
 
 let counter = 0;
-const freshKey = (): string => `key-${process.pid}-${(counter += 1)}`;
+const freshKey = (): string => {
+  counter += 1;
+  return `key-${process.pid}-${counter}`;
+};
 
 afterAll(async () => {
   await limiter.close();

@@ -21,7 +21,15 @@ function clock(start = 1_700_000_000_000): {
   set: (ms: number) => void;
 } {
   let now = start;
-  return { now: () => now, advance: (ms) => void (now += ms), set: (ms) => void (now = ms) };
+  return {
+    now: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+    set: (ms) => {
+      now = ms;
+    },
+  };
 }
 
 async function decide(

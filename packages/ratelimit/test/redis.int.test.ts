@@ -1,0 +1,314 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  type Algorithm,
+  createRateLimiter,
+  type RateLimitDecision,
+  type RateLimiter,
+  redisStore,
+} from '@prod/ratelimit';
+import { redisTestUrl } from '@prod/testing';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { hasRedisServer, type SpareRedis, spareRedis } from './fixtures/redis-servers.js';
+
+const redis = await redisTestUrl();
+afterAll(() => redis.cleanup());
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function client(url: string, options: Record<string, unknown> = {}): Redis {
+  const made = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, ...options });
+  made.on('error', () => {});
+  cleanups.push(() => made.disconnect());
+  return made;
+}
+
+async function ready(made: Redis): Promise<Redis> {
+  if (made.status !== 'ready') await new Promise((resolve) => made.once('ready', resolve));
+  return made;
+}
+
+function limiter(options: Parameters<typeof createRateLimiter>[0]): RateLimiter {
+  const made = createRateLimiter(options);
+  cleanups.push(() => made.close());
+  return made;
+}
+
+async function decide(made: RateLimiter, key: string): Promise<RateLimitDecision> {
+  const result = await made.consume(key);
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+const ALGORITHMS: readonly Algorithm[] = ['fixed-window', 'sliding-window', 'token-bucket'];
+const CONTENDER = fileURLToPath(new URL('./fixtures/contender.ts', import.meta.url));
+
+function contender(args: string[]): {
+  ready: Promise<void>;
+  go(at: number): void;
+  result: Promise<{ admitted: number; errors: number }>;
+} {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@prod/source', '--import', 'tsx', CONTENDER, ...args],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    },
+  );
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(child.pid, 'SIGKILL');
+    }
+  });
+  let out = '';
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.startsWith('ready\n')) markReady();
+  });
+  return {
+    ready,
+    go: (at) => child.stdin.write(`${at}\n`),
+    result: new Promise((resolve, reject) => {
+      child.once('exit', (code) =>
+        code === 0
+          ? resolve(
+              JSON.parse(out.slice('ready\n'.length).trim()) as {
+                admitted: number;
+                errors: number;
+              },
+            )
+          : reject(new Error(`contender exited ${code}`)),
+      );
+    }),
+  };
+}
+
+describe.skipIf(!redis.available)(
+  'Redis store against real Redis (skipped: Redis not reachable)',
+  () => {
+    for (const algorithm of ALGORITHMS) {
+      it(`${algorithm}: two processes sharing a key never admit more than the limit in total`, async () => {
+        const key = `atomic-${algorithm}`;
+        const args = [redis.url, redis.keyPrefix, algorithm, '100', '150', key];
+        const one = contender(args);
+        const two = contender(args);
+        await Promise.all([one.ready, two.ready]);
+        const at = Date.now() + 100;
+        one.go(at);
+        two.go(at);
+        const [a, b] = await Promise.all([one.result, two.result]);
+        expect(a.errors + b.errors).toBe(0);
+        expect(a.admitted + b.admitted).toBe(100);
+        // both processes took part (they start on one wall-clock instant, in waves)
+        expect(Math.min(a.admitted, b.admitted)).toBeGreaterThan(0);
+        console.log(`${algorithm}: admitted ${a.admitted} + ${b.admitted} of 300 sent, limit 100`);
+      }, 20_000);
+    }
+
+    it('a decision is one script call per policy, sent together; a refused key costs no more calls (deny cache)', async () => {
+      const made = await ready(client(redis.url));
+      const counter = await ready(client(redis.url));
+      const policies = [
+        { name: 'rt-fixed', limit: 5, window: 60_000 },
+        { name: 'rt-sliding', limit: 50, window: 60_000, algorithm: 'sliding-window' as const },
+        { name: 'rt-bucket', limit: 50, window: 60_000, algorithm: 'token-bucket' as const },
+      ];
+      const limited = limiter({
+        store: redisStore({ client: made, prefix: redis.keyPrefix }),
+        policies,
+      });
+      await decide(limited, 'warm'); // scripts loaded, limiters made
+      const calls = async (): Promise<number> => {
+        const info = (await counter.info('commandstats')) as string;
+        return [...info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce(
+          (sum, m) => sum + Number(m[1]),
+          0,
+        );
+      };
+      const before = await calls();
+      for (let i = 0; i < 5; i += 1) expect((await decide(limited, 'rt')).allowed).toBe(true);
+      // other clients share this Redis: at least our 15, and less than 20 of anyone else's in between
+      const admittedCalls = (await calls()) - before;
+      expect(admittedCalls).toBeGreaterThanOrEqual(15);
+      const refused = await decide(limited, 'rt');
+      expect(refused.violated).toEqual(['rt-fixed']);
+      const afterRefusal = await calls();
+      for (let i = 0; i < 20; i += 1) expect((await decide(limited, 'rt')).allowed).toBe(false);
+      expect((await calls()) - afterRefusal).toBeLessThan(5);
+    });
+
+    it('Redis TIME is the clock: the window edge is measured per algorithm', async () => {
+      // Limit 20 per second, a burst of 20 just before a window edge and 20 just after it.
+      const made = await ready(client(redis.url));
+      const results: Record<string, number> = {};
+      for (const algorithm of ALGORITHMS) {
+        const name = `edge-${algorithm}`;
+        const limited = limiter({
+          store: redisStore({ client: made, prefix: redis.keyPrefix }),
+          policies: [{ name, limit: 20, window: 1000, algorithm }],
+        });
+        // fixed windows start at the key's first request; the others are epoch-aligned
+        const [seconds, micros] = (await made.time()) as [string, string];
+        const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+        let edge = now - (now % 1000) + 1000;
+        if (algorithm === 'fixed-window') {
+          await decide(limited, name);
+          edge = now + 1000;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, edge - now - 60)));
+        let admitted = algorithm === 'fixed-window' ? 1 : 0;
+        const burst = async (): Promise<void> => {
+          const decisions = await Promise.all(
+            Array.from({ length: 20 }, () => limited.consume(name)),
+          );
+          admitted += decisions.filter((d) => d.ok && d.value.allowed).length;
+        };
+        await burst();
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        await burst();
+        results[algorithm] = admitted / 20;
+      }
+      // fixed window: the classic edge burst goes through (up to 2x the limit within ~120 ms)
+      expect(results['fixed-window']).toBeGreaterThan(1.5);
+      // sliding window: the previous window still weighs almost fully right after the edge
+      expect(results['sliding-window']).toBeLessThanOrEqual(1.25);
+      // token bucket: burst + what ~120-200 ms of refill brings
+      expect(results['token-bucket']).toBeLessThanOrEqual(1.3);
+      console.log('window edge, admitted / limit within ~0.2 s:', results);
+    });
+
+    it('concurrency slots are shared by instances and freed by release', async () => {
+      const made = await ready(client(redis.url));
+      const policies = [{ name: 'slots', limit: 2, algorithm: 'concurrency' as const }];
+      const one = limiter({
+        name: 'a',
+        store: redisStore({ client: made, prefix: redis.keyPrefix }),
+        policies,
+      });
+      const two = limiter({
+        name: 'b',
+        store: redisStore({ client: made, prefix: redis.keyPrefix }),
+        policies,
+      });
+      const first = await decide(one, 'c');
+      await decide(two, 'c');
+      expect((await decide(one, 'c')).allowed).toBe(false);
+      first.release();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await decide(two, 'c')).allowed).toBe(true);
+    });
+
+    it('tiers and reset work on Redis', async () => {
+      const made = await ready(client(redis.url));
+      const limited = limiter({
+        store: redisStore({ client: made, prefix: redis.keyPrefix }),
+        policies: [{ name: 'tiered', limit: 1, window: 60_000, algorithm: 'sliding-window' }],
+        tiers: { pro: { tiered: 3 } },
+      });
+      const pro = await limited.consume('t', { tier: 'pro' });
+      expect(pro.ok && pro.value.policies[0]?.remaining).toBe(2);
+      await decide(limited, 't');
+      expect((await decide(limited, 't')).allowed).toBe(false);
+      expect((await limited.reset('t')).ok).toBe(true);
+      expect((await decide(limited, 't')).allowed).toBe(true);
+    });
+  },
+);
+
+describe.skipIf(!hasRedisServer)(
+  'Redis cut mid-traffic (a spare redis-server, killed by PID)',
+  () => {
+    let spare: SpareRedis | undefined;
+    afterEach(async () => {
+      await spare?.stop();
+      spare = undefined;
+    });
+
+    it('the insurance limiter (limit / divisor) answers within the timeout, and Redis takes over again', async () => {
+      spare = await spareRedis();
+      const made = await ready(client(spare.url, { retryStrategy: () => 50 }));
+      const limited = limiter({
+        store: redisStore({
+          client: made,
+          timeout: 100,
+          breakDuration: 200,
+          insurance: { divisor: 2 },
+        }),
+        policies: [{ name: 'cut', limit: 10, window: 60_000, algorithm: 'sliding-window' }],
+      });
+      const before = await decide(limited, 'k');
+      expect(before.degraded).toBe(false);
+      await spare.kill();
+      const started = performance.now();
+      const during: RateLimitDecision[] = [];
+      for (let i = 0; i < 8; i += 1) during.push(await decide(limited, 'k'));
+      const elapsed = performance.now() - started;
+      expect(during.every((d) => d.degraded)).toBe(true);
+      // insurance: ceil(10 / 2) = 5 per instance
+      expect(during.filter((d) => d.allowed).length).toBe(5);
+      expect(during[0]?.policies[0]?.limit).toBe(5);
+      // no stall: 8 decisions in far less than one 30 s offline-queue wait
+      expect(elapsed).toBeLessThan(2000);
+      await spare.restart();
+      await ready(made);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const after = await decide(limited, 'k2');
+      expect(after.degraded).toBe(false);
+      expect(after.policies[0]?.limit).toBe(10);
+    }, 20_000);
+
+    it('a Redis that hangs (DEBUG SLEEP) costs one timeout, then the insurance answers at once', async () => {
+      spare = await spareRedis();
+      const made = await ready(client(spare.url));
+      const admin = await ready(client(spare.url));
+      const limited = limiter({
+        store: redisStore({ client: made, timeout: 80, breakDuration: 5000 }),
+        policies: [{ name: 'hang', limit: 3, window: 60_000, algorithm: 'token-bucket' }],
+      });
+      await decide(limited, 'k');
+      void admin.call('DEBUG', 'SLEEP', '1.5').catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const first = performance.now();
+      const timedOut = await decide(limited, 'k');
+      const firstMs = performance.now() - first;
+      expect(timedOut.degraded).toBe(true);
+      expect(firstMs).toBeGreaterThanOrEqual(70);
+      expect(firstMs).toBeLessThan(1000);
+      const next = await decide(limited, 'k');
+      expect(next.degraded).toBe(true);
+    }, 20_000);
+
+    it('onStoreError "error": a RATELIMIT_STORE_UNAVAILABLE failure, never a hang', async () => {
+      spare = await spareRedis();
+      const made = await ready(client(spare.url, { retryStrategy: () => 100 }));
+      const limited = limiter({
+        store: redisStore({ client: made, insurance: false }),
+        policies: [{ name: 'strict', limit: 3, window: 60_000 }],
+      });
+      await spare.kill();
+      const result = await limited.consume('k');
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.error.code).toBe('RATELIMIT_STORE_UNAVAILABLE');
+        expect(result.error.status).toBe(503);
+      }
+      const open = limiter({
+        name: 'open',
+        store: redisStore({ client: made, insurance: false }),
+        onStoreError: 'allow',
+        policies: [{ name: 'strict', limit: 3, window: 60_000 }],
+      });
+      const allowed = await open.consume('k');
+      expect(allowed.ok && allowed.value.allowed && allowed.value.degraded).toBe(true);
+    }, 20_000);
+  },
+);
