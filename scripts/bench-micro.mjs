@@ -86,9 +86,23 @@ for (const { pkg } of files) {
   const cache = join('packages', pkg, 'node_modules', '.cache', 'prod-bench');
   if (caches.has(pkg)) continue;
   caches.set(pkg, cache);
-  snapshot(cache);
+  // Someone else's build may be between cleaning dist/ and writing it: wait and copy again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      snapshot(cache);
+      break;
+    } catch (error) {
+      if (attempt === 5) throw error;
+      console.error(`bench:micro: ${error.message}; copying again in 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+    }
+  }
 }
-const newest = Math.max(...built.map(({ dir }) => statSync(join(dir, 'dist')).mtimeMs));
+const newest = Math.max(
+  ...built
+    .filter(({ dir }) => existsSync(join(dir, 'dist')))
+    .map(({ dir }) => statSync(join(dir, 'dist')).mtimeMs),
+);
 console.error(`bench:micro: built packages copied (newest dist ${new Date(newest).toISOString()})`);
 
 let failed = 0;
