@@ -120,7 +120,9 @@ const lines = [
   '  its own child process, contenders in alternating order over several rounds; ratios are',
   '  taken within each round and given as the median (min - max) over the rounds, both in',
   '  requests/s and in server CPU per request. A direction is claimed only when both agree.',
-  '- Timings are never asserted in tests; read ratios, not absolute numbers.',
+  '- Timings are never asserted in tests; read ratios, not absolute numbers. The notes per',
+  '  package (at the end) put each ratio next to the figure published before, say which old',
+  '  figures were wrong and why, and add the runs kept in docs/benchmarks/results/<folder>/.',
   '',
 ];
 
