@@ -121,7 +121,10 @@ export function createBruteForce(options: BruteForceOptions = {}): BruteForce {
     });
 
   const status = (res: FlexibleResult | null): Result<BruteForceStatus, BruteForceError> => {
-    if (res === null) return ok({ remaining: limit });
+    // rate-limiter-flexible's memory store hands back a record whose time is up until its timer
+    // deletes it (-1 alone means "no expiry", which this guard never sets).
+    if (res === null || (res.msBeforeNext <= 0 && res.msBeforeNext !== -1))
+      return ok({ remaining: limit });
     if (res.consumedPoints >= limit) return err(blocked(res.msBeforeNext));
     return ok({ remaining: limit - res.consumedPoints });
   };

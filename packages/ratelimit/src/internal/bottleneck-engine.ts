@@ -115,7 +115,12 @@ export function bottleneckEngine(options: EngineOptions): ThrottleEngine {
     },
     async stop(dropQueued) {
       await limiter.stop({ dropWaitingJobs: dropQueued });
-      await limiter.disconnect(false).catch(() => {});
+      try {
+        // A shared connection answers synchronously (undefined), a local one with a promise.
+        await limiter.disconnect(false);
+      } catch {
+        // Already gone: nothing to close.
+      }
       // The connection is ours, its client the caller's: close only the subscriber we duplicated.
       (
         connection as unknown as { subscriber?: { disconnect(): void } } | undefined
