@@ -157,7 +157,7 @@ describe.skipIf(!redis.available)(
           policies: [{ name, limit: 20, window: 1000, algorithm }],
         });
         // fixed windows start at the key's first request; the others are epoch-aligned
-        const [seconds, micros] = (await made.time()) as [string, string];
+        const [seconds = 0, micros = 0] = (await made.time()) as unknown as [number, number];
         const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
         let edge = now - (now % 1000) + 1000;
         if (algorithm === 'fixed-window') {
