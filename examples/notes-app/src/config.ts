@@ -17,8 +17,9 @@ export interface ServiceConfig {
   /** `LOG_LEVEL`, default `info`; per-module levels as in `info,http=warn`. */
   readonly logLevel: string;
   /**
-   * `NOTES_STORE`: `postgres` when `DATABASE_URL` is set, else `memory` (a Map: about 150 MB
-   * RSS, against 300-700 MB for the embedded PGlite, which `NOTES_STORE=pglite` selects).
+   * `NOTES_STORE`: `postgres` when `DATABASE_URL` is set, else `memory` (a Map: the service
+   * holds about 140 MB, against 650-700 MB with the embedded PGlite that `NOTES_STORE=pglite`
+   * selects; docs/reliability.md, "Footprint of the embedded default").
    */
   readonly store: StoreKind;
   /** `DATABASE_URL` (`postgres://...`): notes in PostgreSQL, with a readiness check. */
