@@ -108,7 +108,7 @@ describe('keyring failures are CRYPTO_DECRYPT_FAILED, never a throw or a partial
     expectFailed(keyring.decrypt(ciphertext, 42 as unknown as string));
   });
 
-  it('a wrong key, an unknown key id, a key id moved onto another key', () => {
+  it('a wrong key, an unknown key id, a ciphertext relabelled with another key id', () => {
     const other = createKeyring({ keys: [primary()] });
     expectFailed(other.decrypt(ciphertext, 'ctx'));
     const sameId = createKeyring({ keys: [{ ...primary(), id: keyring.primaryId }] });

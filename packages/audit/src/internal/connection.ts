@@ -14,6 +14,22 @@ export function isPool(db: SqlClient): db is PoolLike {
   return typeof candidate.connect === 'function' && typeof candidate.totalCount === 'number';
 }
 
+/**
+ * Runs `work` alone on a single-connection client (a pg Client, PGlite), so that a statement
+ * never lands inside another caller's transaction; a pool runs it at once (each query gets a
+ * connection of its own).
+ */
+export function exclusive<TValue>(db: SqlClient, work: () => Promise<TValue>): Promise<TValue> {
+  if (isPool(db)) return work();
+  const previous = locks.get(db) ?? Promise.resolve();
+  const current = previous.then(work, work);
+  locks.set(
+    db,
+    current.catch(() => undefined),
+  );
+  return current;
+}
+
 /** Runs `work` inside BEGIN ... COMMIT on one connection (ROLLBACK when it throws). */
 export async function inTransaction<TValue>(
   db: SqlClient,
@@ -43,14 +59,5 @@ export async function inTransaction<TValue>(
       connection.release(failed !== undefined && !('code' in failed) ? failed : undefined);
     }
   }
-  const previous = locks.get(db) ?? Promise.resolve();
-  const current = previous.then(
-    () => run(db),
-    () => run(db),
-  );
-  locks.set(
-    db,
-    current.catch(() => undefined),
-  );
-  return current;
+  return exclusive(db, () => run(db));
 }

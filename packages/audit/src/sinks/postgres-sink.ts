@@ -1,6 +1,7 @@
 import { optionChecks } from '@prod/core';
 import { AuditErrors } from '../errors.js';
-import { inTransaction } from '../internal/connection.js';
+import { exclusive, inTransaction } from '../internal/connection.js';
+import { serial } from '../internal/mutex.js';
 import { auditTableName, type SqlClient } from '../migration.js';
 import type { AuditRecord, AuditSink, ChainTail } from '../types.js';
 
@@ -17,20 +18,27 @@ export interface PostgresSinkOptions {
 
 const check = optionChecks(AuditErrors.AUDIT_INVALID_OPTIONS);
 const UNIQUE_VIOLATION = '23505';
-const ATTEMPTS = 5;
+// A locked write can still meet a writer on the fast path: retried, under the lock each time.
+const ATTEMPTS = 20;
+const CONTENDED_MS = 1000;
 
 interface TailRow {
   seq: string | number;
   hash: string;
+  checkpoint_seq: string | number | null;
+  checkpoint_body: string | null;
 }
 
 /**
  * The PostgreSQL sink (pg or PGlite): an append-only table (see `applyAuditMigration`), one row
- * per record. Each write is one transaction that takes a transaction-level advisory lock on the
- * chain, reads the tail, inserts the new rows and commits (with `synchronous_commit = on`), so
- * `record()` resolves only once the rows are durable, and any number of processes writing the
- * same chain keep one valid chain. The primary key `(chain, seq)` refuses a fork even from a
- * writer that skipped the lock; such a write is retried on the new tail.
+ * per record, committed with `synchronous_commit = on` before `record()` resolves.
+ *
+ * Several processes writing one chain keep one valid chain: the primary key `(chain, seq)`
+ * refuses a second record at a seq, so a fork cannot be stored. A write first builds on the
+ * tail this process last saw and inserts in one statement (one round trip when it is the only
+ * writer); when another process has moved the tail, that insert fails on the key and the
+ * write is redone under the chain's transaction-level advisory lock, reading the tail inside
+ * the lock. Nothing half-written is ever visible: each write is one transaction.
  *
  * @throws `AUDIT_INVALID_OPTIONS` without a client or with a bad table name.
  * @example
@@ -45,31 +53,35 @@ export function postgresSink(options: PostgresSinkOptions): AuditSink {
   const { qualified, bare } = auditTableName(given);
   const pageSize = check.integer('pageSize', given.pageSize, 1000, { min: 1, max: 100_000 });
 
+  // One round trip for the tail and the last checkpoint (after the lock: a statement started
+  // before the lock was granted could read a tail another writer has since moved).
   const tailOf = async (connection: SqlClient, chain: string): Promise<ChainTail | undefined> => {
-    const last = await connection.query(
-      `SELECT seq, hash FROM ${qualified} WHERE chain = $1 ORDER BY seq DESC LIMIT 1`,
+    const found = await connection.query(
+      `SELECT t.seq, t.hash, c.seq AS checkpoint_seq, c.body AS checkpoint_body
+       FROM (SELECT seq, hash FROM ${qualified} WHERE chain = $1 ORDER BY seq DESC LIMIT 1) t
+       LEFT JOIN LATERAL (
+         SELECT seq, body FROM ${qualified} WHERE chain = $1 AND kind = 'checkpoint' ORDER BY seq DESC LIMIT 1
+       ) c ON true`,
       [chain],
     );
-    const row = last.rows[0] as TailRow | undefined;
+    const row = found.rows[0] as TailRow | undefined;
     if (row === undefined) return undefined;
-    const checkpoint = await connection.query(
-      `SELECT seq, body FROM ${qualified} WHERE chain = $1 AND kind = 'checkpoint' ORDER BY seq DESC LIMIT 1`,
-      [chain],
-    );
-    const found = checkpoint.rows[0] as { seq: string | number; body: string } | undefined;
     return {
       seq: Number(row.seq),
       hash: row.hash,
       checkpoint:
-        found === undefined
+        row.checkpoint_seq === null || row.checkpoint_body === null
           ? undefined
           : {
-              seq: Number(found.seq),
-              signature: (JSON.parse(found.body) as { signature: string }).signature,
+              seq: Number(row.checkpoint_seq),
+              signature: (JSON.parse(row.checkpoint_body) as { signature: string }).signature,
             },
     };
   };
 
+  // One statement: atomic on its own (autocommit) or inside a transaction. The CTE makes this
+  // transaction commit with synchronous_commit = on, whatever the server's default, so the rows
+  // are on disk when the statement returns.
   const insert = async (connection: SqlClient, records: readonly AuditRecord[]): Promise<void> => {
     const values: unknown[] = [];
     const rows = records.map((record) => {
@@ -87,48 +99,113 @@ export function postgresSink(options: PostgresSinkOptions): AuditSink {
         record.hash,
         JSON.stringify(record),
       );
-      const base = values.length - 11;
-      return `(${Array.from({ length: 11 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+      const at = values.length - 11;
+      const p = (i: number): string => `$${at + i}`;
+      return `(${p(1)}::text, ${p(2)}::bigint, ${p(3)}::text, ${p(4)}::timestamptz, ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, ${p(8)}::text, ${p(9)}::text, ${p(10)}::text, ${p(11)}::text)`;
     });
     await connection.query(
-      `INSERT INTO ${qualified} (chain, seq, kind, recorded_at, action, actor_id, outcome, resource_type, resource_id, hash, body) VALUES ${rows.join(', ')}`,
+      `WITH durable AS (SELECT set_config('synchronous_commit', 'on', true))
+       INSERT INTO ${qualified} (chain, seq, kind, recorded_at, action, actor_id, outcome, resource_type, resource_id, hash, body)
+       SELECT v.* FROM durable, (VALUES ${rows.join(', ')}) AS v`,
       values,
     );
   };
 
+  const pendingFrom =
+    (connection: SqlClient, chain: string, tail: ChainTail | undefined) =>
+    async (): Promise<AuditRecord[]> => {
+      const result = await connection.query(
+        `SELECT body FROM ${qualified} WHERE chain = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
+        [chain, tail?.checkpoint?.seq ?? 0, tail?.seq ?? 0],
+      );
+      return result.rows.map((row) => JSON.parse((row as { body: string }).body) as AuditRecord);
+    };
+
+  // What this process last wrote or read of each chain. Another process may have moved on:
+  // the primary key tells (a unique violation), and the locked path takes over.
+  const known = new Map<string, { tail: ChainTail; pending: AuditRecord[] | undefined }>();
+  const remember = (
+    chain: string,
+    before: ChainTail | undefined,
+    pendingBefore: AuditRecord[] | undefined,
+    built: readonly AuditRecord[],
+  ): void => {
+    const last = built.at(-1);
+    if (last === undefined) return;
+    let checkpointAt = -1;
+    built.forEach((record, index) => {
+      if (record.kind === 'checkpoint') checkpointAt = index;
+    });
+    const checkpoint =
+      checkpointAt >= 0 ? (built[checkpointAt] as AuditRecord & { signature: string }) : undefined;
+    known.set(chain, {
+      tail: {
+        seq: last.seq,
+        hash: last.hash,
+        checkpoint:
+          checkpoint === undefined
+            ? before?.checkpoint
+            : { seq: checkpoint.seq, signature: checkpoint.signature },
+      },
+      pending:
+        checkpointAt >= 0
+          ? built.slice(checkpointAt + 1)
+          : pendingBefore === undefined
+            ? undefined
+            : [...pendingBefore, ...built],
+    });
+  };
+  const contended = new Map<string, number>();
+  const lock = serial();
+
   return {
     name: 'postgres',
-    async append(chain, build) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await inTransaction(db, async (connection) => {
-            // Durable before the promise resolves, whatever the server's default.
-            await connection.query('SET LOCAL synchronous_commit = on');
-            await connection.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-              `@prod/audit:${bare}:${chain}`,
-            ]);
-            const tail = await tailOf(connection, chain);
-            const built = await build({
-              tail,
-              pending: async () => {
-                const since = tail?.checkpoint?.seq ?? 0;
-                const result = await connection.query(
-                  `SELECT body FROM ${qualified} WHERE chain = $1 AND seq > $2 ORDER BY seq`,
-                  [chain, since],
-                );
-                return result.rows.map(
-                  (row) => JSON.parse((row as { body: string }).body) as AuditRecord,
-                );
-              },
-            });
-            if (built.length > 0) await insert(connection, built);
-            return built;
+    append(chain, build) {
+      return lock(async () => {
+        // Fast path: build on the tail this process knows and insert in one statement.
+        const cached = known.get(chain);
+        if (cached !== undefined && Date.now() >= (contended.get(chain) ?? 0)) {
+          const built = await build({
+            tail: cached.tail,
+            pending: async () =>
+              cached.pending ?? (await exclusive(db, pendingFrom(db, chain, cached.tail))),
           });
-        } catch (error) {
-          const code = (error as { code?: unknown }).code;
-          if (code !== UNIQUE_VIOLATION || attempt >= ATTEMPTS) throw error;
+          try {
+            if (built.length > 0) await exclusive(db, () => insert(db, built));
+            remember(chain, cached.tail, cached.pending, built);
+            return built;
+          } catch (error) {
+            if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+            known.delete(chain);
+            // Others write this chain now: queue behind the lock for a while instead of racing.
+            contended.set(chain, Date.now() + CONTENDED_MS);
+          }
         }
-      }
+        // Locked path (first write, or another writer moved the tail): the chain's advisory
+        // lock, the tail read under it, the insert, one transaction.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const [tail, built] = await inTransaction(db, async (connection) => {
+              await connection.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+                `@prod/audit:${bare}:${chain}`,
+              ]);
+              const found = await tailOf(connection, chain);
+              const records = await build({
+                tail: found,
+                pending: pendingFrom(connection, chain, found),
+              });
+              if (records.length > 0) await insert(connection, records);
+              return [found, records] as const;
+            });
+            remember(chain, tail, undefined, built);
+            return built;
+          } catch (error) {
+            const code = (error as { code?: unknown }).code;
+            if (code !== UNIQUE_VIOLATION || attempt >= ATTEMPTS) throw error;
+            contended.set(chain, Date.now() + CONTENDED_MS);
+          }
+        }
+      });
     },
     async *read(chain) {
       let after = 0;

@@ -29,9 +29,9 @@ export function seal(
   plaintext: Uint8Array,
   aad: Uint8Array | undefined,
 ): [Buffer, Buffer] {
-  const cipher = createCipheriv(algorithm as 'aes-256-gcm', key, nonce, TAG_OPTIONS) as CipherGCM;
-  if (aad !== undefined && aad.length > 0)
-    cipher.setAAD(aad, { plaintextLength: plaintext.length });
+  // The default tag is 16 bytes for both: no options object to process on the hot path.
+  const cipher = createCipheriv(algorithm as 'aes-256-gcm', key, nonce) as CipherGCM;
+  if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
   const body = cipher.update(plaintext);
   cipher.final();
   return [body, cipher.getAuthTag()];
@@ -47,6 +47,7 @@ export function open(
   aad: Uint8Array | undefined,
 ): Buffer | undefined {
   try {
+    // authTagLength pins the tag to 16 bytes: GCM would otherwise accept a truncated one.
     const decipher = createDecipheriv(
       algorithm as 'aes-256-gcm',
       key,
@@ -54,9 +55,7 @@ export function open(
       TAG_OPTIONS,
     ) as DecipherGCM;
     decipher.setAuthTag(tag);
-    if (aad !== undefined && aad.length > 0) {
-      decipher.setAAD(aad, { plaintextLength: ciphertext.length });
-    }
+    if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
     const body = decipher.update(ciphertext);
     decipher.final();
     return body;
