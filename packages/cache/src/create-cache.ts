@@ -157,8 +157,10 @@ export function createCache(options: CacheOptions = {}): Cache {
     { ...given, ...CACHE_LEVEL_ONLY } as unknown as GetOrSetOptions,
     maxKeyLength,
   );
+  const rootPrefix = namespace === '' ? '' : `${namespace}:`;
   const settings: CoreSettings = {
     name,
+    rootPrefix,
     l1,
     store,
     l2Timeout,
@@ -191,7 +193,7 @@ export function createCache(options: CacheOptions = {}): Cache {
     }
     throw error;
   }
-  return new CacheView(core, namespace, namespace === '' ? '' : `${namespace}:`);
+  return new CacheView(core, namespace, rootPrefix, '');
 }
 
 class CacheView implements Cache {
@@ -199,10 +201,16 @@ class CacheView implements Cache {
   private readonly maxKeyLength: number;
   private readonly defaults: Resolved;
 
+  /**
+   * @param path the namespace path (`app:users`)
+   * @param prefix the whole key prefix (`app:users:`)
+   * @param local the prefix below the cache's own namespace (`users:`): what L1 keys carry
+   */
   constructor(
     private readonly core: CacheCore,
     private readonly path: string,
     readonly prefix: string,
+    private readonly local: string,
   ) {
     this.name = core.settings.name;
     this.maxKeyLength = core.settings.maxKeyLength;
@@ -213,7 +221,7 @@ class CacheView implements Cache {
   get<TSchema extends Schema>(key: string, options: GetOptions<TSchema>): Promise<unknown>;
   get(key: string, options?: GetOptions<Schema | undefined>): Promise<unknown> {
     if (options === undefined && typeof key === 'string' && key.length <= this.maxKeyLength) {
-      const entry = this.core.hit(this.prefix + key);
+      const entry = this.core.hit(this.local + key);
       if (entry !== undefined) {
         entry.resolvedValue ??= Promise.resolve(entry.value);
         return entry.resolvedValue;
@@ -228,7 +236,7 @@ class CacheView implements Cache {
   ): Promise<unknown> {
     const schema = this.schemaOf(options);
     if (keyProblem(key, this.maxKeyLength) !== undefined) return undefined;
-    return this.core.get(this.prefix + key, key, schema);
+    return this.core.get(this.local + key, key, schema);
   }
 
   private schemaOf(options: GetOptions<Schema | undefined> | undefined): Schema | undefined {
@@ -257,7 +265,7 @@ class CacheView implements Cache {
     const at: number[] = [];
     keys.forEach((key, index) => {
       if (keyProblem(key, this.maxKeyLength) !== undefined) return;
-      fulls.push(this.prefix + key);
+      fulls.push(this.local + key);
       valid.push(key);
       at.push(index);
     });
@@ -271,7 +279,7 @@ class CacheView implements Cache {
 
   async has(key: string): Promise<boolean> {
     if (keyProblem(key, this.maxKeyLength) !== undefined) return false;
-    return this.core.has(this.prefix + key);
+    return this.core.has(this.local + key);
   }
 
   private resolved(options: GetOrSetOptions<Schema | undefined> | undefined): Resolved | ProdError {
@@ -285,7 +293,7 @@ class CacheView implements Cache {
     if (problem !== undefined) return Promise.resolve(err(problem));
     const r = this.resolved(options);
     if (isProdError(r)) return Promise.resolve(err(r));
-    return this.core.setMany([{ full: this.prefix + key, value, r }]);
+    return this.core.setMany([{ full: this.local + key, value, r }]);
   }
 
   setMany(entries: readonly SetManyEntry[]): Promise<Result<void, ProdError>> {
@@ -323,7 +331,7 @@ class CacheView implements Cache {
       }
       const r = this.resolved(entry.options);
       if (isProdError(r)) return Promise.resolve(err(r));
-      ready.push({ full: this.prefix + entry.key, value: entry.value, r });
+      ready.push({ full: this.local + entry.key, value: entry.value, r });
     }
     return this.core.setMany(ready);
   }
@@ -339,7 +347,7 @@ class CacheView implements Cache {
       const problem = keyProblem(one, this.maxKeyLength);
       if (problem !== undefined) return Promise.resolve(err(problem));
     }
-    return this.core.delete(keys.map((one) => this.prefix + one));
+    return this.core.delete(keys.map((one) => this.local + one));
   }
 
   getOrSet<TValue>(
@@ -362,7 +370,7 @@ class CacheView implements Cache {
     }
     const r = this.resolved(options);
     if (isProdError(r)) return Promise.resolve(err(r));
-    return this.core.getOrSet(this.prefix + key, key, loader as Loader<unknown>, r) as Promise<
+    return this.core.getOrSet(this.local + key, key, loader as Loader<unknown>, r) as Promise<
       Result<TValue, ProdError>
     >;
   }
@@ -378,10 +386,10 @@ class CacheView implements Cache {
   }
 
   clear(namespace?: string): Promise<Result<void, ProdError>> {
-    if (namespace === undefined) return this.core.clear(this.prefix);
+    if (namespace === undefined) return this.core.clear(this.local);
     const problem = keyProblem(namespace, this.maxKeyLength);
     if (problem !== undefined) return Promise.resolve(err(problem));
-    return this.core.clear(`${this.prefix}${namespace}:`);
+    return this.core.clear(`${this.local}${namespace}:`);
   }
 
   namespace(name: string): Cache {
@@ -398,7 +406,7 @@ class CacheView implements Cache {
       );
     }
     const full = this.path === '' ? name : `${this.path}:${name}`;
-    return new CacheView(this.core, full, `${this.prefix}${name}:`);
+    return new CacheView(this.core, full, `${this.prefix}${name}:`, `${this.local}${name}:`);
   }
 
   wrap<TArgs extends readonly unknown[], TValue>(
@@ -442,7 +450,7 @@ class CacheView implements Cache {
       }
       const problem = keyProblem(key, this.maxKeyLength);
       if (problem !== undefined) return Promise.resolve(err(problem));
-      return this.core.getOrSet(this.prefix + key, key, () => fn(...args), r) as Promise<
+      return this.core.getOrSet(this.local + key, key, () => fn(...args), r) as Promise<
         Result<TValue, ProdError>
       >;
     };

@@ -12,7 +12,7 @@ describe('wrap: caching a query by its arguments', () => {
     const queries: unknown[] = [];
     const search = cache.wrap(
       'notes.search',
-      async (filter: { owner: string; tag?: string }, limit: number) => {
+      async (filter: { owner: string; tag?: string | undefined }, limit: number) => {
         queries.push([filter, limit]);
         return [`${filter.owner}:${filter.tag ?? '-'}:${limit}`];
       },

@@ -27,12 +27,15 @@ import { keyProblem, wellFormed } from './keys.js';
 import { FAILED, L2Guard } from './l2-guard.js';
 import { Counters, registerMetrics } from './metrics.js';
 import { check, checkTags, type Resolved } from './options.js';
+import { prefixedStore } from './prefixed-store.js';
 import { type Checked, checkSchema } from './schema.js';
 import { inLoadSpan } from './tracing.js';
 
 /** The settings of a cache, checked by `createCache`. */
 export interface CoreSettings {
   readonly name: string;
+  /** The cache's namespace and a colon (`notes:`), or `''`: what L2 and the bus add to keys. */
+  readonly rootPrefix: string;
   readonly l1:
     | {
         readonly maxEntries: number;
@@ -132,6 +135,7 @@ export class CacheCore {
   readonly guard: L2Guard | undefined;
   readonly settings: CoreSettings;
   private readonly serializer: Serializer;
+  private readonly rootPrefix: string;
   private readonly readOptions: StoreReadOptions;
   private readonly flights = new Map<string, Flight>();
   private readonly reads = new Map<string, Promise<Decoded | undefined>>();
@@ -170,7 +174,11 @@ export class CacheCore {
               ? {}
               : { maxSize: l1.maxBytes, maxEntrySize: l1.maxBytes }),
           });
-    this.store = settings.store;
+    // Keys are kept without the cache's own namespace (L1, flights, marks): only L2 and the bus
+    // see it, so a hit builds no string.
+    this.rootPrefix = settings.rootPrefix;
+    this.store =
+      settings.store === undefined ? undefined : prefixedStore(settings.store, settings.rootPrefix);
     this.guard =
       settings.store === undefined
         ? undefined
@@ -299,9 +307,12 @@ export class CacheCore {
   private message(op: 'c', prefix: string): string | undefined;
   private message(op: 'd' | 't' | 'c', payload: readonly string[] | string): string | undefined {
     if (!this.busEnabled) return undefined;
-    return JSON.stringify(
-      op === 'c' ? { i: this.id, o: op, p: payload } : { i: this.id, o: op, k: payload },
-    );
+    const root = this.rootPrefix;
+    // On the wire keys are whole (namespace included): caches of other namespaces share the bus.
+    if (op === 'c') return JSON.stringify({ i: this.id, o: op, p: root + (payload as string) });
+    const items =
+      op === 'd' && root !== '' ? (payload as readonly string[]).map((key) => root + key) : payload;
+    return JSON.stringify({ i: this.id, o: op, k: items });
   }
 
   private onMessage(text: string): void {
@@ -315,20 +326,26 @@ export class CacheCore {
     const { i, o, k, p } = message as { i?: unknown; o?: unknown; k?: unknown; p?: unknown };
     if (i === this.id) return;
     this.counters.busReceived += 1;
+    const root = this.rootPrefix;
     if (o === 'c') {
       if (typeof p !== 'string') return;
+      // A clear of this namespace, of one under it, or of one above it (all of ours).
+      const local = p.startsWith(root) ? p.slice(root.length) : root.startsWith(p) ? '' : undefined;
+      if (local === undefined) return;
       this.seq += 1;
       this.floor = this.seq;
-      this.dropPrefix(p);
+      this.dropPrefix(local);
       return;
     }
     if (!Array.isArray(k)) return;
     for (const item of k) {
       if (typeof item !== 'string') continue;
       if (o === 'd') {
-        this.markKey(item);
-        this.l1?.delete(item);
-        this.wake(item);
+        if (!item.startsWith(root)) continue;
+        const local = item.slice(root.length);
+        this.markKey(local);
+        this.l1?.delete(local);
+        this.wake(local);
       } else if (o === 't') this.markTag(item);
     }
   }
