@@ -1,3 +1,12 @@
+export type {
+  BackupOptions,
+  BackupVerification,
+  RestoreOptions,
+  VerifyBackupOptions,
+} from './backup.js';
+export { backup, restore, verifyBackup } from './backup.js';
+export type { BackupFile, BackupInfo, BackupManifest } from './backup-manifest.js';
+export { checkBackup, listBackups, MANIFEST_FORMAT, readManifest } from './backup-manifest.js';
 export { DbErrors } from './errors.js';
 export type { QueryFingerprint } from './fingerprint.js';
 export { fingerprintQuery } from './fingerprint.js';
@@ -34,3 +43,21 @@ export type {
   SqlSource,
 } from './sql-client.js';
 export { isSqlClient, toSqlClient } from './sql-client.js';
+export type {
+  ConstraintOptions,
+  ConstraintReport,
+  ConstraintViolation,
+  IntegrityReport,
+} from './integrity.js';
+export { checkConstraints, verifyIntegrity } from './integrity.js';
+export type {
+  PgliteBackupOptions,
+  PgliteLike,
+  PgliteRestoreOptions,
+  RestoredPglite,
+} from './pglite-backup.js';
+export { backupPglite, restorePglite } from './pglite-backup.js';
+export type { RetentionOptions, RetentionReport } from './retention.js';
+export { pruneBackups } from './retention.js';
+export type { DigestOptions, TableComparison, TableDigest } from './table-digest.js';
+export { compareDigests, digestTables } from './table-digest.js';
