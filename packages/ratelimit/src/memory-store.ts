@@ -63,6 +63,10 @@ export class MemoryEngine implements StoreEngine {
   readonly timeout = Number.POSITIVE_INFINITY;
   readonly #entries = new Map<string, Entry>();
   readonly #fixed = new Map<string, FixedWindowLimiter>();
+  readonly #lastFixed = new WeakMap<
+    Policy,
+    { readonly limit: number; readonly limiter: FixedWindowLimiter }
+  >();
   readonly #maxKeys: number;
   readonly #now: () => number;
   #sweeps = 0;
@@ -109,6 +113,9 @@ export class MemoryEngine implements StoreEngine {
   }
 
   #fixedLimiter(call: StoreCall): FixedWindowLimiter {
+    // The common case, one limit per policy, without building an id string per call.
+    const last = this.#lastFixed.get(call.policy);
+    if (last !== undefined && last.limit === call.limit) return last.limiter;
     const id = `${call.policy.name}\u0000${call.limit}`;
     let limiter = this.#fixed.get(id);
     if (limiter === undefined) {
@@ -120,6 +127,7 @@ export class MemoryEngine implements StoreEngine {
       }) as unknown as FixedWindowLimiter;
       this.#fixed.set(id, limiter);
     }
+    this.#lastFixed.set(call.policy, { limit: call.limit, limiter });
     return limiter;
   }
 

@@ -153,6 +153,9 @@ export function limiterInternals(limiter: RateLimiter): LimiterInternals | undef
 
 const check = optionChecks(RateLimitErrors.RATELIMIT_INVALID_OPTIONS);
 const NO_NAMES: readonly string[] = Object.freeze([]);
+const NO_OPTIONS: ConsumeOptions = Object.freeze({});
+// A shared empty list, never pushed to (checked by identity before any push).
+const EMPTY: string[] = [];
 const NOOP = (): void => {};
 const OUTCOMES = ['allowed', 'limited', 'reduced', 'shadow_limited'] as const;
 const TIMED_OUT = Symbol('timed out');
@@ -185,6 +188,8 @@ class Limiter implements RateLimiter {
   readonly #tiers: TierLimits;
   readonly #tier: ((request: HttpRequest | undefined) => string | undefined) | undefined;
   readonly #defaultTier: string | undefined;
+  readonly #noTiers: boolean;
+  readonly #keyPrefixes = new WeakMap<Policy, string>();
   readonly #onStoreError: 'insurance' | 'allow' | 'error';
   readonly #shadow: boolean;
   readonly #pressure: PressureMonitor | undefined;
@@ -221,6 +226,7 @@ class Limiter implements RateLimiter {
     this.policies = Object.freeze(policies);
     this.#tiers = checkTiers(options.tiers);
     this.#tier = check.fn('tier', options.tier);
+    this.#noTiers = Object.keys(this.#tiers).length === 0;
     this.#defaultTier =
       options.defaultTier === undefined
         ? undefined
@@ -295,50 +301,60 @@ class Limiter implements RateLimiter {
     return this.#pressure?.sample() ?? false;
   }
 
-  async consume(
+  consume(
     key: string | Readonly<Record<string, string>>,
-    options: ConsumeOptions = {},
+    options: ConsumeOptions = NO_OPTIONS,
   ): Promise<Result<RateLimitDecision, RateLimitError>> {
     if (!validKey(key)) {
-      return err(
-        RateLimitErrors.RATELIMIT_INVALID_KEY({
-          message: 'the key must be a non-empty string, or a record of them by policy name',
-          captureStack: false,
-        }),
+      return Promise.resolve(
+        err(
+          RateLimitErrors.RATELIMIT_INVALID_KEY({
+            message: 'the key must be a non-empty string, or a record of them by policy name',
+            captureStack: false,
+          }),
+        ),
       );
     }
     return this.#run({ kind: 'key', key }, options);
   }
 
-  async check(
+  check(
     request: HttpRequest,
-    options: ConsumeOptions = {},
+    options: ConsumeOptions = NO_OPTIONS,
   ): Promise<Result<RateLimitDecision, RateLimitError>> {
     return this.#run({ kind: 'request', request }, options);
   }
 
-  async #run(
+  // Not async: one `then` on the store's own promise is the only promise a memory decision adds.
+  #run(
     subject: Subject,
     options: ConsumeOptions,
   ): Promise<Result<RateLimitDecision, RateLimitError>> {
     const cost = options.cost ?? 1;
     if (!Number.isSafeInteger(cost) || cost < 1) {
-      return err(
-        RateLimitErrors.RATELIMIT_INVALID_COST({
-          message: 'the cost must be an integer >= 1',
-          captureStack: false,
-        }),
+      return Promise.resolve(
+        err(
+          RateLimitErrors.RATELIMIT_INVALID_COST({
+            message: 'the cost must be an integer >= 1',
+            captureStack: false,
+          }),
+        ),
       );
     }
-    let extra: Policy[];
-    try {
-      extra = (options.policies ?? []).map(toPolicy);
-    } catch (error) {
-      return err(error as RateLimitError);
+    let policies = this.policies;
+    if (options.policies !== undefined) {
+      let extra: Policy[];
+      try {
+        extra = options.policies.map(toPolicy);
+      } catch (error) {
+        return Promise.resolve(err(error as RateLimitError));
+      }
+      policies = options.replace === true ? extra : [...this.policies, ...extra];
     }
-    const policies = options.replace === true ? extra : [...this.policies, ...extra];
-    const decided = await this.#decide(subject, policies, cost, options.tier);
-    return isDecision(decided) ? ok(decided) : err(decided);
+    const decided = this.#decide(subject, policies, cost, options.tier, true);
+    return isThenable(decided)
+      ? (decided as Promise<unknown>).then(toResultOnce)
+      : Promise.resolve(toResult(decided as RateLimitDecision | RateLimitError));
   }
 
   async reset(key: string, policy?: string): Promise<Result<void, RateLimitError>> {
@@ -371,9 +387,19 @@ class Limiter implements RateLimiter {
 
   #tierOf(subject: Subject, given: string | undefined): string | undefined {
     if (given !== undefined) return given;
+    if (this.#noTiers) return undefined;
     const request = subject.kind === 'request' ? subject.request : undefined;
     const found = this.#tier !== undefined ? this.#tier(request) : actorTier();
     return found !== undefined && this.#tiers[found] !== undefined ? found : this.#defaultTier;
+  }
+
+  #keyPrefix(policy: Policy): string {
+    let prefix = this.#keyPrefixes.get(policy);
+    if (prefix === undefined) {
+      prefix = `${this.#prefix}${policy.name}:`;
+      this.#keyPrefixes.set(policy, prefix);
+    }
+    return prefix;
   }
 
   #identity(raw: string): string {
@@ -448,6 +474,7 @@ class Limiter implements RateLimiter {
     policies: readonly Policy[],
     cost: number,
     givenTier: string | undefined,
+    wrap = false,
   ): MaybePromise<RateLimitDecision | RateLimitError> {
     const tier = this.#tierOf(subject, givenTier);
     const limits = tier === undefined ? undefined : this.#tiers[tier];
@@ -468,7 +495,7 @@ class Limiter implements RateLimiter {
       planned.push({
         call: {
           policy,
-          key: `${this.#prefix}${policy.name}:${identity}`,
+          key: this.#keyPrefix(policy) + identity,
           limit,
           burst:
             limit === policy.limit
@@ -494,6 +521,28 @@ class Limiter implements RateLimiter {
     }
     if (!answers.some(isThenable))
       return this.#finish(planned, answers as StoreAnswer[], false, tier);
+    if (!Number.isFinite(engine.timeout)) {
+      // Memory: nothing to time out, and a single policy needs no Promise.all.
+      if (answers.length === 1) {
+        // One promise hop past the store's own: the caller's Result is made here when asked for.
+        return (answers[0] as Promise<StoreAnswer>).then(
+          (answer) => {
+            const decided = this.#finish(planned, [answer], false, tier);
+            return (wrap ? ok(decided) : decided) as RateLimitDecision;
+          },
+          (error: unknown) => {
+            const failed = this.#failed(planned, tier, error);
+            return (
+              wrap && !isThenable(failed) ? toResult(failed as RateLimitDecision) : failed
+            ) as RateLimitDecision;
+          },
+        );
+      }
+      return Promise.all(answers).then(
+        (all) => this.#finish(planned, all, false, tier),
+        (error: unknown) => this.#failed(planned, tier, error),
+      );
+    }
     return this.#await(planned, answers, tier);
   }
 
@@ -636,9 +685,10 @@ class Limiter implements RateLimiter {
     engine: StoreEngine = this.#engine,
   ): RateLimitDecision {
     const states: PolicyState[] = [];
-    const violated: string[] = [];
-    const shadowViolated: string[] = [];
-    const reduced: string[] = [];
+    // Allocated only when a policy refuses: most decisions refuse nothing.
+    let violated: string[] = EMPTY;
+    let shadowViolated: string[] = EMPTY;
+    let reduced: string[] = EMPTY;
     let retryAfterMs = 0;
     const pressure = this.#pressure?.active === true ? this.#pressure.reduceTo : 1;
     for (let at = 0; at < planned.length; at += 1) {
@@ -655,6 +705,7 @@ class Limiter implements RateLimiter {
         remaining = Math.max(0, lowered - used);
         limit = lowered;
         if (used > lowered && !one.shadow) {
+          if (reduced === EMPTY) reduced = [];
           reduced.push(policy.name);
           resetMs = Math.max(1000, answer.resetMs);
           retryAfterMs = Math.max(retryAfterMs, resetMs);
@@ -662,8 +713,11 @@ class Limiter implements RateLimiter {
       }
       if (exceeded) {
         remaining = 0;
-        if (one.shadow) shadowViolated.push(policy.name);
-        else {
+        if (one.shadow) {
+          if (shadowViolated === EMPTY) shadowViolated = [];
+          shadowViolated.push(policy.name);
+        } else {
+          if (violated === EMPTY) violated = [];
           violated.push(policy.name);
           retryAfterMs = Math.max(retryAfterMs, answer.retryMs);
         }
@@ -766,6 +820,21 @@ function decision(
 
 function isDecision(value: RateLimitDecision | RateLimitError): value is RateLimitDecision {
   return typeof (value as RateLimitDecision).allowed === 'boolean';
+}
+
+function toResult(
+  value: RateLimitDecision | RateLimitError,
+): Result<RateLimitDecision, RateLimitError> {
+  return isDecision(value) ? ok(value) : err(value);
+}
+
+/** A Result as it is (the memory fast path made it already), else the decision or error as one. */
+function toResultOnce(value: unknown): Result<RateLimitDecision, RateLimitError> {
+  const maybe = value as { readonly ok?: unknown };
+  if (typeof maybe.ok === 'boolean' && !('allowed' in maybe)) {
+    return value as Result<RateLimitDecision, RateLimitError>;
+  }
+  return toResult(value as RateLimitDecision | RateLimitError);
 }
 
 function actorTier(): string | undefined {
