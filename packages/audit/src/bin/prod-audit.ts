@@ -103,7 +103,7 @@ async function main(): Promise<number> {
     for (const issue of report.issues) {
       const line = issue.position === undefined ? '' : ` (line ${issue.position + 1})`;
       process.stdout.write(
-        `${issue.kind.toUpperCase()} ${issue.chain}${issue.seq === undefined ? '' : ` seq ${issue.seq}`}${line}: ${issue.message}\n`,
+        `${issue.kind.toUpperCase()}${issue.chain === '' ? '' : ` ${issue.chain}`}${issue.seq === undefined ? '' : ` seq ${issue.seq}`}${line}: ${issue.message}\n`,
       );
     }
     if (!report.signaturesChecked) {
