@@ -61,3 +61,15 @@ export type { RetentionOptions, RetentionReport } from './retention.js';
 export { pruneBackups } from './retention.js';
 export type { DigestOptions, TableComparison, TableDigest } from './table-digest.js';
 export { compareDigests, digestTables } from './table-digest.js';
+export type {
+  DbEvent,
+  DbMetricsTarget,
+  ExplainOptions,
+  InstrumentLogger,
+  Instrumentation,
+  InstrumentOptions,
+  MetricsRegistryLike,
+  RequestQueryStats,
+  RequestRef,
+} from './instrument.js';
+export { instrument, requestQueryStats } from './instrument.js';
