@@ -1,4 +1,4 @@
-import { prodFastify } from '@prod/fastify';
+import { fastifyServerOptions, prodFastify } from '@prod/fastify';
 import { applyServerTimeouts, onShutdown } from '@prod/health';
 import {
   composeService,
@@ -22,8 +22,9 @@ export async function start(
   if (!composed.ok) throw composed.error;
   const service = composed.value;
 
-  // Fastify's own logger stays off: @prod/logger writes one line per request already.
-  const app = Fastify({ logger: false });
+  // Fastify's own logger stays off: @prod/logger writes one line per request already. Its
+  // early errors (a bad URL, an over-long path parameter) answer as problems like the rest.
+  const app = Fastify({ ...fastifyServerOptions(), logger: false });
   // Before listen(): Fastify set its own keepAliveTimeout and requestTimeout on app.server.
   applyServerTimeouts(app.server);
   try {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { drainUnderLoad } from 'example-notes-app/e2e/drain';
 import { describe, expect, it } from 'vitest';
-import { drainUnderLoad } from '../../notes-app/e2e/drain-under-load.js';
 
 const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 

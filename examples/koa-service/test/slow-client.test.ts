@@ -1,4 +1,4 @@
 import { start } from 'example-koa-service';
-import { describeSlowClients } from '../../notes-app/e2e/slow-client.js';
+import { describeSlowClients } from 'example-notes-app/e2e/slow-client';
 
 describeSlowClients('koa', start);

@@ -174,6 +174,47 @@ export function describeNotesService(
       expect(await problemOf(nowhere)).toMatchObject({ code: 'NOT_FOUND' });
     });
 
+    it('answers a non-UUID id of any length with a short 404 problem that echoes nothing', async () => {
+      const long = 'x'.repeat(10_000);
+      const response = await fetch(`${url}/v1/notes/${long}`);
+      expect(response.status).toBe(404);
+      const text = await response.text();
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      // A framework that caps path parameters (Fastify) answers before the notes route does.
+      expect(['NOTE_NOT_FOUND', 'NOT_FOUND']).toContain(
+        (JSON.parse(text) as { code: string }).code,
+      );
+      expect(text.length).toBeLessThan(1000);
+      expect(text).not.toContain('xxxxxxxxxx');
+    });
+
+    it('answers methods no route serves, PROPFIND included, with 405 and Allow', async () => {
+      const response = await fetch(`${url}/v1/notes`, { method: 'PROPFIND' });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')?.split(/,\s*/).sort()).toEqual(['GET', 'HEAD', 'POST']);
+      expect(await problemOf(response)).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+    });
+
+    it('refuses a title a database cannot store (a NUL character) before any write', async () => {
+      const before = (await (await fetch(`${url}/v1/notes?limit=100`)).json()) as {
+        items: unknown[];
+      };
+      const response = await fetch(`${url}/v1/notes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"title":"a\\u0000b"}',
+      });
+      expect(response.status).toBe(400);
+      expect(await problemOf(response)).toMatchObject({
+        code: 'INVALID_TEXT',
+        details: { path: '/title' },
+      });
+      const after = (await (await fetch(`${url}/v1/notes?limit=100`)).json()) as {
+        items: unknown[];
+      };
+      expect(after.items.length).toBe(before.items.length);
+    });
+
     it.each([
       ['a missing title', { body: 'x' }, ['/title']],
       ['a title of the wrong type', { title: 42 }, ['/title']],

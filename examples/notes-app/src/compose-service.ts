@@ -143,7 +143,11 @@ export async function composeService(
   }
   checks.push(...(options.checks ?? []));
 
-  const health = createHealth({ serviceId: config.serviceName, checks });
+  const health = createHealth({
+    serviceId: config.serviceName,
+    checks,
+    logger: logger.module('health'),
+  });
   const metrics = createMetrics({
     defaultLabels: { service: config.serviceName },
     exemplars: true,

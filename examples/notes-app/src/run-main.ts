@@ -20,7 +20,10 @@ export interface RunningService {
 /** Options of a framework example's `start()`. */
 export interface StartOptions extends ComposeOptions {
   /** Overrides for `onShutdown` (tests pass `{ signals: [], exit: false }`). */
-  readonly shutdown?: Pick<ShutdownOptions, 'signals' | 'exit' | 'preStopDelay' | 'drainTimeout'>;
+  readonly shutdown?: Pick<
+    ShutdownOptions,
+    'signals' | 'exit' | 'preStopDelay' | 'drainTimeout' | 'idleGrace'
+  >;
 }
 
 /** Starts one framework example: what `src/server.ts` of each example exports. */
