@@ -368,6 +368,10 @@ class CacheView implements Cache {
         ),
       );
     }
+    if (options !== undefined) {
+      const hit = this.core.quickHit(this.local + key, options);
+      if (hit !== undefined) return hit as Promise<Result<TValue, ProdError>>;
+    }
     const r = this.resolved(options);
     if (isProdError(r)) return Promise.resolve(err(r));
     return this.core.getOrSet(this.local + key, key, loader as Loader<unknown>, r) as Promise<

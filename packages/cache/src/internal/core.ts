@@ -9,11 +9,13 @@ import type {
   CacheEvents,
   CacheMetricsTarget,
   CacheStats,
+  GetOrSetOptions,
   Loader,
   LoaderContext,
   LoaderSettings,
   Schema,
 } from '../types.js';
+import { coarseNow } from './clock.js';
 import { Emitter } from './emitter.js';
 import {
   type Decoded,
@@ -567,9 +569,41 @@ export class CacheCore {
     return checked.value;
   }
 
+  /**
+   * `getOrSet` with per-call options on a fresh L1 hit: what a hit needs of the options is read
+   * here (`forceFresh`, `schema`, `earlyRefresh`), so a hit does not pay for checking them all.
+   * Undefined when the call needs the full path (a miss, a stale entry, any of those three
+   * set), which checks every option.
+   */
+  quickHit(
+    full: string,
+    options: GetOrSetOptions<Schema | undefined>,
+  ): Promise<Result<unknown>> | undefined {
+    if (
+      this.settings.defaults.earlyRefresh !== 0 ||
+      typeof options !== 'object' ||
+      options === null
+    ) {
+      return undefined;
+    }
+    if (
+      (options.forceFresh !== undefined && options.forceFresh !== false) ||
+      options.schema !== undefined ||
+      (options.earlyRefresh !== undefined && options.earlyRefresh !== 0)
+    ) {
+      return undefined;
+    }
+    const now = coarseNow();
+    const entry = this.l1Entry(full, now);
+    if (entry === undefined || now >= entry.freshUntil) return undefined;
+    this.counters.l1Hits += 1;
+    entry.resolvedResult ??= Promise.resolve(ok(entry.value));
+    return entry.resolvedResult;
+  }
+
   /** A fresh L1 hit of `full` without a schema, or {@link MISS}: the synchronous fast path. */
   hit(full: string): L1Entry | undefined {
-    const now = Date.now();
+    const now = coarseNow();
     const entry = this.l1Entry(full, now);
     if (entry !== undefined && now < entry.freshUntil) {
       this.counters.l1Hits += 1;
@@ -768,7 +802,7 @@ export class CacheCore {
   ): Promise<Result<unknown>> {
     let entry: L1Entry | undefined;
     if (this.l1 !== undefined && !r.forceFresh) {
-      const now = Date.now();
+      const now = coarseNow();
       entry = this.l1Entry(full, now);
       const unchecked =
         entry !== undefined && r.schema !== undefined && entry.checkedWith !== r.schema;
