@@ -3,7 +3,7 @@ export { auditAction, auditPart } from './audit-part.js';
 export type { AuditLog, AuditLogOptions } from './create-audit-log.js';
 export { createAuditLog } from './create-audit-log.js';
 export { AuditErrors } from './errors.js';
-export type { AuditMigrationOptions, SqlClient } from './migration.js';
+export type { AuditMigrationOptions } from './migration.js';
 export { applyAuditMigration, auditMigrationSql } from './migration.js';
 export type { RedactOptions } from './redact.js';
 export { DEFAULT_REDACTED_KEYS, REDACTED, redact } from './redact.js';
@@ -15,6 +15,7 @@ export type { PinoLike, PinoSinkOptions } from './sinks/pino-sink.js';
 export { pinoSink, processChain } from './sinks/pino-sink.js';
 export type { PostgresSinkOptions } from './sinks/postgres-sink.js';
 export { postgresSink } from './sinks/postgres-sink.js';
+export type { SqlClient } from './sql-client.js';
 export type {
   AppendContext,
   AuditActor,

@@ -1,14 +1,7 @@
 import { fromPromise, optionChecks, type ProdError, type Result } from '@prod/core';
 import { AuditErrors } from './errors.js';
 import { inTransaction } from './internal/connection.js';
-
-/**
- * What the PostgreSQL sink and the migration need of a database client: `query(text, values)`
- * answering `{ rows }`. A pg `Pool` or `Client` and a PGlite instance all fit.
- */
-export interface SqlClient {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
-}
+import type { SqlClient } from './sql-client.js';
 
 /** Options of {@link auditMigrationSql} and {@link applyAuditMigration}. */
 export interface AuditMigrationOptions {

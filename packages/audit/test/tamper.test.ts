@@ -230,11 +230,27 @@ describe('malformed and unverifiable input', () => {
     ]);
   });
 
-  it('a tail cut after the last checkpoint is not detectable from the log alone', async () => {
+  it('the unsealed end (a cut tail, the last record rehashed) is not detectable from the log alone', async () => {
     const records = copy(openLog).filter((record) => record.seq <= 34);
     const report = await verifyRecords(records, { keys: [KEY] });
     expect(report.ok).toBe(true);
     expect(report.chains[0]?.lastSeq).toBe(34); // compare with the last seq you expect
+    // Likewise the very last unsealed record, edited and rehashed: nothing vouches for it yet.
+    const edited = copy(openLog);
+    const last = edited.at(-1) as Mutable;
+    last.action = 'doc.read';
+    rehash(last);
+    expect((await verifyRecords(edited, { keys: [KEY] })).ok).toBe(true);
+    expect(
+      (
+        await verifyRecords(
+          copy(openLog).map((record, i, all) =>
+            i === all.length - 1 ? { ...record, action: 'doc.read' } : record,
+          ),
+          { keys: [KEY] },
+        )
+      ).ok,
+    ).toBe(false);
   });
 });
 
@@ -247,7 +263,10 @@ describe('any single change is caught (fast-check)', () => {
         fc.boolean(),
         async (change, pick, sealed) => {
           const records = copy(sealed ? sealedLog : openLog);
-          const index = pick % records.length;
+          let index = pick % records.length;
+          // The last unsealed record, edited and rehashed, is the documented blind spot: no
+          // successor links to it and no checkpoint lists it yet.
+          if (change === 'modify+rehash' && !sealed && index === records.length - 1) index -= 1;
           const record = records[index] as Mutable;
           switch (change) {
             case 'modify':
@@ -273,7 +292,7 @@ describe('any single change is caught (fast-check)', () => {
           expect(report.ok).toBe(false);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.TAMPER_RUNS ?? 150) },
     );
   });
 

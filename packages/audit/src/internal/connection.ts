@@ -1,6 +1,6 @@
 // One connection for a transaction: a pg Pool lends one (connect/release); a pg Client or a
 // PGlite instance is one already, and then an in-process lock keeps transactions apart.
-import type { SqlClient } from '../migration.js';
+import type { SqlClient } from '../sql-client.js';
 
 interface PoolLike extends SqlClient {
   connect(): Promise<SqlClient & { release(error?: Error | boolean): void }>;

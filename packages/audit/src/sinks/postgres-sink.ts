@@ -2,7 +2,8 @@ import { optionChecks } from '@prod/core';
 import { AuditErrors } from '../errors.js';
 import { exclusive, inTransaction } from '../internal/connection.js';
 import { serial } from '../internal/mutex.js';
-import { auditTableName, type SqlClient } from '../migration.js';
+import { auditTableName } from '../migration.js';
+import type { SqlClient } from '../sql-client.js';
 import type { AuditRecord, AuditSink, ChainTail } from '../types.js';
 
 /** Options of {@link postgresSink}. */
