@@ -1,6 +1,6 @@
 export { createCache } from './create-cache.js';
 export { CacheErrors } from './errors.js';
-export type { CompiledPolicy, HttpCachePolicy, ServerCachePolicy } from './http-cache-meta.js';
+export type { HttpCachePolicy, ServerCachePolicy } from './http-cache-meta.js';
 export { httpCacheMeta } from './http-cache-meta.js';
 export type { HttpCachePartOptions } from './http-cache-part.js';
 export { httpCachePart } from './http-cache-part.js';
