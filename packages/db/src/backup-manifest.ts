@@ -57,11 +57,16 @@ export interface BackupInfo {
 /** The manifest's checksum: SHA-256 of its JSON (2-space indent) without `checksum`. */
 export function manifestChecksum(manifest: Omit<BackupManifest, 'checksum'>): string {
   const { checksum: _ignored, ...rest } = manifest as BackupManifest;
-  return createHash('sha256').update(JSON.stringify(rest, null, 2)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(rest, null, 2))
+    .digest('hex');
 }
 
 function corrupt(path: string, file: string, reason: string): ProdError {
-  return DbErrors.DB_BACKUP_CORRUPT({ message: `backup ${path}: ${file}: ${reason}`, details: { path, file, reason } });
+  return DbErrors.DB_BACKUP_CORRUPT({
+    message: `backup ${path}: ${file}: ${reason}`,
+    details: { path, file, reason },
+  });
 }
 
 /** Reads `manifest.json` of a backup folder without checking the files. */
@@ -86,11 +91,18 @@ export async function readManifest(path: string): Promise<Result<BackupManifest,
   } catch {
     return err(corrupt(folder, 'manifest.json', 'is not valid JSON'));
   }
-  if (typeof manifest !== 'object' || manifest === null || manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.files)) {
+  if (
+    typeof manifest !== 'object' ||
+    manifest === null ||
+    manifest.format !== MANIFEST_FORMAT ||
+    !Array.isArray(manifest.files)
+  ) {
     return err(corrupt(folder, 'manifest.json', `is not a ${MANIFEST_FORMAT} manifest`));
   }
   if (manifest.checksum !== manifestChecksum(manifest)) {
-    return err(corrupt(folder, 'manifest.json', 'was altered: its checksum does not match its content'));
+    return err(
+      corrupt(folder, 'manifest.json', 'was altered: its checksum does not match its content'),
+    );
   }
   return ok(manifest);
 }
@@ -121,13 +133,31 @@ export async function checkBackup(path: string): Promise<Result<BackupInfo, Prod
       actual = await hashFile(join(folder, file.path));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      return err(corrupt(folder, file.path, code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? 'error'})`));
+      return err(
+        corrupt(
+          folder,
+          file.path,
+          code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? 'error'})`,
+        ),
+      );
     }
     if (actual.size !== file.size) {
-      return err(corrupt(folder, file.path, `size mismatch (manifest ${file.size} bytes, found ${actual.size})`));
+      return err(
+        corrupt(
+          folder,
+          file.path,
+          `size mismatch (manifest ${file.size} bytes, found ${actual.size})`,
+        ),
+      );
     }
     if (actual.sha256 !== file.sha256) {
-      return err(corrupt(folder, file.path, `SHA-256 mismatch (manifest ${file.sha256.slice(0, 16)}..., found ${actual.sha256.slice(0, 16)}...)`));
+      return err(
+        corrupt(
+          folder,
+          file.path,
+          `SHA-256 mismatch (manifest ${file.sha256.slice(0, 16)}..., found ${actual.sha256.slice(0, 16)}...)`,
+        ),
+      );
     }
   }
   const listed = new Set(manifest.files.map((f) => f.path));
@@ -142,11 +172,19 @@ export async function listBackups(dir: string): Promise<Result<BackupInfo[], Pro
   const folder = resolve(dir);
   let names: string[];
   try {
-    names = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+    names = (await readdir(folder, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return ok([]);
-    return err(DbErrors.DB_BACKUP_NOT_FOUND({ message: `cannot list backups in ${folder}: ${code ?? 'error'}`, details: { path: folder, reason: code ?? 'unreadable' }, cause: error }));
+    return err(
+      DbErrors.DB_BACKUP_NOT_FOUND({
+        message: `cannot list backups in ${folder}: ${code ?? 'error'}`,
+        details: { path: folder, reason: code ?? 'unreadable' },
+        cause: error,
+      }),
+    );
   }
   const out: BackupInfo[] = [];
   for (const name of names) {
@@ -154,7 +192,15 @@ export async function listBackups(dir: string): Promise<Result<BackupInfo[], Pro
     const manifest = await readManifest(path);
     if (manifest.ok) out.push({ path, manifest: manifest.value });
   }
-  return ok(out.sort((a, b) => (a.manifest.startedAt < b.manifest.startedAt ? 1 : a.manifest.startedAt > b.manifest.startedAt ? -1 : 0)));
+  return ok(
+    out.sort((a, b) =>
+      a.manifest.startedAt < b.manifest.startedAt
+        ? 1
+        : a.manifest.startedAt > b.manifest.startedAt
+          ? -1
+          : 0,
+    ),
+  );
 }
 
 /** Size and hash of every file of a finished backup folder (but manifest.json). */

@@ -11,13 +11,25 @@ import {
   manifestChecksum,
 } from './backup-manifest.js';
 import { DbErrors } from './errors.js';
-import { connectionFor, ensureDir, runTool, type ToolRun, toolWriteProblem, writeError } from './internal/files.js';
+import { snapshotDigests } from './integrity.js';
+import {
+  connectionFor,
+  ensureDir,
+  runTool,
+  type ToolRun,
+  toolWriteProblem,
+  writeError,
+} from './internal/files.js';
 import { isConnectionError, serverFields } from './internal/pg-errors.js';
 import { quoteIdent } from './internal/sql.js';
-import { snapshotDigests } from './integrity.js';
 import type { PgPoolLike, SqlClient, SqlSource } from './sql-client.js';
 import { toSqlClient } from './sql-client.js';
-import { compareDigests, digestTables, type TableComparison, type TableDigest } from './table-digest.js';
+import {
+  compareDigests,
+  digestTables,
+  type TableComparison,
+  type TableDigest,
+} from './table-digest.js';
 
 /** Options of {@link backup}. */
 export interface BackupOptions {
@@ -84,7 +96,11 @@ export interface BackupVerification {
   readonly manifest: BackupManifest;
 }
 
-const stamp = (date: Date): string => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+const stamp = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 
 function toolMissing(tool: string, run: ToolRun): ProdError {
   return DbErrors.DB_TOOL_MISSING({
@@ -100,13 +116,33 @@ function lastLines(text: string): string {
 
 function dbFailure(what: string, error: unknown): ProdError {
   const fields = serverFields(error);
-  if (isConnectionError(error) || /ECONNREFUSED|does not exist|password authentication/i.test(fields.message)) {
-    return DbErrors.DB_UNAVAILABLE({ message: `${what}: ${fields.message}`, details: { reason: fields.message }, cause: error });
+  if (
+    isConnectionError(error) ||
+    /ECONNREFUSED|does not exist|password authentication/i.test(fields.message)
+  ) {
+    return DbErrors.DB_UNAVAILABLE({
+      message: `${what}: ${fields.message}`,
+      details: { reason: fields.message },
+      cause: error,
+    });
   }
-  return DbErrors.DB_QUERY_FAILED({ message: `${what}: ${fields.message}`, details: { reason: fields.message }, cause: error });
+  return DbErrors.DB_QUERY_FAILED({
+    message: `${what}: ${fields.message}`,
+    details: { reason: fields.message },
+    cause: error,
+  });
 }
 
-async function pgModule(): Promise<{ Client: new (config: { connectionString: string; connectionTimeoutMillis?: number }) => PgClientLike; Pool: new (config: { connectionString: string; max?: number }) => PgPoolLike & { end(): Promise<void>; on(event: 'error', fn: () => void): unknown } }> {
+async function pgModule(): Promise<{
+  Client: new (config: {
+    connectionString: string;
+    connectionTimeoutMillis?: number;
+  }) => PgClientLike;
+  Pool: new (config: {
+    connectionString: string;
+    max?: number;
+  }) => PgPoolLike & { end(): Promise<void>; on(event: 'error', fn: () => void): unknown };
+}> {
   const imported = (await import('pg')) as unknown as { default?: unknown };
   return (imported.default ?? imported) as Awaited<ReturnType<typeof pgModule>>;
 }
@@ -140,16 +176,28 @@ export async function backup(options: BackupOptions): Promise<Result<BackupInfo,
   const dir = resolve(check.string('dir', options.dir, '', { nonEmpty: true }));
   const format = check.oneOf('format', options.format, ['custom', 'directory'], 'custom');
   const jobs = check.integer('jobs', options.jobs, 1, { min: 1, max: 64 });
-  if (jobs > 1 && format !== 'directory') check.fail('jobs', '1 unless format is "directory" (pg_dump dumps in parallel only to a directory)', jobs);
-  const compress = options.compress === undefined ? undefined : check.integer('compress', options.compress, 6, { min: 0, max: 9 });
+  if (jobs > 1 && format !== 'directory')
+    check.fail(
+      'jobs',
+      '1 unless format is "directory" (pg_dump dumps in parallel only to a directory)',
+      jobs,
+    );
+  const compress =
+    options.compress === undefined
+      ? undefined
+      : check.integer('compress', options.compress, 6, { min: 0, max: 9 });
   const hashTables = check.boolean('hashTables', options.hashTables, true);
   const pgDump = check.string('pgDump', options.pgDump, 'pg_dump', { nonEmpty: true });
   const schemas = options.schemas === undefined ? undefined : [...options.schemas];
-  if (schemas !== undefined && (schemas.length === 0 || schemas.some((s) => typeof s !== 'string' || s === ''))) {
+  if (
+    schemas !== undefined &&
+    (schemas.length === 0 || schemas.some((s) => typeof s !== 'string' || s === ''))
+  ) {
     check.fail('schemas', 'a non-empty array of schema names', schemas);
   }
   const label = check.string('label', options.label, '', {});
-  if (label !== '' && !/^[A-Za-z0-9_.-]{1,64}$/.test(label)) check.fail('label', 'letters, digits, _ . - (at most 64)', label);
+  if (label !== '' && !/^[A-Za-z0-9_.-]{1,64}$/.test(label))
+    check.fail('label', 'letters, digits, _ . - (at most 64)', label);
 
   const connection = connectionFor(url);
   const version = await runTool(pgDump, ['--version'], connection.env);
@@ -187,7 +235,11 @@ export async function backup(options: BackupOptions): Promise<Result<BackupInfo,
   let dumped: ToolRun;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    const info = (await client.query("SELECT pg_export_snapshot() AS snapshot, version() AS version, current_setting('server_version_num')::int AS num")).rows[0] as {
+    const info = (
+      await client.query(
+        "SELECT pg_export_snapshot() AS snapshot, version() AS version, current_setting('server_version_num')::int AS num",
+      )
+    ).rows[0] as {
       snapshot: string;
       version: string;
       num: number;
@@ -207,7 +259,10 @@ export async function backup(options: BackupOptions): Promise<Result<BackupInfo,
     // The dump and the table hashes read the same snapshot, at the same time.
     const dumping = runTool(pgDump, args, connection.env);
     if (hashTables) {
-      digests = await digestTables(client as unknown as Parameters<typeof digestTables>[0], schemas === undefined ? {} : { schemas });
+      digests = await digestTables(
+        client as unknown as Parameters<typeof digestTables>[0],
+        schemas === undefined ? {} : { schemas },
+      );
     }
     dumped = await dumping;
     await client.query('COMMIT');
@@ -221,10 +276,20 @@ export async function backup(options: BackupOptions): Promise<Result<BackupInfo,
     const problem = toolWriteProblem(dumped.stderr);
     const stderr = lastLines(dumped.stderr);
     if (problem === 'full') {
-      return fail(DbErrors.DB_BACKUP_TARGET_FULL({ message: `backup target ${dir} is full: ${stderr}`, details: { path: dir, reason: stderr } }));
+      return fail(
+        DbErrors.DB_BACKUP_TARGET_FULL({
+          message: `backup target ${dir} is full: ${stderr}`,
+          details: { path: dir, reason: stderr },
+        }),
+      );
     }
     if (problem === 'unwritable') {
-      return fail(DbErrors.DB_BACKUP_TARGET_UNWRITABLE({ message: `backup target ${dir} is not writable: ${stderr}`, details: { path: dir, reason: stderr } }));
+      return fail(
+        DbErrors.DB_BACKUP_TARGET_UNWRITABLE({
+          message: `backup target ${dir} is not writable: ${stderr}`,
+          details: { path: dir, reason: stderr },
+        }),
+      );
     }
     return fail(
       DbErrors.DB_BACKUP_FAILED({
@@ -284,7 +349,12 @@ export async function restore(options: RestoreOptions): Promise<Result<BackupInf
   if (!checked.ok) return checked;
   const { manifest } = checked.value;
   if (manifest.kind !== 'pg_dump') {
-    return err(DbErrors.DB_RESTORE_FAILED({ message: `backup ${checked.value.path} is a ${manifest.kind} backup: use restorePglite()`, details: { path: checked.value.path, kind: manifest.kind } }));
+    return err(
+      DbErrors.DB_RESTORE_FAILED({
+        message: `backup ${checked.value.path} is a ${manifest.kind} backup: use restorePglite()`,
+        details: { path: checked.value.path, kind: manifest.kind },
+      }),
+    );
   }
   const connection = connectionFor(url);
   const dump = join(checked.value.path, manifest.dumpFormat === 'custom' ? 'dump.pgdump' : 'dump');
@@ -301,13 +371,28 @@ export async function restore(options: RestoreOptions): Promise<Result<BackupInf
   if (run.spawnError !== undefined) return err(toolMissing(pgRestore, run));
   if (run.code !== 0) {
     const stderr = lastLines(run.stderr);
-    if (/could not connect|connection to server|does not exist|password authentication/i.test(stderr) && !/pg_restore: error: could not execute query/.test(stderr)) {
-      return err(DbErrors.DB_UNAVAILABLE({ message: `cannot restore into ${connection.database}: ${stderr}`, details: { database: connection.database, reason: stderr } }));
+    if (
+      /could not connect|connection to server|does not exist|password authentication/i.test(
+        stderr,
+      ) &&
+      !/pg_restore: error: could not execute query/.test(stderr)
+    ) {
+      return err(
+        DbErrors.DB_UNAVAILABLE({
+          message: `cannot restore into ${connection.database}: ${stderr}`,
+          details: { database: connection.database, reason: stderr },
+        }),
+      );
     }
     return err(
       DbErrors.DB_RESTORE_FAILED({
         message: `pg_restore of ${manifest.id} into ${connection.database} failed${jobs === 1 ? ' and was rolled back' : ''}: ${stderr}`,
-        details: { path: checked.value.path, database: connection.database, exitCode: run.code, reason: stderr },
+        details: {
+          path: checked.value.path,
+          database: connection.database,
+          exitCode: run.code,
+          reason: stderr,
+        },
       }),
     );
   }
@@ -320,7 +405,11 @@ interface Scratch {
   close(): Promise<void>;
 }
 
-async function scratchPostgres(server: string, info: BackupInfo, pgRestore: string): Promise<Result<Scratch, ProdError>> {
+async function scratchPostgres(
+  server: string,
+  info: BackupInfo,
+  pgRestore: string,
+): Promise<Result<Scratch, ProdError>> {
   const { Client, Pool } = await pgModule();
   const admin = new Client({ connectionString: server, connectionTimeoutMillis: 10_000 });
   admin.on('error', () => {});
@@ -333,9 +422,11 @@ async function scratchPostgres(server: string, info: BackupInfo, pgRestore: stri
     return err(dbFailure('cannot create the scratch database', error));
   }
   const drop = async (): Promise<void> => {
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => {});
-    });
+    await admin
+      .query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
+      .catch(async () => {
+        await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => {});
+      });
     await admin.end().catch(() => {});
   };
   const target = new URL(connectionFor(server).url);
@@ -370,13 +461,21 @@ async function scratchPostgres(server: string, info: BackupInfo, pgRestore: stri
  *   tables that differ), or `Err` `DB_BACKUP_CORRUPT`, `DB_BACKUP_NOT_FOUND`,
  *   `DB_RESTORE_FAILED`, `DB_UNAVAILABLE`, `DB_INVALID_OPTIONS`.
  */
-export async function verifyBackup(options: VerifyBackupOptions): Promise<Result<BackupVerification, ProdError>> {
+export async function verifyBackup(
+  options: VerifyBackupOptions,
+): Promise<Result<BackupVerification, ProdError>> {
   const check = optionChecks(DbErrors.DB_INVALID_OPTIONS);
   check.object('options', options);
   const path = check.string('backup', options.backup, '', { nonEmpty: true });
   const pgRestore = check.string('pgRestore', options.pgRestore, 'pg_restore', { nonEmpty: true });
   const source = options.source;
-  if (source !== undefined && typeof source !== 'string' && (typeof source !== 'object' || source === null || typeof (source as { query?: unknown }).query !== 'function')) {
+  if (
+    source !== undefined &&
+    typeof source !== 'string' &&
+    (typeof source !== 'object' ||
+      source === null ||
+      typeof (source as { query?: unknown }).query !== 'function')
+  ) {
     check.fail('source', 'a URL, a pg Pool, a PGlite instance or a SqlClient', source);
   }
   const checked = await checkBackup(path);
@@ -389,7 +488,12 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Result
     scratch = db.ok ? ok({ client: db.value, close: () => db.value.close() }) : db;
   } else {
     const server = options.server ?? (typeof source === 'string' ? source : undefined);
-    if (server === undefined) check.fail('server', 'a PostgreSQL URL where the scratch database can be created (or a URL as source)', server);
+    if (server === undefined)
+      check.fail(
+        'server',
+        'a PostgreSQL URL where the scratch database can be created (or a URL as source)',
+        server,
+      );
     scratch = await scratchPostgres(server as string, info, pgRestore);
   }
   if (!scratch.ok) return scratch;
@@ -401,7 +505,10 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Result
       return err(dbFailure('cannot digest the restored copy', error));
     }
     const recorded = info.manifest.tables;
-    const matchesManifest = recorded === undefined ? undefined : compareDigests(restored, recorded).every((t) => t.status === 'same');
+    const matchesManifest =
+      recorded === undefined
+        ? undefined
+        : compareDigests(restored, recorded).every((t) => t.status === 'same');
     let tables: TableComparison[];
     if (source !== undefined) {
       let live: TableDigest[];
@@ -425,9 +532,18 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Result
     } else if (recorded !== undefined) {
       tables = compareDigests(restored, recorded);
     } else {
-      tables = restored.map((d) => ({ table: `${d.schema}.${d.name}`, status: 'same', a: { rows: d.rows, sha256: d.sha256 } }));
+      tables = restored.map((d) => ({
+        table: `${d.schema}.${d.name}`,
+        status: 'same',
+        a: { rows: d.rows, sha256: d.sha256 },
+      }));
     }
-    return ok({ identical: tables.every((t) => t.status === 'same'), matchesManifest, tables, manifest: info.manifest });
+    return ok({
+      identical: tables.every((t) => t.status === 'same'),
+      matchesManifest,
+      tables,
+      manifest: info.manifest,
+    });
   } finally {
     await scratch.value.close();
   }

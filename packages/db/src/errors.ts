@@ -40,7 +40,11 @@ export const DbErrors = defineErrors({
     title: 'Migration interrupted',
     retryable: true,
   },
-  DB_MIGRATION_LOCKED: { status: 503, title: 'Migrations locked by another runner', retryable: true },
+  DB_MIGRATION_LOCKED: {
+    status: 503,
+    title: 'Migrations locked by another runner',
+    retryable: true,
+  },
   DB_MIGRATION_CHECKSUM_MISMATCH: { status: 500, title: 'Applied migration changed' },
   DB_MIGRATION_MISSING: { status: 500, title: 'Applied migration missing' },
   DB_MIGRATION_OUT_OF_ORDER: { status: 500, title: 'Migration out of order' },

@@ -19,7 +19,7 @@ export interface QueryFingerprint {
   readonly statements: number;
 }
 
-const enum Kind {
+enum Kind {
   Word = 0,
   Keyword = 1,
   Quoted = 2,
@@ -357,7 +357,11 @@ const shape = (tokens: readonly Token[], from: number, to: number): string => {
  * Items of a comma-separated list in tokens[from, to) at depth 0: each a value or a
  * parenthesized tuple. Returns the item bounds when every item is such, else undefined.
  */
-function valueItems(tokens: readonly Token[], from: number, to: number): Array<[number, number]> | undefined {
+function valueItems(
+  tokens: readonly Token[],
+  from: number,
+  to: number,
+): Array<[number, number]> | undefined {
   const items: Array<[number, number]> = [];
   let i = from;
   while (i < to) {
@@ -372,7 +376,12 @@ function valueItems(tokens: readonly Token[], from: number, to: number): Array<[
       if (end === -1 || end > to) return undefined;
       for (let j = i + 1; j < end - 1; j++) {
         const inner = tokens[j] as Token;
-        if (!isValue(inner) && inner.kind !== Kind.Comma && inner.kind !== Kind.Cast && inner.kind !== Kind.Word) {
+        if (
+          !isValue(inner) &&
+          inner.kind !== Kind.Comma &&
+          inner.kind !== Kind.Cast &&
+          inner.kind !== Kind.Word
+        ) {
           return undefined;
         }
       }
@@ -462,7 +471,9 @@ function render(tokens: readonly Token[]): string {
         previous.kind === Kind.Cast ||
         previous.kind === Kind.Colon ||
         ((token.kind === Kind.Open || token.kind === Kind.OpenBracket) &&
-          (previous.kind === Kind.Word || previous.kind === Kind.Quoted || token.kind === Kind.OpenBracket));
+          (previous.kind === Kind.Word ||
+            previous.kind === Kind.Quoted ||
+            token.kind === Kind.OpenBracket));
       if (!glued) out += ' ';
     }
     out += text;
@@ -484,7 +495,16 @@ function describe(tokens: readonly Token[]): { operation: string; table: string 
       else if (kind === Kind.Close) depth -= 1;
       else if (depth === 0 && kind === Kind.Keyword) {
         const text = (tokens[i] as Token).text;
-        if (text === 'SELECT' || text === 'INSERT' || text === 'UPDATE' || text === 'DELETE' || text === 'MERGE' || text === 'VALUES' || text === 'TABLE') break;
+        if (
+          text === 'SELECT' ||
+          text === 'INSERT' ||
+          text === 'UPDATE' ||
+          text === 'DELETE' ||
+          text === 'MERGE' ||
+          text === 'VALUES' ||
+          text === 'TABLE'
+        )
+          break;
       }
       i += 1;
     }
@@ -498,13 +518,25 @@ function describe(tokens: readonly Token[]): { operation: string; table: string 
   const operation = OPERATIONS.has(word) ? (word === 'END' ? 'COMMIT' : word) : 'OTHER';
   const nameAt = (at: number): string | undefined => {
     let j = at;
-    while (tokens[j]?.kind === Kind.Keyword && (tokens[j]?.text === 'ONLY' || tokens[j]?.text === 'TABLE' || tokens[j]?.text === 'INTO' || tokens[j]?.text === 'FROM')) j += 1;
+    while (
+      tokens[j]?.kind === Kind.Keyword &&
+      (tokens[j]?.text === 'ONLY' ||
+        tokens[j]?.text === 'TABLE' ||
+        tokens[j]?.text === 'INTO' ||
+        tokens[j]?.text === 'FROM')
+    )
+      j += 1;
     const first = tokens[j];
-    if (first === undefined || (first.kind !== Kind.Word && first.kind !== Kind.Quoted)) return undefined;
+    if (first === undefined || (first.kind !== Kind.Word && first.kind !== Kind.Quoted))
+      return undefined;
     let name = first.text;
     while (tokens[j + 1]?.kind === Kind.Dot) {
       const part = tokens[j + 2];
-      if (part === undefined || (part.kind !== Kind.Word && part.kind !== Kind.Quoted && part.kind !== Kind.Keyword)) break;
+      if (
+        part === undefined ||
+        (part.kind !== Kind.Word && part.kind !== Kind.Quoted && part.kind !== Kind.Keyword)
+      )
+        break;
       name += `.${part.kind === Kind.Keyword ? part.text.toLowerCase() : part.text}`;
       j += 2;
     }
@@ -523,7 +555,17 @@ function describe(tokens: readonly Token[]): { operation: string; table: string 
         break;
       }
     }
-  } else if (operation === 'INSERT' || operation === 'MERGE' || operation === 'UPDATE' || operation === 'COPY' || operation === 'TRUNCATE' || operation === 'TABLE' || operation === 'LOCK' || operation === 'VACUUM' || operation === 'ANALYZE') {
+  } else if (
+    operation === 'INSERT' ||
+    operation === 'MERGE' ||
+    operation === 'UPDATE' ||
+    operation === 'COPY' ||
+    operation === 'TRUNCATE' ||
+    operation === 'TABLE' ||
+    operation === 'LOCK' ||
+    operation === 'VACUUM' ||
+    operation === 'ANALYZE'
+  ) {
     table = nameAt(i + 1);
   }
   return { operation, table };

@@ -11,6 +11,27 @@ export { DbErrors } from './errors.js';
 export type { QueryFingerprint } from './fingerprint.js';
 export { fingerprintQuery } from './fingerprint.js';
 export type {
+  DbEvent,
+  DbMetricsTarget,
+  ExplainOptions,
+  Instrumentation,
+  InstrumentLogger,
+  InstrumentOptions,
+  MetricsRegistryLike,
+  RequestQueryStats,
+  RequestRef,
+} from './instrument.js';
+export { instrument, requestQueryStats } from './instrument.js';
+export type {
+  ConstraintOptions,
+  ConstraintReport,
+  ConstraintViolation,
+  IntegrityReport,
+} from './integrity.js';
+export { checkConstraints, verifyIntegrity } from './integrity.js';
+export type { SchemaDifference } from './internal/catalog.js';
+export type { SqlStatement } from './internal/sql-parser.js';
+export type {
   Migration,
   MigrationDefinition,
   MigrationFunction,
@@ -32,24 +53,6 @@ export type {
   ValidationIssue,
 } from './migrator.js';
 export { createMigrator } from './migrator.js';
-export type { SchemaDifference } from './internal/catalog.js';
-export type { SqlStatement } from './internal/sql-parser.js';
-export type {
-  PgPoolClientLike,
-  PgPoolLike,
-  SqlClient,
-  SqlQueryable,
-  SqlResult,
-  SqlSource,
-} from './sql-client.js';
-export { isSqlClient, toSqlClient } from './sql-client.js';
-export type {
-  ConstraintOptions,
-  ConstraintReport,
-  ConstraintViolation,
-  IntegrityReport,
-} from './integrity.js';
-export { checkConstraints, verifyIntegrity } from './integrity.js';
 export type {
   PgliteBackupOptions,
   PgliteLike,
@@ -59,17 +62,14 @@ export type {
 export { backupPglite, restorePglite } from './pglite-backup.js';
 export type { RetentionOptions, RetentionReport } from './retention.js';
 export { pruneBackups } from './retention.js';
+export type {
+  PgPoolClientLike,
+  PgPoolLike,
+  SqlClient,
+  SqlQueryable,
+  SqlResult,
+  SqlSource,
+} from './sql-client.js';
+export { isSqlClient, toSqlClient } from './sql-client.js';
 export type { DigestOptions, TableComparison, TableDigest } from './table-digest.js';
 export { compareDigests, digestTables } from './table-digest.js';
-export type {
-  DbEvent,
-  DbMetricsTarget,
-  ExplainOptions,
-  InstrumentLogger,
-  Instrumentation,
-  InstrumentOptions,
-  MetricsRegistryLike,
-  RequestQueryStats,
-  RequestRef,
-} from './instrument.js';
-export { instrument, requestQueryStats } from './instrument.js';

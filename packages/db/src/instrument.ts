@@ -2,7 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ContextLogger, currentContext, optionChecks, type RequestContext } from '@prod/core';
 import { DbErrors } from './errors.js';
 import { fingerprintQuery, type QueryFingerprint } from './fingerprint.js';
-import { durationHistogram, type DurationHistogram, type MetricsRegistryLike } from './internal/histogram.js';
+import {
+  type DurationHistogram,
+  durationHistogram,
+  type MetricsRegistryLike,
+} from './internal/histogram.js';
 import { sqlState } from './internal/pg-errors.js';
 import { firstRow } from './internal/sql.js';
 import { type SqlClient, type SqlQueryable, type SqlSource, toSqlClient } from './sql-client.js';
@@ -141,7 +145,9 @@ export function requestQueryStats(): RequestQueryStats | undefined {
   const context = currentContext();
   if (context === undefined) return undefined;
   const state = requests.get(context);
-  return state === undefined ? undefined : { queries: state.queries, totalMs: state.totalMs, slow: state.slow };
+  return state === undefined
+    ? undefined
+    : { queries: state.queries, totalMs: state.totalMs, slow: state.slow };
 }
 
 const FINGERPRINT_CACHE = 5000;
@@ -185,24 +191,52 @@ type AnyFunction = (...args: unknown[]) => unknown;
  */
 export function instrument(target: SqlSource, options: InstrumentOptions = {}): Instrumentation {
   const check = optionChecks(DbErrors.DB_INVALID_OPTIONS);
-  if (typeof target !== 'object' || target === null || typeof (target as SqlQueryable).query !== 'function') {
+  if (
+    typeof target !== 'object' ||
+    target === null ||
+    typeof (target as SqlQueryable).query !== 'function'
+  ) {
     check.fail('target', 'a pg Pool or Client, a PGlite instance or a SqlClient', target);
   }
   check.object('options', options);
   const slowMs = check.duration('slowMs', options.slowMs, 200, { allowInfinity: true });
   const logger = options.logger;
-  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function')) {
+  if (
+    logger !== undefined &&
+    (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function')
+  ) {
     check.fail('logger', 'an object with warn()', logger);
   }
   const onEvent = check.fn<(event: DbEvent) => void>('onEvent', options.onEvent);
   const system = check.string('system', options.system, 'postgresql', { nonEmpty: true });
   const maxSeries = check.integer('maxSeries', options.maxSeries, 500, { min: 1, max: 100_000 });
-  const explainOption = options.explain === false ? undefined : check.object<ExplainOptions>('explain', options.explain);
-  const budgetOption = options.budget === false ? undefined : check.object<{ maxQueries?: number; maxTotalMs?: number }>('budget', options.budget);
-  const maxQueries = budgetOption === undefined ? Number.POSITIVE_INFINITY : check.integer('budget.maxQueries', budgetOption.maxQueries, 50, { min: 1, allowInfinity: true });
-  const maxTotalMs = budgetOption === undefined ? Number.POSITIVE_INFINITY : check.duration('budget.maxTotalMs', budgetOption.maxTotalMs, 1000, { allowInfinity: true });
-  const nPlusOneOption = options.nPlusOne === false ? undefined : check.object<{ threshold?: number }>('nPlusOne', options.nPlusOne);
-  const threshold = nPlusOneOption === undefined ? Number.POSITIVE_INFINITY : check.integer('nPlusOne.threshold', nPlusOneOption.threshold, 10, { min: 1 });
+  const explainOption =
+    options.explain === false
+      ? undefined
+      : check.object<ExplainOptions>('explain', options.explain);
+  const budgetOption =
+    options.budget === false
+      ? undefined
+      : check.object<{ maxQueries?: number; maxTotalMs?: number }>('budget', options.budget);
+  const maxQueries =
+    budgetOption === undefined
+      ? Number.POSITIVE_INFINITY
+      : check.integer('budget.maxQueries', budgetOption.maxQueries, 50, {
+          min: 1,
+          allowInfinity: true,
+        });
+  const maxTotalMs =
+    budgetOption === undefined
+      ? Number.POSITIVE_INFINITY
+      : check.duration('budget.maxTotalMs', budgetOption.maxTotalMs, 1000, { allowInfinity: true });
+  const nPlusOneOption =
+    options.nPlusOne === false
+      ? undefined
+      : check.object<{ threshold?: number }>('nPlusOne', options.nPlusOne);
+  const threshold =
+    nPlusOneOption === undefined
+      ? Number.POSITIVE_INFINITY
+      : check.integer('nPlusOne.threshold', nPlusOneOption.threshold, 10, { min: 1 });
   let histogram: DurationHistogram | undefined;
   if (options.metrics !== undefined) {
     const metrics = check.object<DbMetricsTarget>('metrics', options.metrics);
@@ -211,7 +245,12 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
   const explainer =
     explainOption === undefined
       ? undefined
-      : createExplainer(explainOption, explainOption.client === undefined ? target : explainOption.client, check, (event, context) => emit(event, context));
+      : createExplainer(
+          explainOption,
+          explainOption.client === undefined ? target : explainOption.client,
+          check,
+          (event, context) => emit(event, context),
+        );
 
   const cache = new Map<string, QueryFingerprint>();
   const fingerprint = (text: string): QueryFingerprint => {
@@ -247,22 +286,54 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
     route: context?.route,
   });
 
-  const record = (text: string, values: unknown, started: number, error: unknown, context: RequestContext | undefined): void => {
+  const record = (
+    text: string,
+    values: unknown,
+    started: number,
+    error: unknown,
+    context: RequestContext | undefined,
+  ): void => {
     const ms = performance.now() - started;
     const fp = fingerprint(text);
-    const errorType = error === undefined ? '' : (sqlState(error) ?? String((error as { code?: unknown } | null)?.code ?? 'error'));
-    histogram?.observe(system, fp.operation, fp.table === undefined ? '' : fp.table.replace(/"/g, ''), errorType, ms / 1000);
+    const errorType =
+      error === undefined
+        ? ''
+        : (sqlState(error) ?? String((error as { code?: unknown } | null)?.code ?? 'error'));
+    histogram?.observe(
+      system,
+      fp.operation,
+      fp.table === undefined ? '' : fp.table.replace(/"/g, ''),
+      errorType,
+      ms / 1000,
+    );
     if (context !== undefined) {
       let state = requests.get(context);
       if (state === undefined) {
-        state = { queries: 0, totalMs: 0, slow: 0, budgetLogged: false, byFingerprint: undefined, nPlusOneLogged: undefined };
+        state = {
+          queries: 0,
+          totalMs: 0,
+          slow: 0,
+          budgetLogged: false,
+          byFingerprint: undefined,
+          nPlusOneLogged: undefined,
+        };
         requests.set(context, state);
       }
       state.queries += 1;
       state.totalMs += ms;
       if (!state.budgetLogged && (state.queries > maxQueries || state.totalMs > maxTotalMs)) {
         state.budgetLogged = true;
-        emit({ kind: 'budget-exceeded', queries: state.queries, totalMs: round(state.totalMs), maxQueries, maxTotalMs, ...ref(context) }, context);
+        emit(
+          {
+            kind: 'budget-exceeded',
+            queries: state.queries,
+            totalMs: round(state.totalMs),
+            maxQueries,
+            maxTotalMs,
+            ...ref(context),
+          },
+          context,
+        );
       }
       if (threshold !== Number.POSITIVE_INFINITY) {
         state.byFingerprint ??= new Map();
@@ -272,7 +343,17 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
           state.nPlusOneLogged ??= new Set();
           if (!state.nPlusOneLogged.has(fp.id)) {
             state.nPlusOneLogged.add(fp.id);
-            emit({ kind: 'n-plus-one', fingerprint: fp.text, fingerprintId: fp.id, count, threshold, ...ref(context) }, context);
+            emit(
+              {
+                kind: 'n-plus-one',
+                fingerprint: fp.text,
+                fingerprintId: fp.id,
+                count,
+                threshold,
+                ...ref(context),
+              },
+              context,
+            );
           }
         }
       }
@@ -292,7 +373,12 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
         },
         context,
       );
-      if (explainer !== undefined && error === undefined && fp.operation === 'SELECT' && fp.statements === 1) {
+      if (
+        explainer !== undefined &&
+        error === undefined &&
+        fp.operation === 'SELECT' &&
+        fp.statements === 1
+      ) {
         explainer.consider(text, values, fp, ref(context), context);
       }
     }
@@ -303,13 +389,23 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
    * read here, at the call: a pool's callbacks run in whatever context released the client.
    */
   const timedCall = (original: AnyFunction, self: unknown, args: unknown[]): unknown => {
-    const first = args[0] as { text?: unknown; values?: unknown; submit?: unknown } | string | undefined;
+    const first = args[0] as
+      | { text?: unknown; values?: unknown; submit?: unknown }
+      | string
+      | undefined;
     if (first === undefined || first === null) return original.apply(self, args);
     // A Submittable (Cursor, QueryStream) reports through its own events: passed through.
-    if (typeof first === 'object' && typeof first.submit === 'function') return original.apply(self, args);
-    const text = typeof first === 'string' ? first : typeof first.text === 'string' ? first.text : undefined;
+    if (typeof first === 'object' && typeof first.submit === 'function')
+      return original.apply(self, args);
+    const text =
+      typeof first === 'string' ? first : typeof first.text === 'string' ? first.text : undefined;
     if (text === undefined) return original.apply(self, args);
-    const values = typeof args[1] === 'function' || args[1] === undefined ? (typeof first === 'object' ? first.values : undefined) : args[1];
+    const values =
+      typeof args[1] === 'function' || args[1] === undefined
+        ? typeof first === 'object'
+          ? first.values
+          : undefined
+        : args[1];
     const context = currentContext();
     const started = performance.now();
     const last = args.length - 1;
@@ -328,10 +424,15 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
       record(text, values, started, error, context);
       throw error;
     }
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as PromiseLike<unknown>).then === 'function'
+    ) {
       (result as PromiseLike<unknown>).then(
         () => record(text, values, started, undefined, context),
-        (error: unknown) => record(text, values, started, error ?? new Error('query failed'), context),
+        (error: unknown) =>
+          record(text, values, started, error ?? new Error('query failed'), context),
       );
     }
     return result;
@@ -340,11 +441,17 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
   const patched: Patched[] = [];
 
   /** Replaces `holder[method]` with a timed one; `gate` says per call whether to time it. */
-  const wrapQuery = (holder: Record<string, unknown>, method: string, gate?: (self: unknown) => boolean): void => {
+  const wrapQuery = (
+    holder: Record<string, unknown>,
+    method: string,
+    gate?: (self: unknown) => boolean,
+  ): void => {
     const original = holder[method] as AnyFunction | undefined;
-    if (typeof original !== 'function' || (original as { [WRAPPED]?: boolean })[WRAPPED] === true) return;
+    if (typeof original !== 'function' || (original as { [WRAPPED]?: boolean })[WRAPPED] === true)
+      return;
     const timed = function (this: unknown, ...args: unknown[]): unknown {
-      if (internal.getStore() === true || (gate !== undefined && !gate(this))) return original.apply(this, args);
+      if (internal.getStore() === true || (gate !== undefined && !gate(this)))
+        return original.apply(this, args);
       return timedCall(original, this, args);
     };
     (timed as unknown as { [WRAPPED]: boolean })[WRAPPED] = true;
@@ -352,8 +459,14 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
     patched.push({ target: holder, method, original });
   };
 
-  const source = target as unknown as Record<string, unknown> & { on?: AnyFunction; removeListener?: AnyFunction };
-  const isPool = typeof source.connect === 'function' && typeof source.totalCount === 'number' && typeof source.on === 'function';
+  const source = target as unknown as Record<string, unknown> & {
+    on?: AnyFunction;
+    removeListener?: AnyFunction;
+  };
+  const isPool =
+    typeof source.connect === 'function' &&
+    typeof source.totalCount === 'number' &&
+    typeof source.on === 'function';
   if (isPool) {
     // pool.query is timed at the pool (where the caller's context is); clients the caller
     // checks out with pool.connect() are timed while checked out; the client pool.query uses
@@ -374,7 +487,11 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
     const connect = source.connect as AnyFunction;
     const adopt = (client: Record<string, unknown>, byUser: boolean): void => {
       (client as Record<symbol, unknown>)[USER_CHECKOUT] = byUser;
-      wrapQuery(client, 'query', (self) => (self as Record<symbol, unknown>)[USER_CHECKOUT] === true);
+      wrapQuery(
+        client,
+        'query',
+        (self) => (self as Record<symbol, unknown>)[USER_CHECKOUT] === true,
+      );
       const release = client.release as AnyFunction | undefined;
       if (byUser && typeof release === 'function') {
         client.release = function (this: unknown, ...args: unknown[]): unknown {
@@ -386,10 +503,13 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
     const connectWrapper = function (this: unknown, cb?: unknown): unknown {
       const byUser = inPoolQuery === 0;
       if (typeof cb === 'function') {
-        return connect.call(this, (error: unknown, client: Record<string, unknown> | undefined, done: unknown) => {
-          if (client !== undefined && error == null) adopt(client, byUser);
-          return (cb as AnyFunction)(error, client, done);
-        });
+        return connect.call(
+          this,
+          (error: unknown, client: Record<string, unknown> | undefined, done: unknown) => {
+            if (client !== undefined && error == null) adopt(client, byUser);
+            return (cb as AnyFunction)(error, client, done);
+          },
+        );
       }
       return (connect.call(this) as Promise<Record<string, unknown>>).then((client) => {
         adopt(client, byUser);
@@ -403,7 +523,10 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
     wrapQuery(source, 'query');
     if (typeof source.exec === 'function') wrapQuery(source, 'exec');
     const transaction = source.transaction as AnyFunction | undefined;
-    if (typeof transaction === 'function' && (transaction as { [WRAPPED]?: boolean })[WRAPPED] !== true) {
+    if (
+      typeof transaction === 'function' &&
+      (transaction as { [WRAPPED]?: boolean })[WRAPPED] !== true
+    ) {
       const wrapped = function (this: unknown, fn: unknown, ...rest: unknown[]): unknown {
         if (typeof fn !== 'function') return transaction.call(this, fn, ...rest);
         return transaction.call(
@@ -425,7 +548,8 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
   return {
     stop() {
       for (const { target: holder, method, original } of patched.splice(0).reverse()) {
-        if ((holder[method] as { [WRAPPED]?: boolean } | undefined)?.[WRAPPED] === true) holder[method] = original;
+        if ((holder[method] as { [WRAPPED]?: boolean } | undefined)?.[WRAPPED] === true)
+          holder[method] = original;
       }
     },
     get cachedFingerprints() {
@@ -437,7 +561,13 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 interface Explainer {
-  consider(text: string, values: unknown, fp: QueryFingerprint, request: RequestRef, context: RequestContext | undefined): void;
+  consider(
+    text: string,
+    values: unknown,
+    fp: QueryFingerprint,
+    request: RequestRef,
+    context: RequestContext | undefined,
+  ): void;
 }
 
 interface PlanNode {
@@ -451,7 +581,8 @@ interface PlanNode {
 /** Columns named before a comparison in a plan's Filter, e.g. `((email)::text = $1)` -> email. */
 export function filterColumns(filter: string): string[] {
   const columns: string[] = [];
-  const pattern = /(?:^|[(\s])(?:(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\.)?("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\)?(?:::[a-z_ ]+(?:\[\])?\)?)?\s*(?:=|<>|!=|<=|>=|<|>|~~\*?|!~~|IS\s+(?:NOT\s+)?NULL|@>|<@)/gi;
+  const pattern =
+    /(?:^|[(\s])(?:(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\.)?("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\)?(?:::[a-z_ ]+(?:\[\])?\)?)?\s*(?:=|<>|!=|<=|>=|<|>|~~\*?|!~~|IS\s+(?:NOT\s+)?NULL|@>|<@)/gi;
   for (let match = pattern.exec(filter); match !== null; match = pattern.exec(filter)) {
     const name = (match[1] as string).replace(/^"|"$/g, '');
     if (!/^(?:and|or|not|any|all)$/i.test(name) && !columns.includes(name)) columns.push(name);
@@ -467,9 +598,15 @@ function createExplainer(
 ): Explainer {
   const intervalMs = check.duration('explain.intervalMs', options.intervalMs, 300_000);
   const maxPerMinute = check.integer('explain.maxPerMinute', options.maxPerMinute, 10, { min: 1 });
-  const largeTableRows = check.integer('explain.largeTableRows', options.largeTableRows, 10_000, { min: 0 });
+  const largeTableRows = check.integer('explain.largeTableRows', options.largeTableRows, 10_000, {
+    min: 0,
+  });
   const timeoutMs = check.duration('explain.timeoutMs', options.timeoutMs, 2000, { min: 1 });
-  if (typeof where !== 'object' || where === null || typeof (where as SqlQueryable).query !== 'function') {
+  if (
+    typeof where !== 'object' ||
+    where === null ||
+    typeof (where as SqlQueryable).query !== 'function'
+  ) {
     check.fail('explain.client', 'a pg Pool, a PGlite instance or a SqlClient', where);
   }
   let client: SqlClient | undefined;
@@ -477,7 +614,13 @@ function createExplainer(
   let windowStart = 0;
   let inWindow = 0;
   let running = false;
-  const run = async (text: string, values: unknown, fp: QueryFingerprint, request: RequestRef, context: RequestContext | undefined): Promise<void> => {
+  const run = async (
+    text: string,
+    values: unknown,
+    fp: QueryFingerprint,
+    request: RequestRef,
+    context: RequestContext | undefined,
+  ): Promise<void> => {
     client ??= toSqlClient(where);
     const db = client;
     const findings = await db.transaction(async (tx) => {
@@ -487,15 +630,23 @@ function createExplainer(
         ? await tx.query(`EXPLAIN (FORMAT JSON, VERBOSE) ${text}`, values as unknown[])
         : await tx.query(`EXPLAIN (FORMAT JSON, VERBOSE) ${text}`);
       const raw = explained.rows[0]?.['QUERY PLAN'];
-      const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan?: PlanNode }> | undefined;
+      const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as
+        | Array<{ Plan?: PlanNode }>
+        | undefined;
       const scans: PlanNode[] = [];
       const walk = (node: PlanNode | undefined): void => {
         if (node === undefined) return;
-        if (node['Node Type'] === 'Seq Scan' && node['Relation Name'] !== undefined) scans.push(node);
+        if (node['Node Type'] === 'Seq Scan' && node['Relation Name'] !== undefined)
+          scans.push(node);
         for (const child of node.Plans ?? []) walk(child);
       };
       walk(plan?.[0]?.Plan);
-      const out: Array<{ table: string; rows: number; filter: string | undefined; suggestion: string | undefined }> = [];
+      const out: Array<{
+        table: string;
+        rows: number;
+        filter: string | undefined;
+        suggestion: string | undefined;
+      }> = [];
       for (const scan of scans) {
         const schema = scan.Schema;
         const name = scan['Relation Name'] as string;
@@ -522,7 +673,8 @@ function createExplainer(
           known = columns.filter((column) => names.has(column));
         }
         const table = schema === undefined ? name : `${schema}.${name}`;
-        const quote = (id: string): string => (/^[a-z_][a-z0-9_]*$/.test(id) ? id : `"${id.replace(/"/g, '""')}"`);
+        const quote = (id: string): string =>
+          /^[a-z_][a-z0-9_]*$/.test(id) ? id : `"${id.replace(/"/g, '""')}"`;
         out.push({
           table,
           rows,
@@ -536,16 +688,19 @@ function createExplainer(
       return out;
     });
     for (const finding of findings) {
-      emit({
-        kind: 'seq-scan',
-        fingerprint: fp.text,
-        fingerprintId: fp.id,
-        table: finding.table,
-        estimatedRows: finding.rows,
-        filter: finding.filter,
-        suggestion: finding.suggestion,
-        ...request,
-      }, context);
+      emit(
+        {
+          kind: 'seq-scan',
+          fingerprint: fp.text,
+          fingerprintId: fp.id,
+          table: finding.table,
+          estimatedRows: finding.rows,
+          filter: finding.filter,
+          suggestion: finding.suggestion,
+          ...request,
+        },
+        context,
+      );
     }
   };
   return {

@@ -3,7 +3,12 @@ import { DbErrors } from './errors.js';
 import { isConnectionError, serverFields } from './internal/pg-errors.js';
 import { quoteIdent } from './internal/sql.js';
 import { type SqlClient, type SqlQueryable, type SqlSource, toSqlClient } from './sql-client.js';
-import { compareDigests, type TableComparison, type TableDigest, digestTables } from './table-digest.js';
+import {
+  compareDigests,
+  digestTables,
+  type TableComparison,
+  type TableDigest,
+} from './table-digest.js';
 
 /** A row-level or structural problem {@link checkConstraints} found. */
 export interface ConstraintViolation {
@@ -56,7 +61,10 @@ export interface IntegrityReport {
 const ROLLBACK = Symbol('rollback');
 
 /** Runs `fn` in a transaction that is always rolled back; returns what `fn` returned. */
-async function rolledBack<TValue>(db: SqlClient, fn: (tx: SqlQueryable) => Promise<TValue>): Promise<TValue> {
+async function rolledBack<TValue>(
+  db: SqlClient,
+  fn: (tx: SqlQueryable) => Promise<TValue>,
+): Promise<TValue> {
   let value: TValue | undefined;
   try {
     await db.transaction(async (tx) => {
@@ -72,7 +80,14 @@ async function rolledBack<TValue>(db: SqlClient, fn: (tx: SqlQueryable) => Promi
 function failure(what: string, error: unknown): ProdError {
   const fields = serverFields(error);
   const factory = isConnectionError(error) ? DbErrors.DB_UNAVAILABLE : DbErrors.DB_QUERY_FAILED;
-  return factory({ message: `${what}: ${fields.message}`, details: { reason: fields.message, ...(fields.code === undefined ? {} : { sqlState: fields.code }) }, cause: error });
+  return factory({
+    message: `${what}: ${fields.message}`,
+    details: {
+      reason: fields.message,
+      ...(fields.code === undefined ? {} : { sqlState: fields.code }),
+    },
+    cause: error,
+  });
 }
 
 const SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
@@ -115,7 +130,10 @@ const CONSTRAINTS = `
  * @returns `Ok(ConstraintReport)` (violations are data, not errors), or `Err`
  *   `DB_UNAVAILABLE` / `DB_QUERY_FAILED`.
  */
-export async function checkConstraints(source: SqlSource, options: ConstraintOptions = {}): Promise<Result<ConstraintReport, ProdError>> {
+export async function checkConstraints(
+  source: SqlSource,
+  options: ConstraintOptions = {},
+): Promise<Result<ConstraintReport, ProdError>> {
   const db = toSqlClient(source);
   const schemas = options.schemas === undefined ? null : [...options.schemas];
   const lockTimeout = Math.max(1, Math.round(options.lockTimeoutMs ?? 5000));
@@ -145,13 +163,20 @@ export async function checkConstraints(source: SqlSource, options: ConstraintOpt
             throw error;
           }
         });
-        if (problem !== undefined) violations.push({ kind: 'not-valid', table, name: con.name, message: problem });
+        if (problem !== undefined)
+          violations.push({ kind: 'not-valid', table, name: con.name, message: problem });
       } catch (error) {
         return err(failure(`cannot validate ${con.name} on ${table}`, error));
       }
       continue;
     }
-    if (con.kind !== 'f' || con.columns === null || con.ref_columns === null || con.ref_table === null) continue;
+    if (
+      con.kind !== 'f' ||
+      con.columns === null ||
+      con.ref_columns === null ||
+      con.ref_table === null
+    )
+      continue;
     foreignKeys += 1;
     const child = con.columns.map((name) => `c.${quoteIdent(name)}`);
     const parent = con.ref_columns.map((name) => `p.${quoteIdent(name)}`);
@@ -197,7 +222,12 @@ export async function checkConstraints(source: SqlSource, options: ConstraintOpt
         );
         const heap = await tx.query("SELECT to_regproc('verify_heapam') IS NOT NULL AS present");
         const hasHeap = heap.rows[0]?.present === true;
-        for (const rel of found.rows as Array<{ schema: string; name: string; kind: string; oid: string }>) {
+        for (const rel of found.rows as Array<{
+          schema: string;
+          name: string;
+          kind: string;
+          oid: string;
+        }>) {
           const where = `${rel.schema}.${rel.name}`;
           if (rel.kind === 'i') {
             indexes += 1;
@@ -207,13 +237,26 @@ export async function checkConstraints(source: SqlSource, options: ConstraintOpt
               await tx.query('RELEASE SAVEPOINT prod_db_check');
             } catch (error) {
               await tx.query('ROLLBACK TO SAVEPOINT prod_db_check');
-              violations.push({ kind: 'index', table: where, name: rel.name, message: serverFields(error).message });
+              violations.push({
+                kind: 'index',
+                table: where,
+                name: rel.name,
+                message: serverFields(error).message,
+              });
             }
           } else if (hasHeap) {
             tables += 1;
-            const corrupt = await tx.query('SELECT blkno, offnum, msg FROM verify_heapam($1::oid::regclass) LIMIT 5', [rel.oid]);
+            const corrupt = await tx.query(
+              'SELECT blkno, offnum, msg FROM verify_heapam($1::oid::regclass) LIMIT 5',
+              [rel.oid],
+            );
             for (const row of corrupt.rows) {
-              violations.push({ kind: 'heap', table: where, name: rel.name, message: `block ${row.blkno}, offset ${row.offnum}: ${row.msg}` });
+              violations.push({
+                kind: 'heap',
+                table: where,
+                name: rel.name,
+                message: `block ${row.blkno}, offset ${row.offnum}: ${row.msg}`,
+              });
             }
           }
         }
@@ -224,11 +267,19 @@ export async function checkConstraints(source: SqlSource, options: ConstraintOpt
       return err(failure('cannot run amcheck', error));
     }
   }
-  return ok({ ok: violations.length === 0, violations, checked: { foreignKeys, notValid, indexes, tables }, amcheck });
+  return ok({
+    ok: violations.length === 0,
+    violations,
+    checked: { foreignKeys, notValid, indexes, tables },
+    amcheck,
+  });
 }
 
 /** Digests every table of `db` in one REPEATABLE READ snapshot. */
-export async function snapshotDigests(db: SqlClient, schemas: readonly string[] | undefined): Promise<TableDigest[]> {
+export async function snapshotDigests(
+  db: SqlClient,
+  schemas: readonly string[] | undefined,
+): Promise<TableDigest[]> {
   return rolledBack(db, async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     return digestTables(tx, schemas === undefined ? {} : { schemas });
@@ -271,6 +322,7 @@ export async function verifyIntegrity(
   const constraintsB = await checkConstraints(b, options);
   if (!constraintsB.ok) return constraintsB;
   const tables = compareDigests(left, right);
-  const identical = tables.every((t) => t.status === 'same') && constraintsA.value.ok && constraintsB.value.ok;
+  const identical =
+    tables.every((t) => t.status === 'same') && constraintsA.value.ok && constraintsB.value.ok;
   return ok({ identical, tables, constraints: { a: constraintsA.value, b: constraintsB.value } });
 }

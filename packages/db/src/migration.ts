@@ -177,7 +177,12 @@ export async function fromDefinitions(
     const rawVersion = (definition as { version?: unknown }).version;
     const version = repeatable ? undefined : normalizeVersion(String(rawVersion));
     if (!repeatable && version === undefined) {
-      return err(invalid(name, `version must be dotted numbers such as 1 or 1.2, got ${JSON.stringify(rawVersion)}`));
+      return err(
+        invalid(
+          name,
+          `version must be dotted numbers such as 1 or 1.2, got ${JSON.stringify(rawVersion)}`,
+        ),
+      );
     }
     const id = repeatable ? `R__${name}` : `V${version}__${name}`;
     const transaction = (definition as MigrationDefinition).transaction !== false;
@@ -186,7 +191,9 @@ export async function fromDefinitions(
       return err(invalid(id, 'checksum must be a non-empty string'));
     }
     const upStep: Result<MigrationStep, ProdError> =
-      typeof up === 'string' ? await sqlStep(id, canonical(up), transaction) : ok({ kind: 'code', run: up as MigrationFunction });
+      typeof up === 'string'
+        ? await sqlStep(id, canonical(up), transaction)
+        : ok({ kind: 'code', run: up as MigrationFunction });
     if (!upStep.ok) return upStep;
     const down = repeatable ? undefined : (definition as MigrationDefinition).down;
     if (down !== undefined && typeof down !== 'string' && typeof down !== 'function') {
@@ -197,7 +204,8 @@ export async function fromDefinitions(
       const parsed = await sqlStep(`${id} (down)`, canonical(down), transaction);
       if (!parsed.ok) return parsed;
       downStep = parsed.value;
-    } else if (typeof down === 'function') downStep = { kind: 'code', run: down as MigrationFunction };
+    } else if (typeof down === 'function')
+      downStep = { kind: 'code', run: down as MigrationFunction };
     const checksum =
       (given as string | undefined) ??
       (typeof up === 'string' ? sha256(canonical(up)) : sha256(`code:${id}`));
@@ -222,7 +230,9 @@ function ordered(migrations: Migration[]): Result<Migration[], ProdError> {
     if (migration.version !== undefined) {
       const previous = versions.get(migration.version);
       if (previous !== undefined) {
-        return err(invalid(migration.id, `version ${migration.version} is also used by ${previous}`));
+        return err(
+          invalid(migration.id, `version ${migration.version} is also used by ${previous}`),
+        );
       }
       versions.set(migration.version, migration.id);
     } else {
@@ -241,7 +251,8 @@ function ordered(migrations: Migration[]): Result<Migration[], ProdError> {
   return ok([...versioned, ...repeatable]);
 }
 
-const FILE = /^(V|U)(\d+(?:[._]\d+)*)__(.+)\.(sql|js|mjs|cjs|ts|mts|cts)$|^R__(.+)\.(sql|js|mjs|cjs|ts|mts|cts)$/;
+const FILE =
+  /^(V|U)(\d+(?:[._]\d+)*)__(.+)\.(sql|js|mjs|cjs|ts|mts|cts)$|^R__(.+)\.(sql|js|mjs|cjs|ts|mts|cts)$/;
 const CODE = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
 
 interface ModuleSteps {
@@ -263,10 +274,13 @@ async function importSteps(path: string, id: string): Promise<Result<ModuleSteps
       }),
     );
   }
-  const exports = (module.default !== null && typeof module.default === 'object' ? module.default : module) as Record<string, unknown>;
+  const exports = (
+    module.default !== null && typeof module.default === 'object' ? module.default : module
+  ) as Record<string, unknown>;
   const up = exports.up;
   const down = exports.down;
-  if (typeof up !== 'function' && typeof up !== 'string') return err(invalid(id, 'the module must export up (a function or SQL text)'));
+  if (typeof up !== 'function' && typeof up !== 'string')
+    return err(invalid(id, 'the module must export up (a function or SQL text)'));
   if (down !== undefined && typeof down !== 'function' && typeof down !== 'string') {
     return err(invalid(id, 'down must be a function or SQL text'));
   }
@@ -298,7 +312,10 @@ export async function loadMigrations(folder: string): Promise<Result<Migration[]
   const dir = resolve(folder);
   let entries: string[];
   try {
-    entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
+    entries = (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => e.name)
+      .sort();
   } catch (error) {
     return err(
       DbErrors.DB_MIGRATION_INVALID({
@@ -316,7 +333,12 @@ export async function loadMigrations(folder: string): Promise<Result<Migration[]
     const match = FILE.exec(file);
     if (match === null) {
       if (extname(file) === '.sql') {
-        return err(invalid(file, 'a migration file is named V<version>__<name>.sql, U<version>__<name>.sql or R__<name>.sql'));
+        return err(
+          invalid(
+            file,
+            'a migration file is named V<version>__<name>.sql, U<version>__<name>.sql or R__<name>.sql',
+          ),
+        );
       }
       continue;
     }
@@ -326,16 +348,23 @@ export async function loadMigrations(folder: string): Promise<Result<Migration[]
     }
     const version = normalizeVersion(match[2] as string) as string;
     if (match[1] === 'U') {
-      if (downs.has(version)) return err(invalid(file, `a second down step for version ${version} (${downs.get(version)})`));
+      if (downs.has(version))
+        return err(
+          invalid(file, `a second down step for version ${version} (${downs.get(version)})`),
+        );
       downs.set(version, file);
       continue;
     }
     const previous = ups.get(version);
-    if (previous !== undefined) return err(invalid(file, `version ${version} is also used by ${previous.file}`));
+    if (previous !== undefined)
+      return err(invalid(file, `version ${version} is also used by ${previous.file}`));
     ups.set(version, { file, name: match[3] as string, version });
   }
   for (const [version, file] of downs) {
-    if (!ups.has(version)) return err(invalid(file, `a down step for version ${version}, which has no V${version}__ migration`));
+    if (!ups.has(version))
+      return err(
+        invalid(file, `a down step for version ${version}, which has no V${version}__ migration`),
+      );
   }
   const migrations: Migration[] = [];
   const read = async (file: string): Promise<Result<string, ProdError>> => {
@@ -351,8 +380,11 @@ export async function loadMigrations(folder: string): Promise<Result<Migration[]
       );
     }
   };
-  const step = async (file: string, text: string, transaction: boolean): Promise<Result<MigrationStep, ProdError>> =>
-    sqlStep(file, text, transaction);
+  const step = async (
+    file: string,
+    text: string,
+    transaction: boolean,
+  ): Promise<Result<MigrationStep, ProdError>> => sqlStep(file, text, transaction);
   for (const { file, name, version } of ups.values()) {
     const content = await read(file);
     if (!content.ok) return content;
@@ -366,13 +398,17 @@ export async function loadMigrations(folder: string): Promise<Result<Migration[]
       if (!steps.ok) return steps;
       transaction = steps.value.transaction;
       const upStep =
-        typeof steps.value.up === 'string' ? await step(file, canonical(steps.value.up), transaction) : ok<MigrationStep>({ kind: 'code', run: steps.value.up });
+        typeof steps.value.up === 'string'
+          ? await step(file, canonical(steps.value.up), transaction)
+          : ok<MigrationStep>({ kind: 'code', run: steps.value.up });
       if (!upStep.ok) return upStep;
       up = upStep.value;
       const moduleDown = steps.value.down;
       if (moduleDown !== undefined) {
         const downStep =
-          typeof moduleDown === 'string' ? await step(`${file} (down)`, canonical(moduleDown), transaction) : ok<MigrationStep>({ kind: 'code', run: moduleDown });
+          typeof moduleDown === 'string'
+            ? await step(`${file} (down)`, canonical(moduleDown), transaction)
+            : ok<MigrationStep>({ kind: 'code', run: moduleDown });
         if (!downStep.ok) return downStep;
         down = downStep.value;
       }
@@ -391,7 +427,16 @@ export async function loadMigrations(folder: string): Promise<Result<Migration[]
       down = downStep.value;
       checksumText += `\n-- down --\n${downText.value}`;
     }
-    migrations.push({ kind: 'versioned', version, name, id: file, checksum: sha256(checksumText), transaction, up, down });
+    migrations.push({
+      kind: 'versioned',
+      version,
+      name,
+      id: file,
+      checksum: sha256(checksumText),
+      transaction,
+      up,
+      down,
+    });
   }
   for (const { file, name } of repeatables) {
     const content = await read(file);
@@ -403,7 +448,9 @@ export async function loadMigrations(folder: string): Promise<Result<Migration[]
       if (!steps.ok) return steps;
       transaction = steps.value.transaction;
       const upStep =
-        typeof steps.value.up === 'string' ? await step(file, canonical(steps.value.up), transaction) : ok<MigrationStep>({ kind: 'code', run: steps.value.up });
+        typeof steps.value.up === 'string'
+          ? await step(file, canonical(steps.value.up), transaction)
+          : ok<MigrationStep>({ kind: 'code', run: steps.value.up });
       if (!upStep.ok) return upStep;
       up = upStep.value;
     } else {
@@ -451,6 +498,8 @@ export function defineMigration(definition: MigrationDefinition): MigrationDefin
  *   up: 'CREATE OR REPLACE VIEW recent_notes AS SELECT * FROM notes ORDER BY created_at DESC LIMIT 50',
  * });
  */
-export function defineRepeatable(definition: Omit<RepeatableDefinition, 'repeatable'>): RepeatableDefinition {
+export function defineRepeatable(
+  definition: Omit<RepeatableDefinition, 'repeatable'>,
+): RepeatableDefinition {
   return { ...definition, repeatable: true };
 }

@@ -2,12 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type ContextLogger, err, ok, optionChecks, type ProdError, type Result } from '@prod/core';
 import { DbErrors } from './errors.js';
+import { concurrentlyRanges } from './fingerprint.js';
 import { diffSnapshots, type SchemaDifference, snapshotSchema } from './internal/catalog.js';
 import { isConnectionError, isLockTimeout, serverFields } from './internal/pg-errors.js';
+import { firstRow, int32Hash, quoteIdent, sleep } from './internal/sql.js';
 import type { SqlStatement } from './internal/sql-parser.js';
 import { lineColumn } from './internal/sql-parser.js';
-import { firstRow, int32Hash, quoteIdent, sleep } from './internal/sql.js';
-import { concurrentlyRanges } from './fingerprint.js';
 import {
   compareVersions,
   fromDefinitions,
@@ -76,7 +76,14 @@ export interface MigrationStatus {
    * - `below-baseline`: older than the baseline, never run;
    * - `running`: a no-transaction migration being applied now.
    */
-  readonly state: 'applied' | 'pending' | 'changed' | 'missing' | 'outdated' | 'below-baseline' | 'running';
+  readonly state:
+    | 'applied'
+    | 'pending'
+    | 'changed'
+    | 'missing'
+    | 'outdated'
+    | 'below-baseline'
+    | 'running';
   /** The source's checksum (SHA-256), when there is a source. */
   readonly checksum: string | undefined;
   readonly appliedChecksum?: string;
@@ -89,7 +96,11 @@ export interface MigrationStatus {
 /** What {@link Migrator.migrate} did. */
 export interface MigrateReport {
   /** Applied by this call, in order. */
-  readonly applied: ReadonlyArray<{ readonly id: string; readonly version: string | undefined; readonly durationMs: number }>;
+  readonly applied: ReadonlyArray<{
+    readonly id: string;
+    readonly version: string | undefined;
+    readonly durationMs: number;
+  }>;
   /** Pending when the call started but applied meanwhile by another runner. */
   readonly skipped: readonly string[];
   /** The newest applied version afterwards. */
@@ -170,7 +181,10 @@ export interface Migrator {
    * that only later migrations run. Refused (`DB_MIGRATION_BASELINE_REFUSED`) when the
    * history already has applied migrations.
    */
-  baseline(options: { readonly version: string; readonly name?: string }): Promise<Result<void, ProdError>>;
+  baseline(options: {
+    readonly version: string;
+    readonly name?: string;
+  }): Promise<Result<void, ProdError>>;
   /**
    * Reverts the `count` newest applied migrations (default 1), newest first, each with its
    * down step in a transaction. Nothing runs unless all of them have a down step
@@ -178,7 +192,10 @@ export interface Migrator {
    */
   down(count?: number): Promise<Result<string[], ProdError>>;
   /** What `migrate()` (or `down(n)` with `{ down: n }`) would run, as SQL, without running it. */
-  plan(options?: { readonly target?: string; readonly down?: number }): Promise<Result<MigrationPlan, ProdError>>;
+  plan(options?: {
+    readonly target?: string;
+    readonly down?: number;
+  }): Promise<Result<MigrationPlan, ProdError>>;
   /**
    * Compares the live schema with what the applied migrations produce, by replaying them in
    * a scratch schema (or database) inside a transaction that is rolled back and comparing the
@@ -259,7 +276,8 @@ function stepError(
     ...(fields.detail === undefined ? {} : { detail: fields.detail }),
     ...(fields.hint === undefined ? {} : { hint: fields.hint }),
   };
-  const where = describeStatement(statement) || (lastSql === undefined ? '' : ` at "${excerpt(lastSql)}"`);
+  const where =
+    describeStatement(statement) || (lastSql === undefined ? '' : ` at "${excerpt(lastSql)}"`);
   const state = fields.code === undefined ? '' : ` [${fields.code}]`;
   if (isConnectionError(error)) {
     return DbErrors.DB_MIGRATION_INTERRUPTED({
@@ -278,11 +296,18 @@ function stepError(
 function unavailable(what: string, error: unknown): ProdError {
   const fields = serverFields(error);
   if (isConnectionError(error)) {
-    return DbErrors.DB_UNAVAILABLE({ message: `${what}: ${fields.message}`, details: { reason: fields.message }, cause: error });
+    return DbErrors.DB_UNAVAILABLE({
+      message: `${what}: ${fields.message}`,
+      details: { reason: fields.message },
+      cause: error,
+    });
   }
   return DbErrors.DB_QUERY_FAILED({
     message: `${what}: ${fields.message}`,
-    details: { reason: fields.message, ...(fields.code === undefined ? {} : { sqlState: fields.code }) },
+    details: {
+      reason: fields.message,
+      ...(fields.code === undefined ? {} : { sqlState: fields.code }),
+    },
     cause: error,
   });
 }
@@ -318,42 +343,74 @@ export function createMigrator(options: MigratorOptions): Migrator {
   const check = optionChecks(DbErrors.DB_INVALID_OPTIONS);
   check.object('options', options);
   const source = options.client as unknown;
-  if (typeof source !== 'object' || source === null || typeof (source as SqlQueryable).query !== 'function') {
+  if (
+    typeof source !== 'object' ||
+    source === null ||
+    typeof (source as SqlQueryable).query !== 'function'
+  ) {
     check.fail('client', 'a pg Pool, a PGlite instance or a SqlClient', source);
   }
   const migrations = options.migrations as unknown;
   if (typeof migrations !== 'string' && !Array.isArray(migrations)) {
     check.fail('migrations', 'a folder path or an array of migration definitions', migrations);
   }
-  if (typeof migrations === 'string' && migrations === '') check.fail('migrations', 'a non-empty folder path', migrations);
+  if (typeof migrations === 'string' && migrations === '')
+    check.fail('migrations', 'a non-empty folder path', migrations);
   const tableName = check.string('table', options.table, 'prod_db_migrations', { nonEmpty: true });
   if (tableName.length > 50) check.fail('table', 'a name of at most 50 characters', tableName);
-  const schemaOption = options.schema === undefined ? undefined : check.string('schema', options.schema, '', { nonEmpty: true });
-  const lockTimeoutMs = check.duration('lockTimeoutMs', options.lockTimeoutMs, 30_000, { allowInfinity: true });
-  const statementLockTimeoutMs = check.duration('statementLockTimeoutMs', options.statementLockTimeoutMs, 10_000);
+  const schemaOption =
+    options.schema === undefined
+      ? undefined
+      : check.string('schema', options.schema, '', { nonEmpty: true });
+  const lockTimeoutMs = check.duration('lockTimeoutMs', options.lockTimeoutMs, 30_000, {
+    allowInfinity: true,
+  });
+  const statementLockTimeoutMs = check.duration(
+    'statementLockTimeoutMs',
+    options.statementLockTimeoutMs,
+    10_000,
+  );
   const statementTimeoutMs = check.duration('statementTimeoutMs', options.statementTimeoutMs, 0);
-  const runner = check.string('runner', options.runner, `${hostname()}:${process.pid}`, { nonEmpty: true }).slice(0, 200);
+  const runner = check
+    .string('runner', options.runner, `${hostname()}:${process.pid}`, { nonEmpty: true })
+    .slice(0, 200);
   const outOfOrder = check.boolean('outOfOrder', options.outOfOrder, false);
   const staleClaimMs = check.duration('staleClaimMs', options.staleClaimMs, 30_000, { min: 100 });
   const logger = options.logger;
-  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.info !== 'function' || typeof logger.warn !== 'function')) {
+  if (
+    logger !== undefined &&
+    (typeof logger !== 'object' ||
+      logger === null ||
+      typeof logger.info !== 'function' ||
+      typeof logger.warn !== 'function')
+  ) {
     check.fail('logger', 'an object with info() and warn()', logger);
   }
   const db: SqlClient = toSqlClient(options.client);
   const pollMs = Math.min(250, Math.max(20, staleClaimMs / 10));
 
   let resolved: { schema: string; qualified: string; key: number } | undefined;
-  const target = async (): Promise<Result<{ schema: string; qualified: string; key: number }, ProdError>> => {
+  const target = async (): Promise<
+    Result<{ schema: string; qualified: string; key: number }, ProdError>
+  > => {
     if (resolved !== undefined) return ok(resolved);
     let schema = schemaOption;
     if (schema === undefined) {
       try {
-        schema = (await firstRow<{ schema: string | null }>(db, 'SELECT current_schema() AS schema'))?.schema ?? undefined;
+        schema =
+          (await firstRow<{ schema: string | null }>(db, 'SELECT current_schema() AS schema'))
+            ?.schema ?? undefined;
       } catch (error) {
         return err(unavailable('cannot read the current schema', error));
       }
       if (schema === undefined || schema === null) {
-        return err(DbErrors.DB_INVALID_OPTIONS({ message: 'option schema: the connection has no current schema (empty search_path); pass schema', details: { option: 'schema' } }));
+        return err(
+          DbErrors.DB_INVALID_OPTIONS({
+            message:
+              'option schema: the connection has no current schema (empty search_path); pass schema',
+            details: { option: 'schema' },
+          }),
+        );
       }
     }
     const qualified = `${quoteIdent(schema)}.${quoteIdent(tableName)}`;
@@ -366,12 +423,17 @@ export function createMigrator(options: MigratorOptions): Migrator {
       ? loadMigrations(migrations)
       : fromDefinitions(migrations as Parameters<typeof fromDefinitions>[0]);
 
-  const lockTimeoutSetting = (ms: number): string => `SET LOCAL lock_timeout = ${Number.isFinite(ms) ? Math.max(1, Math.round(ms)) : 0}`;
+  const lockTimeoutSetting = (ms: number): string =>
+    `SET LOCAL lock_timeout = ${Number.isFinite(ms) ? Math.max(1, Math.round(ms)) : 0}`;
 
   /** Takes the migration lock inside `tx`; false when another runner kept it past the timeout. */
   const lock = async (tx: SqlQueryable, key: number, waitMs: number): Promise<boolean> => {
     if (waitMs <= 0) {
-      const row = await firstRow<{ locked: boolean }>(tx, 'SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [LOCK_NAMESPACE, key]);
+      const row = await firstRow<{ locked: boolean }>(
+        tx,
+        'SELECT pg_try_advisory_xact_lock($1, $2) AS locked',
+        [LOCK_NAMESPACE, key],
+      );
       return row?.locked === true;
     }
     await tx.query(lockTimeoutSetting(waitMs));
@@ -386,7 +448,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
   const holder = async (key: number): Promise<string> => {
     try {
-      const row = await firstRow<{ pid: number; application_name: string; since: Date | string | null }>(
+      const row = await firstRow<{
+        pid: number;
+        application_name: string;
+        since: Date | string | null;
+      }>(
         db,
         `SELECT a.pid, a.application_name, a.xact_start AS since
            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -406,12 +472,20 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const who = await holder(key);
     return DbErrors.DB_MIGRATION_LOCKED({
       message: `${what}: ${who} held the migration lock on ${qualified} for more than ${lockTimeoutMs} ms`,
-      details: { table: qualified, holder: who, lockTimeoutMs: Number.isFinite(lockTimeoutMs) ? lockTimeoutMs : 'Infinity' },
+      details: {
+        table: qualified,
+        holder: who,
+        lockTimeoutMs: Number.isFinite(lockTimeoutMs) ? lockTimeoutMs : 'Infinity',
+      },
     });
   };
 
   const historyExists = async (q: SqlQueryable, qualified: string): Promise<boolean> =>
-    (await firstRow<{ present: boolean }>(q, 'SELECT to_regclass($1) IS NOT NULL AS present', [qualified]))?.present === true;
+    (
+      await firstRow<{ present: boolean }>(q, 'SELECT to_regclass($1) IS NOT NULL AS present', [
+        qualified,
+      ])
+    )?.present === true;
 
   const readHistory = async (q: SqlQueryable, qualified: string): Promise<HistoryRow[]> => {
     const { rows } = await q.query(
@@ -423,7 +497,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
     return rows as unknown as HistoryRow[];
   };
 
-  const ensureHistory = async (): Promise<Result<{ schema: string; qualified: string; key: number }, ProdError>> => {
+  const ensureHistory = async (): Promise<
+    Result<{ schema: string; qualified: string; key: number }, ProdError>
+  > => {
     const resolvedTarget = await target();
     if (!resolvedTarget.ok) return resolvedTarget;
     const { schema, qualified, key } = resolvedTarget.value;
@@ -465,7 +541,13 @@ export function createMigrator(options: MigratorOptions): Migrator {
   };
 
   /** Runs the statements (or the function) of one step on `q`, mapping a failure to its error. */
-  const runStep = async (q: SqlQueryable, migration: Migration, step: MigrationStep, direction: 'up' | 'down', marker?: string): Promise<void> => {
+  const runStep = async (
+    q: SqlQueryable,
+    migration: Migration,
+    step: MigrationStep,
+    direction: 'up' | 'down',
+    marker?: string,
+  ): Promise<void> => {
     if (step.kind === 'code') {
       let lastSql: string | undefined;
       const recording: SqlQueryable = {
@@ -491,25 +573,37 @@ export function createMigrator(options: MigratorOptions): Migrator {
   };
 
   const sessionSettings = async (tx: SqlQueryable): Promise<void> => {
-    await tx.query(lockTimeoutSetting(statementLockTimeoutMs === 0 ? Number.POSITIVE_INFINITY : statementLockTimeoutMs));
+    await tx.query(
+      lockTimeoutSetting(
+        statementLockTimeoutMs === 0 ? Number.POSITIVE_INFINITY : statementLockTimeoutMs,
+      ),
+    );
     await tx.query(`SET LOCAL statement_timeout = ${Math.round(statementTimeoutMs)}`);
   };
 
-  const liveRows = (rows: readonly HistoryRow[]): HistoryRow[] => rows.filter((row) => row.state !== 'reverted');
+  const liveRows = (rows: readonly HistoryRow[]): HistoryRow[] =>
+    rows.filter((row) => row.state !== 'reverted');
 
   type Outcome = { kind: 'applied'; durationMs: number } | { kind: 'skipped' };
 
   /** Applies one transactional migration (or re-applies a repeatable one). */
-  const applyInTransaction = async (migration: Migration, qualified: string, key: number): Promise<Result<Outcome, ProdError>> => {
+  const applyInTransaction = async (
+    migration: Migration,
+    qualified: string,
+    key: number,
+  ): Promise<Result<Outcome, ProdError>> => {
     const started = performance.now();
     try {
       const outcome = await db.transaction(async (tx): Promise<Outcome | 'locked'> => {
         if (!(await lock(tx, key, lockTimeoutMs))) return 'locked';
         const rows = liveRows(await readHistory(tx, qualified));
         if (migration.kind === 'versioned') {
-          if (rows.some((row) => row.version === migration.version && row.state === 'applied')) return { kind: 'skipped' };
+          if (rows.some((row) => row.version === migration.version && row.state === 'applied'))
+            return { kind: 'skipped' };
         } else {
-          const last = rows.filter((row) => row.kind === 'repeatable' && row.name === migration.name).at(-1);
+          const last = rows
+            .filter((row) => row.kind === 'repeatable' && row.name === migration.name)
+            .at(-1);
           if (last?.checksum === migration.checksum) return { kind: 'skipped' };
         }
         await sessionSettings(tx);
@@ -518,7 +612,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
         await tx.query(
           `INSERT INTO ${qualified} (version, name, script, kind, checksum, state, runner, duration_ms)
            VALUES ($1, $2, $3, $4, $5, 'applied', $6, $7)`,
-          [migration.version ?? null, migration.name, migration.id, migration.kind, migration.checksum, runner, durationMs],
+          [
+            migration.version ?? null,
+            migration.name,
+            migration.id,
+            migration.kind,
+            migration.checksum,
+            runner,
+            durationMs,
+          ],
         );
         return { kind: 'applied', durationMs };
       });
@@ -531,7 +633,10 @@ export function createMigrator(options: MigratorOptions): Migrator {
     }
   };
 
-  const indexState = async (index: { schema: string | undefined; name: string }): Promise<'valid' | 'invalid' | 'absent'> => {
+  const indexState = async (index: {
+    schema: string | undefined;
+    name: string;
+  }): Promise<'valid' | 'invalid' | 'absent'> => {
     const row = await firstRow<{ valid: boolean }>(
       db,
       `SELECT i.indisvalid AS valid FROM pg_index i
@@ -542,8 +647,14 @@ export function createMigrator(options: MigratorOptions): Migrator {
     return row === undefined ? 'absent' : row.valid ? 'valid' : 'invalid';
   };
 
-  const dropInvalidIndex = async (index: { schema: string | undefined; name: string }): Promise<void> => {
-    const name = index.schema === undefined ? quoteIdent(index.name) : `${quoteIdent(index.schema)}.${quoteIdent(index.name)}`;
+  const dropInvalidIndex = async (index: {
+    schema: string | undefined;
+    name: string;
+  }): Promise<void> => {
+    const name =
+      index.schema === undefined
+        ? quoteIdent(index.name)
+        : `${quoteIdent(index.schema)}.${quoteIdent(index.name)}`;
     await db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
   };
 
@@ -552,17 +663,26 @@ export function createMigrator(options: MigratorOptions): Migrator {
    * a heartbeat, made `applied` on success and deleted on failure. Peers wait for it by
    * polling in short transactions, which never hold anything the index build waits on for long.
    */
-  const applyOutsideTransaction = async (migration: Migration, qualified: string, key: number): Promise<Result<Outcome, ProdError>> => {
+  const applyOutsideTransaction = async (
+    migration: Migration,
+    qualified: string,
+    key: number,
+  ): Promise<Result<Outcome, ProdError>> => {
     const claim = `prod-db:claim=${randomUUID()}`;
-    const deadline = Number.isFinite(lockTimeoutMs) ? Date.now() + lockTimeoutMs : Number.POSITIVE_INFINITY;
+    const deadline = Number.isFinite(lockTimeoutMs)
+      ? Date.now() + lockTimeoutMs
+      : Number.POSITIVE_INFINITY;
     let tookOver = false;
     for (;;) {
       let state: 'done' | 'claimed' | 'wait' | 'locked';
       let waitingFor: HistoryRow | undefined;
       try {
         state = await db.transaction(async (tx) => {
-          if (!(await lock(tx, key, Math.max(0, Math.min(lockTimeoutMs, deadline - Date.now()))))) return 'locked';
-          const rows = liveRows(await readHistory(tx, qualified)).filter((row) => row.version === migration.version);
+          if (!(await lock(tx, key, Math.max(0, Math.min(lockTimeoutMs, deadline - Date.now())))))
+            return 'locked';
+          const rows = liveRows(await readHistory(tx, qualified)).filter(
+            (row) => row.version === migration.version,
+          );
           if (rows.some((row) => row.state === 'applied')) return 'done';
           const running = rows.find((row) => row.state === 'running');
           if (running !== undefined) {
@@ -576,11 +696,10 @@ export function createMigrator(options: MigratorOptions): Migrator {
               return 'wait';
             }
             // Abandoned: its runner died and its statement is not running any more.
-            await tx.query(`UPDATE ${qualified} SET claim = $1, runner = $2, heartbeat_at = now(), installed_on = now() WHERE rank = $3`, [
-              claim,
-              runner,
-              running.rank,
-            ]);
+            await tx.query(
+              `UPDATE ${qualified} SET claim = $1, runner = $2, heartbeat_at = now(), installed_on = now() WHERE rank = $3`,
+              [claim, runner, running.rank],
+            );
             tookOver = true;
             return 'claimed';
           }
@@ -598,7 +717,10 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (state === 'locked') return err(await locked(qualified, key, migration.id));
       if (state === 'wait') {
         if (Date.now() >= deadline) {
-          const by = waitingFor === undefined ? 'another runner' : `${waitingFor.runner} (since ${asDate(waitingFor.installed_on).toISOString()})`;
+          const by =
+            waitingFor === undefined
+              ? 'another runner'
+              : `${waitingFor.runner} (since ${asDate(waitingFor.installed_on).toISOString()})`;
           return err(
             DbErrors.DB_MIGRATION_LOCKED({
               message: `${migration.id}: still being applied by ${by} after ${lockTimeoutMs} ms`,
@@ -611,15 +733,26 @@ export function createMigrator(options: MigratorOptions): Migrator {
       }
       break;
     }
-    if (tookOver) logger?.warn({ migration: migration.id, runner }, 'took over an abandoned no-transaction migration');
+    if (tookOver)
+      logger?.warn(
+        { migration: migration.id, runner },
+        'took over an abandoned no-transaction migration',
+      );
     const started = performance.now();
-    const heartbeat = setInterval(() => {
-      db.query(`UPDATE ${qualified} SET heartbeat_at = now() WHERE claim = $1`, [claim]).catch(() => {});
-    }, Math.max(50, staleClaimMs / 3));
+    const heartbeat = setInterval(
+      () => {
+        db.query(`UPDATE ${qualified} SET heartbeat_at = now() WHERE claim = $1`, [claim]).catch(
+          () => {},
+        );
+      },
+      Math.max(50, staleClaimMs / 3),
+    );
     heartbeat.unref?.();
     const release = async (): Promise<void> => {
       clearInterval(heartbeat);
-      await db.query(`DELETE FROM ${qualified} WHERE claim = $1 AND state = 'running'`, [claim]).catch(() => {});
+      await db
+        .query(`DELETE FROM ${qualified} WHERE claim = $1 AND state = 'running'`, [claim])
+        .catch(() => {});
     };
     const step = migration.up;
     const index = step.kind === 'sql' ? step.statements[0]?.concurrentIndex : undefined;
@@ -649,24 +782,40 @@ export function createMigrator(options: MigratorOptions): Migrator {
           }
         }
         await release();
-        return err(error instanceof Abort ? error.error : stepError(migration, step, undefined, undefined, error, 'up'));
+        return err(
+          error instanceof Abort
+            ? error.error
+            : stepError(migration, step, undefined, undefined, error, 'up'),
+        );
       }
     }
     const durationMs = Math.round(performance.now() - started);
     clearInterval(heartbeat);
     try {
-      await db.query(`UPDATE ${qualified} SET state = 'applied', duration_ms = $2, heartbeat_at = NULL WHERE claim = $1`, [claim, durationMs]);
+      await db.query(
+        `UPDATE ${qualified} SET state = 'applied', duration_ms = $2, heartbeat_at = NULL WHERE claim = $1`,
+        [claim, durationMs],
+      );
     } catch (error) {
-      return err(unavailable(`${migration.id} ran, but recording it failed (the next run sees its claim and finishes it)`, error));
+      return err(
+        unavailable(
+          `${migration.id} ran, but recording it failed (the next run sees its claim and finishes it)`,
+          error,
+        ),
+      );
     }
     return ok({ kind: 'applied', durationMs });
   };
 
-  const statuses = (sources: readonly Migration[], rows: readonly HistoryRow[]): MigrationStatus[] => {
+  const statuses = (
+    sources: readonly Migration[],
+    rows: readonly HistoryRow[],
+  ): MigrationStatus[] => {
     const live = liveRows(rows);
     const baseline = live.find((row) => row.kind === 'baseline' && row.state === 'applied');
     const byVersion = new Map<string, HistoryRow>();
-    for (const row of live) if (row.version !== null && row.kind === 'versioned') byVersion.set(row.version, row);
+    for (const row of live)
+      if (row.version !== null && row.kind === 'versioned') byVersion.set(row.version, row);
     const out: MigrationStatus[] = [];
     const applied = (row: HistoryRow): Partial<MigrationStatus> => ({
       appliedChecksum: row.checksum,
@@ -676,29 +825,65 @@ export function createMigrator(options: MigratorOptions): Migrator {
       ...(row.duration_ms === null ? {} : { durationMs: row.duration_ms }),
     });
     if (baseline !== undefined) {
-      out.push({ id: baseline.script, version: baseline.version ?? undefined, name: baseline.name, kind: 'baseline', state: 'applied', checksum: undefined, ...applied(baseline) });
+      out.push({
+        id: baseline.script,
+        version: baseline.version ?? undefined,
+        name: baseline.name,
+        kind: 'baseline',
+        state: 'applied',
+        checksum: undefined,
+        ...applied(baseline),
+      });
     }
     const known = new Set<string>();
     for (const migration of sources) {
-      const base = { id: migration.id, version: migration.version, name: migration.name, kind: migration.kind, checksum: migration.checksum };
+      const base = {
+        id: migration.id,
+        version: migration.version,
+        name: migration.name,
+        kind: migration.kind,
+        checksum: migration.checksum,
+      };
       if (migration.kind === 'versioned') {
         const version = migration.version as string;
         known.add(version);
         const row = byVersion.get(version);
         if (row === undefined) {
-          const below = baseline?.version != null && compareVersions(version, baseline.version) <= 0;
+          const below =
+            baseline?.version != null && compareVersions(version, baseline.version) <= 0;
           out.push({ ...base, state: below ? 'below-baseline' : 'pending' });
-        } else if (row.state === 'running') out.push({ ...base, state: 'running', ...applied(row) });
-        else out.push({ ...base, state: row.checksum === migration.checksum ? 'applied' : 'changed', ...applied(row) });
+        } else if (row.state === 'running')
+          out.push({ ...base, state: 'running', ...applied(row) });
+        else
+          out.push({
+            ...base,
+            state: row.checksum === migration.checksum ? 'applied' : 'changed',
+            ...applied(row),
+          });
       } else {
-        const last = live.filter((row) => row.kind === 'repeatable' && row.name === migration.name).at(-1);
+        const last = live
+          .filter((row) => row.kind === 'repeatable' && row.name === migration.name)
+          .at(-1);
         if (last === undefined) out.push({ ...base, state: 'pending' });
-        else out.push({ ...base, state: last.checksum === migration.checksum ? 'applied' : 'outdated', ...applied(last) });
+        else
+          out.push({
+            ...base,
+            state: last.checksum === migration.checksum ? 'applied' : 'outdated',
+            ...applied(last),
+          });
       }
     }
     for (const row of byVersion.values()) {
       if (!known.has(row.version as string)) {
-        out.push({ id: row.script, version: row.version ?? undefined, name: row.name, kind: 'versioned', state: 'missing', checksum: undefined, ...applied(row) });
+        out.push({
+          id: row.script,
+          version: row.version ?? undefined,
+          name: row.name,
+          kind: 'versioned',
+          state: 'missing',
+          checksum: undefined,
+          ...applied(row),
+        });
       }
     }
     return out;
@@ -707,7 +892,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
   const issuesOf = (list: readonly MigrationStatus[]): ValidationIssue[] => {
     const issues: ValidationIssue[] = [];
     const newestApplied = list
-      .filter((s) => s.kind === 'versioned' && (s.state === 'applied' || s.state === 'changed' || s.state === 'missing'))
+      .filter(
+        (s) =>
+          s.kind === 'versioned' &&
+          (s.state === 'applied' || s.state === 'changed' || s.state === 'missing'),
+      )
       .map((s) => s.version as string)
       .sort(compareVersions)
       .at(-1);
@@ -719,8 +908,18 @@ export function createMigrator(options: MigratorOptions): Migrator {
           message: `${s.id} was applied with checksum ${s.appliedChecksum?.slice(0, 12)}... but the file now has ${s.checksum?.slice(0, 12)}...: an applied migration must not change (write a new one)`,
         });
       } else if (s.state === 'missing') {
-        issues.push({ code: 'DB_MIGRATION_MISSING', id: s.id, message: `${s.id} (version ${s.version}) is applied but no migration source has it any more` });
-      } else if (s.state === 'pending' && s.kind === 'versioned' && !outOfOrder && newestApplied !== undefined && compareVersions(s.version as string, newestApplied) < 0) {
+        issues.push({
+          code: 'DB_MIGRATION_MISSING',
+          id: s.id,
+          message: `${s.id} (version ${s.version}) is applied but no migration source has it any more`,
+        });
+      } else if (
+        s.state === 'pending' &&
+        s.kind === 'versioned' &&
+        !outOfOrder &&
+        newestApplied !== undefined &&
+        compareVersions(s.version as string, newestApplied) < 0
+      ) {
         issues.push({
           code: 'DB_MIGRATION_OUT_OF_ORDER',
           id: s.id,
@@ -735,12 +934,20 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const first = issues[0] as ValidationIssue;
     const factory = DbErrors[first.code];
     return factory({
-      message: issues.length === 1 ? first.message : `${first.message} (and ${issues.length - 1} more: ${issues.slice(1).map((i) => i.id).join(', ')})`,
+      message:
+        issues.length === 1
+          ? first.message
+          : `${first.message} (and ${issues.length - 1} more: ${issues
+              .slice(1)
+              .map((i) => i.id)
+              .join(', ')})`,
       details: { file: first.id, issues: issues.map((i) => ({ ...i })) },
     });
   };
 
-  const loadState = async (): Promise<Result<{ sources: Migration[]; rows: HistoryRow[]; qualified: string }, ProdError>> => {
+  const loadState = async (): Promise<
+    Result<{ sources: Migration[]; rows: HistoryRow[]; qualified: string }, ProdError>
+  > => {
     const sources = await load();
     if (!sources.ok) return sources;
     const resolvedTarget = await target();
@@ -756,13 +963,22 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
   const migrator: Migrator = {
     get table(): string {
-      return resolved?.qualified ?? `${schemaOption === undefined ? '' : `${quoteIdent(schemaOption)}.`}${quoteIdent(tableName)}`;
+      return (
+        resolved?.qualified ??
+        `${schemaOption === undefined ? '' : `${quoteIdent(schemaOption)}.`}${quoteIdent(tableName)}`
+      );
     },
 
     async migrate(migrateOptions = {}) {
-      const targetVersion = migrateOptions.target === undefined ? undefined : normalizeVersion(migrateOptions.target);
+      const targetVersion =
+        migrateOptions.target === undefined ? undefined : normalizeVersion(migrateOptions.target);
       if (migrateOptions.target !== undefined && targetVersion === undefined) {
-        return err(DbErrors.DB_INVALID_OPTIONS({ message: `option target must be a version such as 3 or 1.2, got ${JSON.stringify(migrateOptions.target)}`, details: { option: 'target' } }));
+        return err(
+          DbErrors.DB_INVALID_OPTIONS({
+            message: `option target must be a version such as 3 or 1.2, got ${JSON.stringify(migrateOptions.target)}`,
+            details: { option: 'target' },
+          }),
+        );
       }
       const sources = await load();
       if (!sources.ok) return sources;
@@ -780,21 +996,40 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (issues.length > 0) return err(issueError(issues));
       const applied: Array<{ id: string; version: string | undefined; durationMs: number }> = [];
       const skipped: string[] = [];
-      const pendingIds = new Set(list.filter((s) => s.state === 'pending' || s.state === 'outdated' || s.state === 'running').map((s) => s.id));
+      const pendingIds = new Set(
+        list
+          .filter((s) => s.state === 'pending' || s.state === 'outdated' || s.state === 'running')
+          .map((s) => s.id),
+      );
       for (const migration of sources.value) {
         if (!pendingIds.has(migration.id)) continue;
-        if (migration.kind === 'versioned' && targetVersion !== undefined && compareVersions(migration.version as string, targetVersion) > 0) continue;
+        if (
+          migration.kind === 'versioned' &&
+          targetVersion !== undefined &&
+          compareVersions(migration.version as string, targetVersion) > 0
+        )
+          continue;
         const outcome = migration.transaction
           ? await applyInTransaction(migration, qualified, key)
           : await applyOutsideTransaction(migration, qualified, key);
         if (!outcome.ok) {
           const error = outcome.error;
-          logger?.warn({ migration: migration.id, code: error.code, err: error }, 'migration failed');
+          logger?.warn(
+            { migration: migration.id, code: error.code, err: error },
+            'migration failed',
+          );
           return err(withApplied(error, applied));
         }
         if (outcome.value.kind === 'applied') {
-          applied.push({ id: migration.id, version: migration.version, durationMs: outcome.value.durationMs });
-          logger?.info({ migration: migration.id, durationMs: outcome.value.durationMs, runner }, 'migration applied');
+          applied.push({
+            id: migration.id,
+            version: migration.version,
+            durationMs: outcome.value.durationMs,
+          });
+          logger?.info(
+            { migration: migration.id, durationMs: outcome.value.durationMs, runner },
+            'migration applied',
+          );
         } else skipped.push(migration.id);
       }
       let version: string | undefined;
@@ -825,9 +1060,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
     },
 
     async baseline(baselineOptions) {
-      const version = normalizeVersion(String((baselineOptions as { version?: unknown } | undefined)?.version));
+      const version = normalizeVersion(
+        String((baselineOptions as { version?: unknown } | undefined)?.version),
+      );
       if (version === undefined) {
-        return err(DbErrors.DB_INVALID_OPTIONS({ message: 'option version must be a version such as 3 or 1.2', details: { option: 'version' } }));
+        return err(
+          DbErrors.DB_INVALID_OPTIONS({
+            message: 'option version must be a version such as 3 or 1.2',
+            details: { option: 'version' },
+          }),
+        );
       }
       const history = await ensureHistory();
       if (!history.ok) return history;
@@ -863,7 +1105,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
     async down(count = 1) {
       if (!Number.isInteger(count) || count < 1) {
-        return err(DbErrors.DB_INVALID_OPTIONS({ message: `down(count): count must be an integer >= 1, got ${String(count)}`, details: { option: 'count' } }));
+        return err(
+          DbErrors.DB_INVALID_OPTIONS({
+            message: `down(count): count must be an integer >= 1, got ${String(count)}`,
+            details: { option: 'count' },
+          }),
+        );
       }
       const state = await loadState();
       if (!state.ok) return state;
@@ -871,16 +1118,25 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const resolvedTarget = await target();
       if (!resolvedTarget.ok) return resolvedTarget;
       const { key } = resolvedTarget.value;
-      const byVersion = new Map(sources.filter((m) => m.version !== undefined).map((m) => [m.version as string, m]));
+      const byVersion = new Map(
+        sources.filter((m) => m.version !== undefined).map((m) => [m.version as string, m]),
+      );
       const newest = liveRows(rows)
-        .filter((row) => row.kind === 'versioned' && row.state === 'applied' && row.version !== null)
+        .filter(
+          (row) => row.kind === 'versioned' && row.state === 'applied' && row.version !== null,
+        )
         .sort((a, b) => compareVersions(b.version as string, a.version as string))
         .slice(0, count);
       const chosen: Migration[] = [];
       for (const row of newest) {
         const migration = byVersion.get(row.version as string);
         if (migration === undefined) {
-          return err(DbErrors.DB_MIGRATION_MISSING({ message: `${row.script} is applied but no source has it: cannot revert it`, details: { file: row.script } }));
+          return err(
+            DbErrors.DB_MIGRATION_MISSING({
+              message: `${row.script} is applied but no source has it: cannot revert it`,
+              details: { file: row.script },
+            }),
+          );
         }
         if (migration.down === undefined) {
           return err(
@@ -895,26 +1151,40 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const reverted: string[] = [];
       for (const migration of chosen) {
         const downStep = migration.down as MigrationStep;
-        const transactional = downStep.kind === 'code' ? migration.transaction : downStep.statements.every((s) => s.outsideTransaction === undefined);
+        const transactional =
+          downStep.kind === 'code'
+            ? migration.transaction
+            : downStep.statements.every((s) => s.outsideTransaction === undefined);
         try {
           const outcome = await db.transaction(async (tx) => {
             if (!(await lock(tx, key, lockTimeoutMs))) return 'locked' as const;
             const current = liveRows(await readHistory(tx, qualified))
-              .filter((row) => row.kind === 'versioned' && row.state === 'applied' && row.version !== null)
+              .filter(
+                (row) =>
+                  row.kind === 'versioned' && row.state === 'applied' && row.version !== null,
+              )
               .sort((a, b) => compareVersions(b.version as string, a.version as string))[0];
-            if (current === undefined || current.version !== migration.version) return 'moved' as const;
+            if (current === undefined || current.version !== migration.version)
+              return 'moved' as const;
             if (transactional) {
               await sessionSettings(tx);
               await runStep(tx, migration, downStep, 'down');
             }
-            await tx.query(`UPDATE ${qualified} SET state = 'reverted', reverted_on = now() WHERE rank = $1`, [current.rank]);
+            await tx.query(
+              `UPDATE ${qualified} SET state = 'reverted', reverted_on = now() WHERE rank = $1`,
+              [current.rank],
+            );
             return 'done' as const;
           });
-          if (outcome === 'locked') return err(withReverted(await locked(qualified, key, migration.id), reverted));
+          if (outcome === 'locked')
+            return err(withReverted(await locked(qualified, key, migration.id), reverted));
           if (outcome === 'moved') {
             return err(
               withReverted(
-                DbErrors.DB_MIGRATION_LOCKED({ message: `${migration.id}: the history changed while reverting (another runner)`, details: { file: migration.id } }),
+                DbErrors.DB_MIGRATION_LOCKED({
+                  message: `${migration.id}: the history changed while reverting (another runner)`,
+                  details: { file: migration.id },
+                }),
                 reverted,
               ),
             );
@@ -922,7 +1192,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
           if (!transactional) await runStep(db, migration, downStep, 'down');
         } catch (error) {
           if (error instanceof Abort) return err(withReverted(error.error, reverted));
-          return err(withReverted(stepError(migration, downStep, undefined, 'COMMIT', error, 'down'), reverted));
+          return err(
+            withReverted(
+              stepError(migration, downStep, undefined, 'COMMIT', error, 'down'),
+              reverted,
+            ),
+          );
         }
         reverted.push(migration.id);
         logger?.info({ migration: migration.id, runner }, 'migration reverted');
@@ -936,12 +1211,18 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const { sources, rows } = state.value;
       const steps: PlannedStep[] = [];
       const sqlOf = (migration: Migration, step: MigrationStep): string =>
-        step.kind === 'sql' ? step.statements.map((s) => `${s.text};`).join('\n') : `-- ${migration.id}: a function; its SQL is known only when it runs`;
+        step.kind === 'sql'
+          ? step.statements.map((s) => `${s.text};`).join('\n')
+          : `-- ${migration.id}: a function; its SQL is known only when it runs`;
       if (planOptions.down !== undefined) {
         const count = planOptions.down;
-        const byVersion = new Map(sources.filter((m) => m.version !== undefined).map((m) => [m.version as string, m]));
+        const byVersion = new Map(
+          sources.filter((m) => m.version !== undefined).map((m) => [m.version as string, m]),
+        );
         const newest = liveRows(rows)
-          .filter((row) => row.kind === 'versioned' && row.state === 'applied' && row.version !== null)
+          .filter(
+            (row) => row.kind === 'versioned' && row.state === 'applied' && row.version !== null,
+          )
           .sort((a, b) => compareVersions(b.version as string, a.version as string))
           .slice(0, count);
         for (const row of newest) {
@@ -951,26 +1232,50 @@ export function createMigrator(options: MigratorOptions): Migrator {
             id: migration?.id ?? row.script,
             version: row.version ?? undefined,
             kind: 'down',
-            transaction: down?.kind === 'sql' ? down.statements.every((s) => s.outsideTransaction === undefined) : (migration?.transaction ?? true),
-            sql: migration === undefined ? `-- ${row.script}: no source` : down === undefined ? `-- ${migration.id}: no down step` : sqlOf(migration, down),
+            transaction:
+              down?.kind === 'sql'
+                ? down.statements.every((s) => s.outsideTransaction === undefined)
+                : (migration?.transaction ?? true),
+            sql:
+              migration === undefined
+                ? `-- ${row.script}: no source`
+                : down === undefined
+                  ? `-- ${migration.id}: no down step`
+                  : sqlOf(migration, down),
           });
         }
       } else {
-        const targetVersion = planOptions.target === undefined ? undefined : normalizeVersion(planOptions.target);
+        const targetVersion =
+          planOptions.target === undefined ? undefined : normalizeVersion(planOptions.target);
         const list = statuses(sources, rows);
         const issues = issuesOf(list);
         if (issues.length > 0) return err(issueError(issues));
-        const pending = new Set(list.filter((s) => s.state === 'pending' || s.state === 'outdated').map((s) => s.id));
+        const pending = new Set(
+          list.filter((s) => s.state === 'pending' || s.state === 'outdated').map((s) => s.id),
+        );
         for (const migration of sources) {
           if (!pending.has(migration.id)) continue;
-          if (migration.kind === 'versioned' && targetVersion !== undefined && compareVersions(migration.version as string, targetVersion) > 0) continue;
-          steps.push({ id: migration.id, version: migration.version, kind: migration.kind, transaction: migration.transaction, sql: sqlOf(migration, migration.up) });
+          if (
+            migration.kind === 'versioned' &&
+            targetVersion !== undefined &&
+            compareVersions(migration.version as string, targetVersion) > 0
+          )
+            continue;
+          steps.push({
+            id: migration.id,
+            version: migration.version,
+            kind: migration.kind,
+            transaction: migration.transaction,
+            sql: sqlOf(migration, migration.up),
+          });
         }
       }
       const script = steps
         .map((step) => {
           const head = `-- ${step.kind === 'down' ? 'revert' : 'apply'} ${step.id}${step.transaction ? '' : ' (outside a transaction)'}`;
-          return step.transaction ? `${head}\nBEGIN;\n${step.sql}\nCOMMIT;` : `${head}\n${step.sql}`;
+          return step.transaction
+            ? `${head}\nBEGIN;\n${step.sql}\nCOMMIT;`
+            : `${head}\n${step.sql}`;
         })
         .join('\n\n');
       return ok({ steps, script: steps.length === 0 ? '-- nothing to do' : script });
@@ -984,16 +1289,21 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (!resolvedTarget.ok) return resolvedTarget;
       const { schema } = resolvedTarget.value;
       const live = liveRows(rows);
-      const appliedVersions = live.filter((row) => row.state === 'applied' && row.version !== null).map((row) => row.version as string);
+      const appliedVersions = live
+        .filter((row) => row.state === 'applied' && row.version !== null)
+        .map((row) => row.version as string);
       const newest = appliedVersions.sort(compareVersions).at(-1);
       const replay = sources.filter((m) =>
         m.kind === 'versioned'
           ? newest !== undefined && compareVersions(m.version as string, newest) <= 0
           : live.some((row) => row.kind === 'repeatable' && row.name === m.name),
       );
-      const scratchClient = driftOptions.scratch === undefined ? db : toSqlClient(driftOptions.scratch);
+      const scratchClient =
+        driftOptions.scratch === undefined ? db : toSqlClient(driftOptions.scratch);
       const ownSchema = driftOptions.scratch === undefined;
-      const scratchSchema = ownSchema ? `prod_db_drift_${randomBytes(6).toString('hex')}` : undefined;
+      const scratchSchema = ownSchema
+        ? `prod_db_drift_${randomBytes(6).toString('hex')}`
+        : undefined;
       let expected: Map<string, string> | undefined;
       let failure: ProdError | undefined;
       const ROLLBACK = Symbol('rollback');
@@ -1002,15 +1312,23 @@ export function createMigrator(options: MigratorOptions): Migrator {
           let into: string;
           if (scratchSchema !== undefined) {
             await tx.query(`CREATE SCHEMA ${quoteIdent(scratchSchema)}`);
-            const path = await firstRow<{ path: string }>(tx, 'SELECT current_setting($1) AS path', ['search_path']);
+            const path = await firstRow<{ path: string }>(
+              tx,
+              'SELECT current_setting($1) AS path',
+              ['search_path'],
+            );
             const rest = (path?.path ?? '')
               .split(',')
               .map((part) => part.trim())
               .filter((part) => part !== '' && part.replace(/^"|"$/g, '') !== schema);
-            await tx.query(`SET LOCAL search_path = ${[quoteIdent(scratchSchema), ...rest].join(', ')}`);
+            await tx.query(
+              `SET LOCAL search_path = ${[quoteIdent(scratchSchema), ...rest].join(', ')}`,
+            );
             into = scratchSchema;
           } else {
-            into = (await firstRow<{ schema: string }>(tx, 'SELECT current_schema() AS schema'))?.schema ?? 'public';
+            into =
+              (await firstRow<{ schema: string }>(tx, 'SELECT current_schema() AS schema'))
+                ?.schema ?? 'public';
           }
           for (const migration of replay) {
             const step = migration.up;
@@ -1020,7 +1338,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
                 if (statement.outsideTransaction !== undefined) {
                   if (statement.node !== 'IndexStmt' && statement.node !== 'DropStmt') continue;
                   const ranges = concurrentlyRanges(text);
-                  for (const [from, to] of ranges.reverse()) text = text.slice(0, from) + text.slice(to);
+                  for (const [from, to] of ranges.reverse())
+                    text = text.slice(0, from) + text.slice(to);
                 }
                 try {
                   await tx.query(text);
@@ -1038,13 +1357,18 @@ export function createMigrator(options: MigratorOptions): Migrator {
               }
             }
           }
-          const currentPath = await firstRow<{ path: string }>(tx, 'SELECT current_setting($1) AS path', ['search_path']);
+          const currentPath = await firstRow<{ path: string }>(
+            tx,
+            'SELECT current_setting($1) AS path',
+            ['search_path'],
+          );
           expected = await snapshotSchema(tx, into, tableName);
           await tx.query(`SET LOCAL search_path = ${currentPath?.path ?? quoteIdent(into)}`);
           throw ROLLBACK;
         });
       } catch (error) {
-        if (error !== ROLLBACK) return err(unavailable('cannot replay the migrations for drift detection', error));
+        if (error !== ROLLBACK)
+          return err(unavailable('cannot replay the migrations for drift detection', error));
       }
       if (failure !== undefined) return err(failure);
       let actual: Map<string, string>;
@@ -1065,7 +1389,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
 function withApplied(error: ProdError, applied: ReadonlyArray<{ id: string }>): ProdError {
   if (applied.length === 0) return error;
-  Object.assign(error.details as Record<string, unknown>, { appliedBefore: applied.map((a) => a.id) });
+  Object.assign(error.details as Record<string, unknown>, {
+    appliedBefore: applied.map((a) => a.id),
+  });
   return error;
 }
 

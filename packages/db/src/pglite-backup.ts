@@ -2,11 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { err, ok, optionChecks, type ProdError, type Result } from '@prod/core';
-import { type BackupInfo, type BackupManifest, checkBackup, describeFiles, MANIFEST_FORMAT, manifestChecksum } from './backup-manifest.js';
+import {
+  type BackupInfo,
+  type BackupManifest,
+  checkBackup,
+  describeFiles,
+  MANIFEST_FORMAT,
+  manifestChecksum,
+} from './backup-manifest.js';
 import { DbErrors } from './errors.js';
+import { snapshotDigests } from './integrity.js';
 import { ensureDir, writeError } from './internal/files.js';
 import { serverFields } from './internal/pg-errors.js';
-import { snapshotDigests } from './integrity.js';
 import type { SqlClient } from './sql-client.js';
 import { compareDigests, type TableDigest } from './table-digest.js';
 
@@ -40,7 +47,11 @@ export interface RestoredPglite extends SqlClient {
   close(): Promise<void>;
 }
 
-const stamp = (date: Date): string => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+const stamp = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * Backs up a PGlite database: its whole data directory as `pgdata.tar.gz` (PGlite's
@@ -56,15 +67,24 @@ const stamp = (date: Date): string => date.toISOString().replace(/[-:]/g, '').re
  * const saved = await backupPglite(db, { dir: './backups' });
  * if (saved.ok) console.log(saved.value.manifest.files[0]?.sha256);
  */
-export async function backupPglite(db: PgliteLike, options: PgliteBackupOptions): Promise<Result<BackupInfo, ProdError>> {
+export async function backupPglite(
+  db: PgliteLike,
+  options: PgliteBackupOptions,
+): Promise<Result<BackupInfo, ProdError>> {
   const check = optionChecks(DbErrors.DB_INVALID_OPTIONS);
-  if (typeof db !== 'object' || db === null || typeof db.dumpDataDir !== 'function' || typeof db.query !== 'function') {
+  if (
+    typeof db !== 'object' ||
+    db === null ||
+    typeof db.dumpDataDir !== 'function' ||
+    typeof db.query !== 'function'
+  ) {
     check.fail('db', 'a PGlite instance', db);
   }
   check.object('options', options);
   const dir = resolve(check.string('dir', options.dir, '', { nonEmpty: true }));
   const label = check.string('label', options.label, 'pglite', { nonEmpty: true });
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(label)) check.fail('label', 'letters, digits, _ . - (at most 64)', label);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(label))
+    check.fail('label', 'letters, digits, _ . - (at most 64)', label);
   const hashTables = check.boolean('hashTables', options.hashTables, true);
   try {
     await ensureDir(dir);
@@ -87,7 +107,11 @@ export async function backupPglite(db: PgliteLike, options: PgliteBackupOptions)
   let digests: TableDigest[] | undefined;
   let server: { version: string; num: number };
   try {
-    const info = (await db.query("SELECT version() AS version, current_setting('server_version_num')::int AS num")).rows[0] as { version: string; num: number };
+    const info = (
+      await db.query(
+        "SELECT version() AS version, current_setting('server_version_num')::int AS num",
+      )
+    ).rows[0] as { version: string; num: number };
     server = { version: info.version, num: info.num };
     for (let attempt = 0; ; attempt++) {
       const before = hashTables ? await snapshotDigests(db, undefined) : undefined;
@@ -99,11 +123,22 @@ export async function backupPglite(db: PgliteLike, options: PgliteBackupOptions)
         break;
       }
       if (attempt === 4) {
-        return fail(DbErrors.DB_BACKUP_FAILED({ message: 'the PGlite database kept changing during the backup (5 attempts)', details: { reason: 'concurrent writes' } }));
+        return fail(
+          DbErrors.DB_BACKUP_FAILED({
+            message: 'the PGlite database kept changing during the backup (5 attempts)',
+            details: { reason: 'concurrent writes' },
+          }),
+        );
       }
     }
   } catch (error) {
-    return fail(DbErrors.DB_BACKUP_FAILED({ message: `cannot dump the PGlite data directory: ${serverFields(error).message}`, details: { reason: serverFields(error).message }, cause: error }));
+    return fail(
+      DbErrors.DB_BACKUP_FAILED({
+        message: `cannot dump the PGlite data directory: ${serverFields(error).message}`,
+        details: { reason: serverFields(error).message },
+        cause: error,
+      }),
+    );
   }
   try {
     await writeFile(join(partial, 'pgdata.tar.gz'), tarball);
@@ -142,23 +177,37 @@ export async function backupPglite(db: PgliteLike, options: PgliteBackupOptions)
  *
  * @returns `Ok(RestoredPglite)`, or `Err` `DB_BACKUP_CORRUPT`, `DB_BACKUP_NOT_FOUND`, `DB_RESTORE_FAILED`.
  */
-export async function restorePglite(options: PgliteRestoreOptions): Promise<Result<RestoredPglite, ProdError>> {
+export async function restorePglite(
+  options: PgliteRestoreOptions,
+): Promise<Result<RestoredPglite, ProdError>> {
   const check = optionChecks(DbErrors.DB_INVALID_OPTIONS);
   check.object('options', options);
   const path = check.string('backup', options.backup, '', { nonEmpty: true });
-  const dataDir = options.dataDir === undefined ? undefined : check.string('dataDir', options.dataDir, '', { nonEmpty: true });
+  const dataDir =
+    options.dataDir === undefined
+      ? undefined
+      : check.string('dataDir', options.dataDir, '', { nonEmpty: true });
   const extra = check.object<Record<string, unknown>>('pgliteOptions', options.pgliteOptions);
   const checked = await checkBackup(path);
   if (!checked.ok) return checked;
   if (checked.value.manifest.kind !== 'pglite') {
-    return err(DbErrors.DB_RESTORE_FAILED({ message: `backup ${checked.value.path} is a ${checked.value.manifest.kind} backup: use restore()`, details: { path: checked.value.path } }));
+    return err(
+      DbErrors.DB_RESTORE_FAILED({
+        message: `backup ${checked.value.path} is a ${checked.value.manifest.kind} backup: use restore()`,
+        details: { path: checked.value.path },
+      }),
+    );
   }
   try {
     const bytes = await readFile(join(checked.value.path, 'pgdata.tar.gz'));
     const { PGlite } = (await import('@electric-sql/pglite')) as unknown as {
       PGlite: { create(options: Record<string, unknown>): Promise<RestoredPglite> };
     };
-    const db = await PGlite.create({ ...extra, ...(dataDir === undefined ? {} : { dataDir }), loadDataDir: new Blob([bytes]) });
+    const db = await PGlite.create({
+      ...extra,
+      ...(dataDir === undefined ? {} : { dataDir }),
+      loadDataDir: new Blob([bytes]),
+    });
     return ok(db);
   } catch (error) {
     return err(

@@ -52,20 +52,24 @@ export function isoWeek(date: Date): string {
  * const pruned = await pruneBackups({ dir: '/var/backups/notes', keepDaily: 7, keepWeekly: 4 });
  * if (pruned.ok) console.log(`removed ${pruned.value.removed.length}`);
  */
-export async function pruneBackups(options: RetentionOptions): Promise<Result<RetentionReport, ProdError>> {
+export async function pruneBackups(
+  options: RetentionOptions,
+): Promise<Result<RetentionReport, ProdError>> {
   const check = optionChecks(DbErrors.DB_INVALID_OPTIONS);
   check.object('options', options);
   const dir = resolve(check.string('dir', options.dir, '', { nonEmpty: true }));
   const keepDaily = check.integer('keepDaily', options.keepDaily, 7, { max: 10_000 });
   const keepWeekly = check.integer('keepWeekly', options.keepWeekly, 4, { max: 10_000 });
   const keepLast = check.integer('keepLast', options.keepLast, 1, { max: 10_000 });
-  const partialMaxAgeMs = check.duration('partialMaxAgeMs', options.partialMaxAgeMs, 86_400_000, { allowInfinity: true });
+  const partialMaxAgeMs = check.duration('partialMaxAgeMs', options.partialMaxAgeMs, 86_400_000, {
+    allowInfinity: true,
+  });
   const dryRun = check.boolean('dryRun', options.dryRun, false);
   const listed = await listBackups(dir);
   if (!listed.ok) return listed;
   const backups = listed.value;
   const keep = new Set<string>();
-  backups.slice(0, keepLast).forEach((b) => keep.add(b.path));
+  for (const b of backups.slice(0, keepLast)) keep.add(b.path);
   const days = new Set<string>();
   const weeks = new Set<string>();
   for (const b of backups) {
@@ -89,7 +93,11 @@ export async function pruneBackups(options: RetentionOptions): Promise<Result<Re
       await rm(path, { recursive: true, force: true });
       return undefined;
     } catch (error) {
-      return DbErrors.DB_BACKUP_TARGET_UNWRITABLE({ message: `cannot remove ${path}: ${(error as Error).message}`, details: { path }, cause: error });
+      return DbErrors.DB_BACKUP_TARGET_UNWRITABLE({
+        message: `cannot remove ${path}: ${(error as Error).message}`,
+        details: { path },
+        cause: error,
+      });
     }
   };
   for (const b of backups) {
@@ -112,5 +120,8 @@ export async function pruneBackups(options: RetentionOptions): Promise<Result<Re
       // The folder vanished meanwhile: nothing left to prune.
     }
   }
-  return ok({ kept: backups.filter((b) => keep.has(b.path)).map((b) => basename(b.path)), removed });
+  return ok({
+    kept: backups.filter((b) => keep.has(b.path)).map((b) => basename(b.path)),
+    removed,
+  });
 }

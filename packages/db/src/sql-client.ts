@@ -110,7 +110,9 @@ function singleClient(connection: SqlQueryable): SqlClient {
   return {
     [WRAPPED]: connection,
     query: (text, values) =>
-      exclusive(() => (values === undefined ? connection.query(text) : connection.query(text, values))),
+      exclusive(() =>
+        values === undefined ? connection.query(text) : connection.query(text, values),
+      ),
     transaction<TValue>(fn: (tx: SqlQueryable) => Promise<TValue>): Promise<TValue> {
       return exclusive(async () => {
         await connection.query('BEGIN');
@@ -146,4 +148,3 @@ export function toSqlClient(source: SqlSource): SqlClient {
   if (isPool(source)) return poolClient(source);
   return singleClient(source);
 }
-

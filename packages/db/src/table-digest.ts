@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { SqlQueryable } from './sql-client.js';
 import { quoteIdent, STABLE_OUTPUT } from './internal/sql.js';
+import type { SqlQueryable } from './sql-client.js';
 
 /** The content of one table: its row count and the SHA-256 of its rows in a stable order. */
 export interface TableDigest {
@@ -58,15 +58,22 @@ const TABLES = `
  * fixed settings (UTC, ISO dates, hex bytea), so two databases with the same rows give the
  * same digests whatever their session defaults. Rows are streamed through a cursor.
  */
-export async function digestTables(tx: SqlQueryable, options: DigestOptions = {}): Promise<TableDigest[]> {
+export async function digestTables(
+  tx: SqlQueryable,
+  options: DigestOptions = {},
+): Promise<TableDigest[]> {
   for (const setting of STABLE_OUTPUT) await tx.query(setting);
   const batch = Math.max(1, Math.min(options.batchSize ?? 2000, 100_000));
-  const { rows } = await tx.query(TABLES, [options.schemas === undefined ? null : [...options.schemas]]);
+  const { rows } = await tx.query(TABLES, [
+    options.schemas === undefined ? null : [...options.schemas],
+  ]);
   const digests: TableDigest[] = [];
   for (const table of rows as unknown as TableRow[]) {
     const qualified = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
     const orderBy = table.order_by ?? 't::text COLLATE "C"';
-    await tx.query(`DECLARE prod_db_digest NO SCROLL CURSOR FOR SELECT t::text AS r FROM ${qualified} AS t ORDER BY ${orderBy}`);
+    await tx.query(
+      `DECLARE prod_db_digest NO SCROLL CURSOR FOR SELECT t::text AS r FROM ${qualified} AS t ORDER BY ${orderBy}`,
+    );
     const hash = createHash('sha256');
     let count = 0;
     for (;;) {
@@ -79,13 +86,21 @@ export async function digestTables(tx: SqlQueryable, options: DigestOptions = {}
       if (fetched.rows.length < batch) break;
     }
     await tx.query('CLOSE prod_db_digest');
-    digests.push({ schema: table.schema, name: table.name, rows: count, sha256: hash.digest('hex') });
+    digests.push({
+      schema: table.schema,
+      name: table.name,
+      rows: count,
+      sha256: hash.digest('hex'),
+    });
   }
   return digests;
 }
 
 /** Compares two sets of table digests, table by table (sorted by name). */
-export function compareDigests(a: readonly TableDigest[], b: readonly TableDigest[]): TableComparison[] {
+export function compareDigests(
+  a: readonly TableDigest[],
+  b: readonly TableDigest[],
+): TableComparison[] {
   const key = (d: TableDigest): string => `${d.schema}.${d.name}`;
   const left = new Map(a.map((d) => [key(d), d]));
   const right = new Map(b.map((d) => [key(d), d]));
@@ -93,10 +108,14 @@ export function compareDigests(a: readonly TableDigest[], b: readonly TableDiges
   return names.map((table): TableComparison => {
     const x = left.get(table);
     const y = right.get(table);
-    const side = (d: TableDigest): { rows: number; sha256: string } => ({ rows: d.rows, sha256: d.sha256 });
+    const side = (d: TableDigest): { rows: number; sha256: string } => ({
+      rows: d.rows,
+      sha256: d.sha256,
+    });
     if (x === undefined) return { table, status: 'only-in-b', b: side(y as TableDigest) };
     if (y === undefined) return { table, status: 'only-in-a', a: side(x) };
-    const status = x.rows !== y.rows ? 'rows-differ' : x.sha256 !== y.sha256 ? 'content-differs' : 'same';
+    const status =
+      x.rows !== y.rows ? 'rows-differ' : x.sha256 !== y.sha256 ? 'content-differs' : 'same';
     return { table, status, a: side(x), b: side(y) };
   });
 }

@@ -11,21 +11,51 @@ const text = (sql: string): string => fingerprintQuery(sql).text;
 
 describe('fingerprintQuery', () => {
   it.each([
-    ["SELECT * FROM notes WHERE id = 42 AND title = 'x'", 'SELECT * FROM notes WHERE id = $1 AND title = $2'],
+    [
+      "SELECT * FROM notes WHERE id = 42 AND title = 'x'",
+      'SELECT * FROM notes WHERE id = $1 AND title = $2',
+    ],
     ['select *   from Notes\n where ID = $7', 'SELECT * FROM notes WHERE id = $1'],
     ['SELECT 1.5, .5, 1e10, 2.5E-3, 0x1F, 1_000_000', 'SELECT $1, $2, $3, $4, $5, $6'],
-    ["SELECT E'it\\'s', 'it''s', $$ ; ' $$, $tag$ $$ ' $tag$, B'1010', X'ff', N'nat', U&'d\\0061t'", 'SELECT $1, $2, $3, $4, $5, $6, $7, $8'],
-    ['SELECT a FROM t WHERE b = -1 AND c = - 2 AND d = e - 3', 'SELECT a FROM t WHERE b = $1 AND c = $2 AND d = e - $3'],
-    ['SELECT a /* one /* nested */ still */ FROM t -- trailing ; comment\nWHERE x = 1', 'SELECT a FROM t WHERE x = $1'],
-    ['SELECT "Mixed Case", "a""b" FROM "Sch"."Tab"', 'SELECT "Mixed Case", "a""b" FROM "Sch"."Tab"'],
-    ["SELECT '2025-01-01'::date, interval '1 day', CAST('7' AS int)", 'SELECT $1::date, interval $2, CAST ($3 AS int)'],
+    [
+      "SELECT E'it\\'s', 'it''s', $$ ; ' $$, $tag$ $$ ' $tag$, B'1010', X'ff', N'nat', U&'d\\0061t'",
+      'SELECT $1, $2, $3, $4, $5, $6, $7, $8',
+    ],
+    [
+      'SELECT a FROM t WHERE b = -1 AND c = - 2 AND d = e - 3',
+      'SELECT a FROM t WHERE b = $1 AND c = $2 AND d = e - $3',
+    ],
+    [
+      'SELECT a /* one /* nested */ still */ FROM t -- trailing ; comment\nWHERE x = 1',
+      'SELECT a FROM t WHERE x = $1',
+    ],
+    [
+      'SELECT "Mixed Case", "a""b" FROM "Sch"."Tab"',
+      'SELECT "Mixed Case", "a""b" FROM "Sch"."Tab"',
+    ],
+    [
+      "SELECT '2025-01-01'::date, interval '1 day', CAST('7' AS int)",
+      'SELECT $1::date, interval $2, CAST ($3 AS int)',
+    ],
     ['SELECT * FROM t WHERE id IN (1, 2, 3, 4, 5)', 'SELECT * FROM t WHERE id IN ($1 /*, ... */)'],
     ['SELECT * FROM t WHERE id IN ($1, $2)', 'SELECT * FROM t WHERE id IN ($1 /*, ... */)'],
     ["SELECT * FROM t WHERE id IN ('a')", 'SELECT * FROM t WHERE id IN ($1 /*, ... */)'],
-    ['SELECT * FROM t WHERE (a, b) IN ((1, 2), (3, 4), (5, 6))', 'SELECT * FROM t WHERE (a, b) IN (($1, $2) /*, ... */)'],
-    ['SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE x = 1)', 'SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE x = $1)'],
-    ['SELECT * FROM t WHERE id = ANY(ARRAY[1, 2, 3])', 'SELECT * FROM t WHERE id = ANY (ARRAY[$1 /*, ... */])'],
-    ["INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'), (3, 'z')", 'INSERT INTO t(a, b) VALUES ($1, $2) /*, ... */'],
+    [
+      'SELECT * FROM t WHERE (a, b) IN ((1, 2), (3, 4), (5, 6))',
+      'SELECT * FROM t WHERE (a, b) IN (($1, $2) /*, ... */)',
+    ],
+    [
+      'SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE x = 1)',
+      'SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE x = $1)',
+    ],
+    [
+      'SELECT * FROM t WHERE id = ANY(ARRAY[1, 2, 3])',
+      'SELECT * FROM t WHERE id = ANY (ARRAY[$1 /*, ... */])',
+    ],
+    [
+      "INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'), (3, 'z')",
+      'INSERT INTO t(a, b) VALUES ($1, $2) /*, ... */',
+    ],
     ['INSERT INTO t (a) VALUES ($1)', 'INSERT INTO t(a) VALUES ($1)'],
     ['SELECT count(*) FROM t', 'SELECT count(*) FROM t'],
   ])('%s', (sql, expected) => {
@@ -33,8 +63,12 @@ describe('fingerprintQuery', () => {
   });
 
   it('gives one fingerprint whatever the literals, list lengths, case, spacing and comments', () => {
-    const a = fingerprintQuery("SELECT * FROM notes WHERE id IN (1, 2) AND title = 'a' /* trace=abc */");
-    const b = fingerprintQuery("select *\n\tfrom notes where id in (7,8,9,10) and title = 'it''s' -- c");
+    const a = fingerprintQuery(
+      "SELECT * FROM notes WHERE id IN (1, 2) AND title = 'a' /* trace=abc */",
+    );
+    const b = fingerprintQuery(
+      "select *\n\tfrom notes where id in (7,8,9,10) and title = 'it''s' -- c",
+    );
     const c = fingerprintQuery('SELECT * FROM notes WHERE id IN ($1) AND title = $2');
     expect(a.id).toBe(b.id);
     expect(b.id).toBe(c.id);
@@ -77,7 +111,9 @@ describe('fingerprintQuery', () => {
     expect(fingerprintQuery('SELECT "never closed').text).toBe('SELECT "never closed');
     const deep = `SELECT ${'('.repeat(5000)}1${')'.repeat(5000)}`;
     expect(fingerprintQuery(deep).operation).toBe('SELECT');
-    const huge = fingerprintQuery(`SELECT * FROM t WHERE a IN (${Array.from({ length: 50_000 }, (_, i) => i).join(',')}) AND ${'b = 1 AND '.repeat(2000)} c = 1`);
+    const huge = fingerprintQuery(
+      `SELECT * FROM t WHERE a IN (${Array.from({ length: 50_000 }, (_, i) => i).join(',')}) AND ${'b = 1 AND '.repeat(2000)} c = 1`,
+    );
     expect(huge.text.length).toBeLessThan(4200);
     expect(huge.text).toMatch(/ \.\.\. #[0-9a-f]{16}$/);
     expect(fingerprintQuery('\u0000\uffff\ud800 SELECT').operation).toBe('OTHER');
@@ -86,18 +122,28 @@ describe('fingerprintQuery', () => {
   it('property: replacing literals never changes the fingerprint', () => {
     const literal = fc.oneof(
       fc.integer().map(String),
-      fc.double({ noNaN: true, noDefaultInfinity: true, min: 0 }).map((n) => String(n).replace('e+', 'e')),
+      fc
+        .double({ noNaN: true, noDefaultInfinity: true, min: 0 })
+        .map((n) => String(n).replace('e+', 'e')),
       fc.string().map((s) => `'${s.replace(/'/g, "''")}'`),
       fc.string().map((s) => `E'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`),
-      fc.string().filter((s) => !s.includes('$q$')).map((s) => `$q$${s}$q$`),
+      fc
+        .string()
+        .filter((s) => !s.includes('$q$'))
+        .map((s) => `$q$${s}$q$`),
     );
     const spacing = fc.constantFrom(' ', '  ', '\n', '\t', ' /* c */ ', ' -- c\n');
     fc.assert(
-      fc.property(fc.array(literal, { minLength: 3, maxLength: 3 }), fc.array(literal, { minLength: 3, maxLength: 3 }), spacing, (one, two, space) => {
-        const build = (values: string[]): string =>
-          `SELECT a,${space}b FROM t WHERE a = ${values[0]} AND b IN (${values[1]}, ${values[2]})${space}ORDER BY a`;
-        return fingerprintQuery(build(one)).id === fingerprintQuery(build(two)).id;
-      }),
+      fc.property(
+        fc.array(literal, { minLength: 3, maxLength: 3 }),
+        fc.array(literal, { minLength: 3, maxLength: 3 }),
+        spacing,
+        (one, two, space) => {
+          const build = (values: string[]): string =>
+            `SELECT a,${space}b FROM t WHERE a = ${values[0]} AND b IN (${values[1]}, ${values[2]})${space}ORDER BY a`;
+          return fingerprintQuery(build(one)).id === fingerprintQuery(build(two)).id;
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import { createMigrator, DbErrors, defineMigration, defineRepeatable, loadMigrations, type SqlQueryable } from '@prod/db';
+import {
+  createMigrator,
+  DbErrors,
+  defineMigration,
+  defineRepeatable,
+  loadMigrations,
+  type SqlQueryable,
+} from '@prod/db';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, writeFiles } from './fixtures/databases.js';
 
@@ -48,7 +55,9 @@ SELECT 1`,
     expect(loaded.ok).toBe(true);
     if (!loaded.ok) return;
     const step = loaded.value[0]?.up;
-    expect(step?.kind === 'sql' && step.statements.map((s) => [s.index, s.line, s.column, s.node])).toEqual([
+    expect(
+      step?.kind === 'sql' && step.statements.map((s) => [s.index, s.line, s.column, s.node]),
+    ).toEqual([
       [1, 2, 1, 'CreateFunctionStmt'],
       [2, 3, 19, 'SelectStmt'],
       [3, 4, 1, 'SelectStmt'],
@@ -57,10 +66,17 @@ SELECT 1`,
   });
 
   it('names the file, line and column of a syntax error, after non-ASCII text too', async () => {
-    const dir = folder({ 'V1__ok.sql': 'SELECT 1;', 'V2__bad.sql': "SELECT 'é';\n  CREAT TABLE x ();" });
+    const dir = folder({
+      'V1__ok.sql': 'SELECT 1;',
+      'V2__bad.sql': "SELECT 'é';\n  CREAT TABLE x ();",
+    });
     const loaded = await loadMigrations(dir);
     expect(!loaded.ok && loaded.error.code).toBe('DB_MIGRATION_SYNTAX');
-    expect(!loaded.ok && loaded.error.details).toMatchObject({ file: 'V2__bad.sql', line: 2, column: 3 });
+    expect(!loaded.ok && loaded.error.details).toMatchObject({
+      file: 'V2__bad.sql',
+      line: 2,
+      column: 3,
+    });
   });
 
   it('checksums ignore line endings and a byte-order mark, nothing else', async () => {
@@ -74,10 +90,18 @@ SELECT 1`,
   it.each([
     [{ 'V1_x.sql': 'SELECT 1;' }, /V1_x\.sql: a migration file is named/],
     [{ 'V1__a.sql': 'SELECT 1;', 'V01__b.sql': 'SELECT 1;' }, /version 1 is also used by/],
-    [{ 'U3__x.sql': 'SELECT 1;' }, /U3__x\.sql: a down step for version 3, which has no V3__ migration/],
+    [
+      { 'U3__x.sql': 'SELECT 1;' },
+      /U3__x\.sql: a down step for version 3, which has no V3__ migration/,
+    ],
     [{ 'V1__a.sql': 'BEGIN; SELECT 1; COMMIT;' }, /transaction control/],
     [{ 'V1__a.sql': 'VACUUM;' }, /VACUUM cannot run inside a transaction/],
-    [{ 'V1__a.sql': '-- prod-db: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a); SELECT 1;' }, /must hold exactly one statement \(it holds 2\)/],
+    [
+      {
+        'V1__a.sql': '-- prod-db: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a); SELECT 1;',
+      },
+      /must hold exactly one statement \(it holds 2\)/,
+    ],
     [{ 'V1__a.mjs': 'export const nothing = 1;' }, /the module must export up/],
   ])('refuses %j', async (files, message) => {
     const loaded = await loadMigrations(folder(files as Record<string, string>));
@@ -87,10 +111,17 @@ SELECT 1`,
 
   it('loads JavaScript migrations with up, down and transaction = false', async () => {
     const dir = folder({
-      'V1__js.mjs': "export async function up(db) { await db.query('SELECT 1'); }\nexport const down = 'SELECT 2';\nexport const transaction = false;",
+      'V1__js.mjs':
+        "export async function up(db) { await db.query('SELECT 1'); }\nexport const down = 'SELECT 2';\nexport const transaction = false;",
     });
     const loaded = await loadMigrations(dir);
-    expect(loaded.ok && loaded.value[0]).toMatchObject({ id: 'V1__js.mjs', version: '1', transaction: false, up: { kind: 'code' }, down: { kind: 'sql' } });
+    expect(loaded.ok && loaded.value[0]).toMatchObject({
+      id: 'V1__js.mjs',
+      version: '1',
+      transaction: false,
+      up: { kind: 'code' },
+      down: { kind: 'sql' },
+    });
   });
 
   it('reports an unreadable folder', async () => {
@@ -103,16 +134,25 @@ SELECT 1`,
 describe('definitions in code', () => {
   it('are checked like files', async () => {
     const fake: SqlQueryable = { query: async () => ({ rows: [] }) };
-    const bad = createMigrator({ client: fake, migrations: [defineMigration({ version: 'one', name: 'x', up: 'SELECT 1' })] });
+    const bad = createMigrator({
+      client: fake,
+      migrations: [defineMigration({ version: 'one', name: 'x', up: 'SELECT 1' })],
+    });
     const result = await bad.migrate();
     expect(!result.ok && result.error.message).toMatch(/version must be dotted numbers/);
     const twice = createMigrator({
       client: fake,
-      migrations: [defineRepeatable({ name: 'v', up: 'SELECT 1' }), defineRepeatable({ name: 'v', up: 'SELECT 2' })],
+      migrations: [
+        defineRepeatable({ name: 'v', up: 'SELECT 1' }),
+        defineRepeatable({ name: 'v', up: 'SELECT 2' }),
+      ],
     });
     const dup = await twice.status();
     expect(!dup.ok && dup.error.message).toMatch(/two repeatable migrations are named v/);
-    const syntax = createMigrator({ client: fake, migrations: [{ version: '1', name: 'bad', up: 'SELEC 1' }] });
+    const syntax = createMigrator({
+      client: fake,
+      migrations: [{ version: '1', name: 'bad', up: 'SELEC 1' }],
+    });
     const parsed = await syntax.plan();
     expect(!parsed.ok && parsed.error.code).toBe('DB_MIGRATION_SYNTAX');
   });
@@ -124,7 +164,10 @@ describe('definitions in code', () => {
       [{ client: fake, migrations: 42 }, /option migrations must be a folder path/],
       [{ client: fake, migrations: 'x', lockTimeoutMs: -1 }, /option lockTimeoutMs/],
       [{ client: fake, migrations: 'x', table: '' }, /option table must be a non-empty string/],
-      [{ client: fake, migrations: 'x', table: 'x'.repeat(51) }, /option table must be a name of at most 50 characters/],
+      [
+        { client: fake, migrations: 'x', table: 'x'.repeat(51) },
+        /option table must be a name of at most 50 characters/,
+      ],
       [{ client: fake, migrations: 'x', staleClaimMs: 10 }, /option staleClaimMs/],
       [{ client: fake, migrations: 'x', logger: { info: 1 } }, /option logger/],
     ];

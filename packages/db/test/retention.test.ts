@@ -31,7 +31,10 @@ function fakeBackup(dir: string, iso: string): string {
     size: 0,
     files: [],
   };
-  writeFileSync(join(dir, id, 'manifest.json'), JSON.stringify({ ...body, checksum: manifestChecksum(body) }, null, 2));
+  writeFileSync(
+    join(dir, id, 'manifest.json'),
+    JSON.stringify({ ...body, checksum: manifestChecksum(body) }, null, 2),
+  );
   return id;
 }
 
@@ -61,8 +64,12 @@ describe('pruneBackups', () => {
     if (!result.ok) return;
     // Days kept: 03-10 (its newest), 03-09. Weeks kept: W11 (03-10 14:00), W10 (03-09), W09 (03-02).
     expect(result.value.kept).toEqual([ids[1], ids[2], ids[4]]);
-    expect(result.value.removed.sort()).toEqual([ids[0], ids[3], ids[5], ids[6], '.partial-old'].sort());
-    expect(readdirSync(dir.path).sort()).toEqual([ids[1], ids[2], ids[4], '.partial-running', 'not-a-backup'].sort());
+    expect([...result.value.removed].sort()).toEqual(
+      [ids[0], ids[3], ids[5], ids[6], '.partial-old'].sort(),
+    );
+    expect(readdirSync(dir.path).sort()).toEqual(
+      [ids[1], ids[2], ids[4], '.partial-running', 'not-a-backup'].sort(),
+    );
   });
 
   it('always keeps the newest keepLast, and rejects bad options', async () => {
@@ -71,7 +78,9 @@ describe('pruneBackups', () => {
     const only = fakeBackup(dir.path, '2020-01-01T00:00:00.000Z');
     const result = await pruneBackups({ dir: dir.path, keepDaily: 0, keepWeekly: 0 });
     expect(result.ok && result.value).toEqual({ kept: [only], removed: [] });
-    await expect(pruneBackups({ dir: dir.path, keepDaily: -1 })).rejects.toThrow(/option keepDaily must be an integer >= 0/);
+    await expect(pruneBackups({ dir: dir.path, keepDaily: -1 })).rejects.toThrow(
+      /option keepDaily must be an integer >= 0/,
+    );
     const missing = await pruneBackups({ dir: join(dir.path, 'nothing-here') });
     expect(missing.ok && missing.value).toEqual({ kept: [], removed: [] });
   });

@@ -47,13 +47,22 @@ describe('toSqlClient', () => {
       totalCount: 1,
       query: async () => ({ rows: [] }),
       async connect() {
-        const { queryable } = connection((text) => text === 'BAD' || (failRollback && text === 'ROLLBACK'));
-        return { query: queryable.query, release: (error?: Error | boolean) => void released.push(error) };
+        const { queryable } = connection(
+          (text) => text === 'BAD' || (failRollback && text === 'ROLLBACK'),
+        );
+        return {
+          query: queryable.query,
+          release: (error?: Error | boolean) => void released.push(error),
+        };
       },
     });
     await toSqlClient(make(false)).transaction(async (t) => t.query('GOOD'));
-    await expect(toSqlClient(make(false)).transaction(async (t) => t.query('BAD'))).rejects.toThrow('failed: BAD');
-    await expect(toSqlClient(make(true)).transaction(async (t) => t.query('BAD'))).rejects.toThrow('failed: BAD');
+    await expect(toSqlClient(make(false)).transaction(async (t) => t.query('BAD'))).rejects.toThrow(
+      'failed: BAD',
+    );
+    await expect(toSqlClient(make(true)).transaction(async (t) => t.query('BAD'))).rejects.toThrow(
+      'failed: BAD',
+    );
     expect(released[0]).toBe(false);
     expect(released[1]).toBe(false);
     expect(released[2]).toBeInstanceOf(Error);

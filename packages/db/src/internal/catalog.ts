@@ -72,7 +72,11 @@ const QUERIES: readonly string[] = [
  * schema, so definitions print unqualified). Objects whose name is `exclude` or starts with
  * `<exclude>_` (the history table, its index and sequence) are left out.
  */
-export async function snapshotSchema(db: SqlQueryable, schema: string, exclude: string): Promise<SchemaSnapshot> {
+export async function snapshotSchema(
+  db: SqlQueryable,
+  schema: string,
+  exclude: string,
+): Promise<SchemaSnapshot> {
   await db.query(`SET LOCAL search_path = ${quoteIdent(schema)}`);
   const snapshot: SchemaSnapshot = new Map();
   const qualified = [`${quoteIdent(schema)}.`, `${schema}.`];
@@ -107,7 +111,10 @@ export interface SchemaDifference {
 }
 
 /** Differences between `expected` (from the migrations) and `actual` (live), sorted by key. */
-export function diffSnapshots(expected: SchemaSnapshot, actual: SchemaSnapshot): SchemaDifference[] {
+export function diffSnapshots(
+  expected: SchemaSnapshot,
+  actual: SchemaSnapshot,
+): SchemaDifference[] {
   const keys = [...new Set([...expected.keys(), ...actual.keys()])].sort();
   const differences: SchemaDifference[] = [];
   for (const key of keys) {
@@ -115,8 +122,10 @@ export function diffSnapshots(expected: SchemaSnapshot, actual: SchemaSnapshot):
     const name = key.slice(key.indexOf(':') + 1);
     const want = expected.get(key);
     const have = actual.get(key);
-    if (want === undefined && have !== undefined) differences.push({ object, name, change: 'unexpected', actual: have });
-    else if (want !== undefined && have === undefined) differences.push({ object, name, change: 'missing', expected: want });
+    if (want === undefined && have !== undefined)
+      differences.push({ object, name, change: 'unexpected', actual: have });
+    else if (want !== undefined && have === undefined)
+      differences.push({ object, name, change: 'missing', expected: want });
     else if (want !== have && want !== undefined && have !== undefined) {
       differences.push({ object, name, change: 'changed', expected: want, actual: have });
     }

@@ -7,25 +7,52 @@ import type { ProdError } from '@prod/core';
 import { DbErrors } from '../errors.js';
 
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
-const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOENT', 'EISDIR', 'ENAMETOOLONG', 'ELOOP']);
+const UNWRITABLE = new Set([
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOTDIR',
+  'EEXIST',
+  'ENOENT',
+  'EISDIR',
+  'ENAMETOOLONG',
+  'ELOOP',
+]);
 
 /** A file-system error while writing a backup, as the typed error naming the path. */
 export function writeError(path: string, error: unknown): ProdError {
   const code = (error as NodeJS.ErrnoException | null)?.code ?? '';
   const reason = error instanceof Error ? error.message : String(error);
   if (FULL.has(code)) {
-    return DbErrors.DB_BACKUP_TARGET_FULL({ message: `backup target ${path} is full: ${reason}`, details: { path, reason: code }, cause: error });
+    return DbErrors.DB_BACKUP_TARGET_FULL({
+      message: `backup target ${path} is full: ${reason}`,
+      details: { path, reason: code },
+      cause: error,
+    });
   }
   if (UNWRITABLE.has(code)) {
-    return DbErrors.DB_BACKUP_TARGET_UNWRITABLE({ message: `backup target ${path} is not writable: ${reason}`, details: { path, reason: code }, cause: error });
+    return DbErrors.DB_BACKUP_TARGET_UNWRITABLE({
+      message: `backup target ${path} is not writable: ${reason}`,
+      details: { path, reason: code },
+      cause: error,
+    });
   }
-  return DbErrors.DB_BACKUP_FAILED({ message: `cannot write the backup at ${path}: ${reason}`, details: { path, reason: code || reason }, cause: error });
+  return DbErrors.DB_BACKUP_FAILED({
+    message: `cannot write the backup at ${path}: ${reason}`,
+    details: { path, reason: code || reason },
+    cause: error,
+  });
 }
 
 /** Classifies what a PostgreSQL tool printed on stderr when it failed to write its output. */
 export function toolWriteProblem(stderr: string): 'full' | 'unwritable' | undefined {
   if (/No space left on device|Disk quota exceeded|File too large/i.test(stderr)) return 'full';
-  if (/Permission denied|Read-only file system|Not a directory|could not open output file|could not create directory/i.test(stderr)) return 'unwritable';
+  if (
+    /Permission denied|Read-only file system|Not a directory|could not open output file|could not create directory/i.test(
+      stderr,
+    )
+  )
+    return 'unwritable';
   return undefined;
 }
 
@@ -80,7 +107,11 @@ export interface ToolRun {
 const MAX_OUTPUT = 64 * 1024;
 
 /** Runs a PostgreSQL client tool, capturing (bounded) output. */
-export function runTool(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<ToolRun> {
+export function runTool(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<ToolRun> {
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
@@ -91,7 +122,9 @@ export function runTool(command: string, args: readonly string[], env: NodeJS.Pr
     child.stderr.on('data', (chunk: Buffer) => {
       if (stderr.length < MAX_OUTPUT) stderr += chunk.toString();
     });
-    child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, stdout, stderr, spawnError: error }));
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ code: null, signal: null, stdout, stderr, spawnError: error }),
+    );
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
@@ -100,7 +133,11 @@ export function runTool(command: string, args: readonly string[], env: NodeJS.Pr
  * A libpq connection string without its password (which goes to PGPASSWORD instead, so it
  * never shows in the process list), and the environment to run a tool with.
  */
-export function connectionFor(url: string): { url: string; env: NodeJS.ProcessEnv; database: string } {
+export function connectionFor(url: string): {
+  url: string;
+  env: NodeJS.ProcessEnv;
+  database: string;
+} {
   const env: NodeJS.ProcessEnv = { ...process.env };
   let database = 'postgres';
   try {
@@ -109,7 +146,10 @@ export function connectionFor(url: string): { url: string; env: NodeJS.ProcessEn
       env.PGPASSWORD = decodeURIComponent(parsed.password);
       parsed.password = '';
     }
-    database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres';
+    database =
+      decodeURIComponent(parsed.pathname.replace(/^\//, '')) ||
+      decodeURIComponent(parsed.username) ||
+      'postgres';
     return { url: parsed.toString(), env, database };
   } catch {
     // A key=value connection string: passed as it is.

@@ -9,7 +9,9 @@ export interface MetricsRegistryLike {
 }
 
 /** Upper bounds (seconds): OpenTelemetry's advice for `db.client.operation.duration`. */
-export const DB_DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]);
+export const DB_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10,
+]);
 
 /** Label value standing for "too many distinct values" once the series cap is reached. */
 export const OTHER = '_other';
@@ -30,7 +32,13 @@ export class DurationHistogram {
     private readonly maxSeries: number,
   ) {}
 
-  observe(system: string, operation: string, table: string, errorType: string, seconds: number): void {
+  observe(
+    system: string,
+    operation: string,
+    table: string,
+    errorType: string,
+    seconds: number,
+  ): void {
     let key = `${operation}\u0000${table}\u0000${errorType}`;
     let series = this.series.get(key);
     if (series === undefined) {
@@ -53,23 +61,40 @@ export class DurationHistogram {
       }
     }
     let at = 0;
-    while (at < DB_DURATION_BUCKETS.length && seconds > (DB_DURATION_BUCKETS[at] as number)) at += 1;
+    while (at < DB_DURATION_BUCKETS.length && seconds > (DB_DURATION_BUCKETS[at] as number))
+      at += 1;
     series.counts[at] = (series.counts[at] ?? 0) + 1;
     series.sum += seconds;
     series.count += 1;
   }
 
   values(): Array<{ value: number; labels: Record<string, string | number>; metricName: string }> {
-    const out: Array<{ value: number; labels: Record<string, string | number>; metricName: string }> = [];
+    const out: Array<{
+      value: number;
+      labels: Record<string, string | number>;
+      metricName: string;
+    }> = [];
     for (const series of this.series.values()) {
       let cumulative = 0;
       DB_DURATION_BUCKETS.forEach((bound, at) => {
         cumulative += series.counts[at] ?? 0;
-        out.push({ value: cumulative, labels: { ...series.labels, le: bound }, metricName: `${this.name}_bucket` });
+        out.push({
+          value: cumulative,
+          labels: { ...series.labels, le: bound },
+          metricName: `${this.name}_bucket`,
+        });
       });
-      out.push({ value: series.count, labels: { ...series.labels, le: '+Inf' }, metricName: `${this.name}_bucket` });
+      out.push({
+        value: series.count,
+        labels: { ...series.labels, le: '+Inf' },
+        metricName: `${this.name}_bucket`,
+      });
       out.push({ value: series.sum, labels: { ...series.labels }, metricName: `${this.name}_sum` });
-      out.push({ value: series.count, labels: { ...series.labels }, metricName: `${this.name}_count` });
+      out.push({
+        value: series.count,
+        labels: { ...series.labels },
+        metricName: `${this.name}_count`,
+      });
     }
     return out;
   }
@@ -83,24 +108,43 @@ const PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
  * next ones share it. Throws `DB_INVALID_OPTIONS` for a bad registry or prefix, or when
  * another metric already has the name.
  */
-export function durationHistogram(registry: MetricsRegistryLike, prefix: string, maxSeries: number): DurationHistogram {
-  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
-    throw DbErrors.DB_INVALID_OPTIONS({ message: 'option metrics.registry must be a prom-client Registry', details: { option: 'metrics.registry' } });
+export function durationHistogram(
+  registry: MetricsRegistryLike,
+  prefix: string,
+  maxSeries: number,
+): DurationHistogram {
+  if (
+    typeof registry !== 'object' ||
+    registry === null ||
+    typeof registry.registerMetric !== 'function' ||
+    typeof registry.getSingleMetric !== 'function'
+  ) {
+    throw DbErrors.DB_INVALID_OPTIONS({
+      message: 'option metrics.registry must be a prom-client Registry',
+      details: { option: 'metrics.registry' },
+    });
   }
   if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
-    throw DbErrors.DB_INVALID_OPTIONS({ message: 'option metrics.prefix must be a metric name prefix (letters, digits, _ and :)', details: { option: 'metrics.prefix' } });
+    throw DbErrors.DB_INVALID_OPTIONS({
+      message: 'option metrics.prefix must be a metric name prefix (letters, digits, _ and :)',
+      details: { option: 'metrics.prefix' },
+    });
   }
   const name = `${prefix}db_client_operation_duration_seconds`;
   const existing = registry.getSingleMetric(name) as { [BRAND]?: DurationHistogram } | undefined;
   if (existing !== undefined) {
     const shared = existing[BRAND];
     if (shared === undefined) {
-      throw DbErrors.DB_INVALID_OPTIONS({ message: `option metrics: the registry already has a metric named ${name}`, details: { option: 'metrics', metric: name } });
+      throw DbErrors.DB_INVALID_OPTIONS({
+        message: `option metrics: the registry already has a metric named ${name}`,
+        details: { option: 'metrics', metric: name },
+      });
     }
     return shared;
   }
   const histogram = new DurationHistogram(name, maxSeries);
-  const help = 'Duration of database client operations, by operation and table (OpenTelemetry db.client.operation.duration).';
+  const help =
+    'Duration of database client operations, by operation and table (OpenTelemetry db.client.operation.duration).';
   const collector = {
     [BRAND]: histogram,
     name,
@@ -108,7 +152,13 @@ export function durationHistogram(registry: MetricsRegistryLike, prefix: string,
     type: 'histogram' as const,
     aggregator: 'sum' as const,
     async get() {
-      return { name, help, type: 'histogram' as const, aggregator: 'sum' as const, values: histogram.values() };
+      return {
+        name,
+        help,
+        type: 'histogram' as const,
+        aggregator: 'sum' as const,
+        values: histogram.values(),
+      };
     },
     reset() {},
   };

@@ -63,7 +63,8 @@ export function serverFields(error: unknown): ServerErrorFields {
   if (detail !== undefined) fields.detail = detail;
   const hint = text(e.hint);
   if (hint !== undefined) fields.hint = hint;
-  if (typeof e.position === 'string' || typeof e.position === 'number') fields.position = e.position;
+  if (typeof e.position === 'string' || typeof e.position === 'number')
+    fields.position = e.position;
   const where = text(e.where);
   if (where !== undefined) fields.where = where;
   return fields;

@@ -45,7 +45,9 @@ export interface SqlStatement {
   /** `BEGIN`, `COMMIT`, `ROLLBACK`...: transaction control, which a migration must not contain. */
   readonly transactionControl: boolean;
   /** For `CREATE INDEX CONCURRENTLY name`: the index it builds (to clean up an invalid one). */
-  readonly concurrentIndex: { readonly schema: string | undefined; readonly name: string } | undefined;
+  readonly concurrentIndex:
+    | { readonly schema: string | undefined; readonly name: string }
+    | undefined;
 }
 
 /** Line and column (1-based) of a character offset. */
@@ -96,7 +98,9 @@ function outsideTransaction(node: string, body: Record<string, unknown>): string
       return body.concurrent === true ? 'DROP INDEX CONCURRENTLY' : undefined;
     case 'ReindexStmt': {
       const params = (body.params as Array<{ DefElem?: { defname?: string } }> | undefined) ?? [];
-      return params.some((p) => p.DefElem?.defname === 'concurrently') ? 'REINDEX CONCURRENTLY' : undefined;
+      return params.some((p) => p.DefElem?.defname === 'concurrently')
+        ? 'REINDEX CONCURRENTLY'
+        : undefined;
     }
     case 'VacuumStmt':
       return body.is_vacuumcmd === true ? 'VACUUM' : undefined;
@@ -141,7 +145,10 @@ export function splitStatements(
   } catch (error) {
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     const message = error instanceof Error ? error.message : String(error);
-    const at = typeof details?.cursorPosition === 'number' ? lineColumn(sql, details.cursorPosition) : undefined;
+    const at =
+      typeof details?.cursorPosition === 'number'
+        ? lineColumn(sql, details.cursorPosition)
+        : undefined;
     const where = at === undefined ? '' : ` at line ${at.line}, column ${at.column}`;
     return err(
       DbErrors.DB_MIGRATION_SYNTAX({
@@ -153,12 +160,16 @@ export function splitStatements(
   }
   // The parser's offsets count UTF-8 bytes; map them back to string offsets.
   const bytes = Buffer.from(sql, 'utf8');
-  const charAt = (byteOffset: number): number => bytes.subarray(0, byteOffset).toString('utf8').length;
+  const charAt = (byteOffset: number): number =>
+    bytes.subarray(0, byteOffset).toString('utf8').length;
   const statements: SqlStatement[] = [];
   for (const entry of parsed.stmts ?? []) {
     const startByte = entry.stmt_location ?? 0;
     const from = charAt(startByte);
-    const to = entry.stmt_len === undefined || entry.stmt_len === 0 ? sql.length : charAt(startByte + entry.stmt_len);
+    const to =
+      entry.stmt_len === undefined || entry.stmt_len === 0
+        ? sql.length
+        : charAt(startByte + entry.stmt_len);
     const start = skipTrivia(sql, from);
     const text = sql.slice(start, to).trim().replace(/;\s*$/, '');
     if (text === '') continue;

@@ -21,7 +21,11 @@ export function int32Hash(text: string): number {
 }
 
 /** The first row of a query, or undefined. */
-export async function firstRow<TRow>(db: SqlQueryable, text: string, values?: unknown[]): Promise<TRow | undefined> {
+export async function firstRow<TRow>(
+  db: SqlQueryable,
+  text: string,
+  values?: unknown[],
+): Promise<TRow | undefined> {
   const result = values === undefined ? await db.query(text) : await db.query(text, values);
   return result.rows[0] as TRow | undefined;
 }
