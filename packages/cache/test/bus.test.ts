@@ -114,6 +114,31 @@ describe('the invalidation bus', () => {
   });
 });
 
+describe('the bus across namespaces', () => {
+  it("drops only its own namespace's keys, and all of them on a clear above it", async () => {
+    const shared = memoryStore();
+    const notes = createCache({ namespace: 'notes', l2: shared });
+    const http = createCache({ namespace: 'http', l2: shared });
+    const root = createCache({ l2: shared });
+    await sleep(5);
+    await notes.set('k', 'note');
+    await http.set('k', 'page');
+    await http.namespace('v1').set('k', 'nested');
+    await notes.delete('k');
+    await sleep(5);
+    // http:k is another key: its L1 copy stays.
+    expect(http.stats().l1.size).toBe(2);
+    await root.clear('http');
+    await sleep(5);
+    expect(http.stats().l1.size).toBe(0);
+    expect(await http.get('k')).toBeUndefined();
+    await notes.set('again', 1);
+    await root.clear();
+    await sleep(5);
+    expect(notes.stats().l1.size).toBe(0);
+  });
+});
+
 describe('tags', () => {
   it('invalidates tagged entries in L1 and L2, on every instance, and nothing else', async () => {
     const shared = memoryStore();

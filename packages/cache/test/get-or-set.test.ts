@@ -341,6 +341,24 @@ describe('getOrSet: negative caching, adaptive options, early refresh', () => {
     expect(loader.state.calls).toBe(1);
   });
 
+  it('checks per-call options when the call needs them: a hit reads three, a miss all', async () => {
+    const cache = createCache();
+    await cache.set('k', 'cached');
+    // A fresh hit needs only forceFresh, schema and earlyRefresh.
+    expect(await cache.getOrSet('k', () => 'x', { ttl: -1 })).toEqual({
+      ok: true,
+      value: 'cached',
+    });
+    expect(await cache.getOrSet('other', () => 'x', { ttl: -1 })).toMatchObject({
+      ok: false,
+      error: { code: 'CACHE_INVALID_OPTIONS', details: { option: 'ttl' } },
+    });
+    expect(await cache.getOrSet('k', () => 'x', { forceFresh: 'yes' as never })).toMatchObject({
+      ok: false,
+      error: { code: 'CACHE_INVALID_OPTIONS' },
+    });
+  });
+
   it('loads again with forceFresh', async () => {
     const cache = createCache();
     await cache.set('k', 'old');

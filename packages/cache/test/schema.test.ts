@@ -33,6 +33,29 @@ describe('schema-checked reads', () => {
     expect(await cache.getMany(['k'], { schema: Trimmed })).toEqual([{ name: 'Ada' }]);
   });
 
+  it('answers each schema with its own output when one key is read with two', async () => {
+    const cache = createCache();
+    await cache.set('k', { name: 'ada' });
+    const Upper = z.object({ name: z.string().transform((name) => name.toUpperCase()) });
+    const Length = z.object({ name: z.string().transform((name) => name.length) });
+    const loader = () => ({ name: 'never' });
+    for (let i = 0; i < 2; i += 1) {
+      // The second read is a fast hit: its answer is kept on the entry.
+      expect(await cache.getOrSet('k', loader, { schema: Upper })).toEqual({
+        ok: true,
+        value: { name: 'ADA' },
+      });
+    }
+    expect(await cache.getOrSet('k', loader, { schema: Length })).toEqual({
+      ok: true,
+      value: { name: 3 },
+    });
+    expect(await cache.getOrSet('k', loader, { schema: Length })).toEqual({
+      ok: true,
+      value: { name: 3 },
+    });
+  });
+
   it('loads again when the L1 value fails the schema in getOrSet', async () => {
     const cache = createCache();
     await cache.set('1', { id: 1 });

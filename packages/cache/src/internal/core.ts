@@ -275,20 +275,21 @@ export class CacheCore {
 
   private markKey(full: string): void {
     this.seq += 1;
+    // Re-inserted, so the map stays in the order of the marks (the oldest first).
+    this.keyMarks.delete(full);
     this.keyMarks.set(full, this.seq);
-    if (this.keyMarks.size > MAX_MARKS) {
-      this.keyMarks.clear();
-      this.floor = this.seq;
-    }
+    if (this.keyMarks.size > MAX_MARKS)
+      this.floor = Math.max(this.floor, forgetOldest(this.keyMarks));
   }
 
   private markTag(tag: string): void {
     this.seq += 1;
+    this.tagMarks.delete(tag);
     this.tagMarks.set(tag, this.seq);
     if (this.tagMarks.size > MAX_MARKS) {
-      this.tagMarks.clear();
-      this.tagFloor = this.seq;
-      this.floor = this.seq;
+      const forgotten = forgetOldest(this.tagMarks);
+      this.tagFloor = Math.max(this.tagFloor, forgotten);
+      this.floor = Math.max(this.floor, forgotten);
     }
   }
 
@@ -628,6 +629,7 @@ export class CacheCore {
     }
     entry.checkedWith = schema;
     entry.checkedValue = checked.value;
+    entry.resolvedChecked = undefined;
     return checked.value;
   }
 
@@ -1349,6 +1351,21 @@ export class CacheCore {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * Forgets the older half of a map of marks and returns the newest mark forgotten: whatever
+ * started before it is treated as invalidated from then on (it may have missed one of them).
+ */
+function forgetOldest(marks: Map<string, number>): number {
+  let forgotten = 0;
+  let left = marks.size >> 1;
+  for (const [name, mark] of marks) {
+    if (left-- <= 0) break;
+    marks.delete(name);
+    forgotten = mark;
+  }
+  return forgotten;
 }
 
 /** Returned by schema checks of L1 entries for a mismatch. */
