@@ -18,6 +18,8 @@ import { defineErrors } from '@prod/core';
  *   value could stand in.
  * - `CACHE_LOADER_FAILED`: the loader threw something that is not a ProdError (a ProdError it
  *   throws is returned as it is) and no stale value could stand in.
+ * - `CACHE_SCHEMA_MISMATCH`: the loader of a `getOrSet` with a `schema` returned a value the
+ *   schema refuses. Nothing is written.
  * - `CACHE_CLOSED`: a write after `close()`.
  */
 export const CacheErrors = defineErrors({
@@ -28,5 +30,6 @@ export const CacheErrors = defineErrors({
   CACHE_L2_UNAVAILABLE: { status: 503, title: 'Shared cache unavailable', retryable: true },
   CACHE_LOADER_TIMEOUT: { status: 504, title: 'Cache loader timed out', retryable: true },
   CACHE_LOADER_FAILED: { status: 500, title: 'Cache loader failed' },
+  CACHE_SCHEMA_MISMATCH: { status: 500, title: 'Loaded value does not match its schema' },
   CACHE_CLOSED: { status: 500, title: 'Cache closed' },
 });

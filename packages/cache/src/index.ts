@@ -34,6 +34,7 @@ export type {
   LoaderSettings,
   MetricsRegistryLike,
   Schema,
+  SchemaInput,
   SchemaIssue,
   SchemaOutput,
   SchemaResult,

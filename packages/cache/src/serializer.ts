@@ -61,6 +61,11 @@ function reviver(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** Parses what {@link jsonSerializer} wrote (bytes tags become Buffers). Internal to the package. */
+export function parseJson(text: string): unknown {
+  return text.includes(BYTES_TAG) ? JSON.parse(text, reviver) : JSON.parse(text);
+}
+
 /**
  * The default serializer: JSON, strict about what it cannot keep.
  *
@@ -86,6 +91,6 @@ export const jsonSerializer: Serializer = Object.freeze({
       typeof data === 'string'
         ? data
         : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
-    return text.includes(BYTES_TAG) ? JSON.parse(text, reviver) : JSON.parse(text);
+    return parseJson(text);
   },
 });

@@ -17,17 +17,24 @@ export type SchemaResult<TOutput> =
  * A Standard Schema v1 (https://standardschema.dev): zod 4, valibot and arktype schemas are
  * ones. Used to check what is read from the cache.
  */
-export interface Schema<TOutput = unknown> {
+export interface Schema<TOutput = unknown, TInput = unknown> {
   readonly '~standard': {
     readonly version: 1;
     readonly vendor: string;
     readonly validate: (value: unknown) => SchemaResult<TOutput> | Promise<SchemaResult<TOutput>>;
-    readonly types?: { readonly input: unknown; readonly output: TOutput } | undefined;
+    readonly types?: { readonly input: TInput; readonly output: TOutput } | undefined;
   };
 }
 
 /** The type a schema produces. */
 export type SchemaOutput<TSchema> = TSchema extends Schema<infer TOutput> ? TOutput : unknown;
+
+/** The type a schema accepts: what a loader returns when the read has a schema. */
+export type SchemaInput<TSchema> = TSchema extends {
+  readonly '~standard': { readonly types?: { readonly input: infer TInput } | undefined };
+}
+  ? TInput
+  : unknown;
 
 /**
  * What the cache needs of a metrics registry: prom-client's `Registry` (and so the `registry`
@@ -317,7 +324,13 @@ export interface Cache {
    * @returns `Ok(value)` (fresh, or stale under stale-while-revalidate, grace or a soft
    * timeout); `Err` with the loader's ProdError, `CACHE_LOADER_FAILED` (another throw),
    * `CACHE_LOADER_TIMEOUT`, `CACHE_INVALID_KEY`, `CACHE_INVALID_OPTIONS`,
-   * `CACHE_NOT_SERIALIZABLE` or `CACHE_VALUE_TOO_LARGE`. Never rejects.
+   * `CACHE_NOT_SERIALIZABLE`, `CACHE_VALUE_TOO_LARGE` or `CACHE_SCHEMA_MISMATCH`. Never rejects.
+   *
+   * With a `schema`, the answer is what the schema makes of the value, on a hit and on a miss
+   * alike (the loader returns the schema's input; what is cached is the loader's value).
+   * Per-call options are checked when the call needs them: a fresh L1 hit reads only
+   * `forceFresh`, `schema` and `earlyRefresh`; a bad option is `CACHE_INVALID_OPTIONS` at the
+   * key's first miss.
    */
   getOrSet<TValue>(
     key: string,
@@ -326,7 +339,7 @@ export interface Cache {
   ): Promise<Result<TValue, ProdError>>;
   getOrSet<TSchema extends Schema>(
     key: string,
-    loader: Loader<SchemaOutput<TSchema>>,
+    loader: Loader<SchemaInput<TSchema>>,
     options: GetOrSetOptions<TSchema> & { readonly schema: TSchema },
   ): Promise<Result<SchemaOutput<TSchema>, ProdError>>;
   /** Deletes every entry filed under one of `tags`, on every instance. */

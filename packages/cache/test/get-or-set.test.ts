@@ -63,15 +63,15 @@ describe('getOrSet: single-flight', () => {
 
   it('reads L2 before loading, and gives L1 the entry with the time it has left', async () => {
     const store = memoryStore();
-    const writer = createCache({ l2: store, ttl: 80, jitter: 0 });
+    const writer = createCache({ l2: store, ttl: 300, jitter: 0 });
     await writer.set('k', 'from-l2');
-    await sleep(40);
+    await sleep(50);
     const reader = createCache({ l2: store, jitter: 0, ttl: 60_000 });
     const loader = slowLoader(0, () => 'loaded');
     expect(await reader.getOrSet('k', loader)).toEqual({ ok: true, value: 'from-l2' });
     expect(loader.state.calls).toBe(0);
-    await sleep(60);
-    // The L1 copy expired with the L2 entry (80 ms after it was written), not 60 s later.
+    await sleep(300);
+    // The L1 copy expired with the L2 entry (300 ms after it was written), not 60 s later.
     expect(await reader.getOrSet('k', loader)).toEqual({ ok: true, value: 'loaded' });
   });
 });
@@ -290,7 +290,7 @@ describe('getOrSet: negative caching, adaptive options, early refresh', () => {
   it('lets the loader set the ttl and tags from the value, or skip caching', async () => {
     const cache = createCache({ ttl: 60_000, jitter: 0 });
     await cache.getOrSet('short', (context) => {
-      context.setOptions({ ttl: 20, tags: ['adaptive'] });
+      context.setOptions({ ttl: 150, tags: ['adaptive'] });
       return 'v';
     });
     await cache.getOrSet('skip', (context) => {
@@ -299,7 +299,7 @@ describe('getOrSet: negative caching, adaptive options, early refresh', () => {
     });
     expect(await cache.has('skip')).toBe(false);
     expect(await cache.get('short')).toBe('v');
-    await sleep(40);
+    await sleep(200);
     expect(await cache.get('short')).toBeUndefined();
     await cache.getOrSet('tagged', (context) => {
       context.setOptions({ tags: ['adaptive'] });

@@ -36,11 +36,12 @@ describe('metrics through a @prod/metrics registry', () => {
       name: 'notes',
       l2: store,
       metrics,
-      ttl: 20,
+      ttl: 60_000,
       grace: 60_000,
       jitter: 0,
     });
     await cache.set('a', 1);
+    await cache.set('g', 'graced', { ttl: 20 });
     await cache.get('a'); // l1 hit
     await cache.get('missing'); // l1 miss, l2 miss
     const other = createCache({ name: 'notes-reader', l2: store, metrics });
@@ -50,7 +51,7 @@ describe('metrics through a @prod/metrics registry', () => {
       throw new Error('boom');
     });
     await new Promise((resolve) => setTimeout(resolve, 30));
-    await cache.getOrSet('a', () => {
+    await cache.getOrSet('g', () => {
       throw new Error('down'); // grace value served
     });
 

@@ -72,6 +72,23 @@ describe('schema-checked reads', () => {
     expect(result.ok).toBe(true);
   });
 
+  it('answers the schema output on a miss too, and refuses a loader value the schema refuses', async () => {
+    const cache = createCache();
+    const Trimmed = z.object({ name: z.string().transform((name) => name.trim()) });
+    expect(await cache.getOrSet('a', () => ({ name: '  Ada ' }), { schema: Trimmed })).toEqual({
+      ok: true,
+      value: { name: 'Ada' },
+    });
+    expect(await cache.get('a')).toEqual({ name: '  Ada ' }); // the loader's value is what is kept
+    expect(await cache.getOrSet('a', () => ({ name: 'never' }), { schema: Trimmed })).toEqual({
+      ok: true,
+      value: { name: 'Ada' },
+    });
+    const wrong = await cache.getOrSet('b', () => ({ name: 42 }) as never, { schema: Trimmed });
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'CACHE_SCHEMA_MISMATCH' } });
+    expect(await cache.has('b')).toBe(false);
+  });
+
   it('accepts async schemas', async () => {
     const cache = createCache();
     const Async = z.string().refine(async (value) => value.startsWith('ok'));

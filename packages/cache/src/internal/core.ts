@@ -67,7 +67,10 @@ interface Prepared {
 
 /** A stale value that may stand in: from L1 or L2. */
 interface Stale extends EntryMeta {
+  /** What a caller is answered (the schema's output, when there is a schema). */
   readonly value: unknown;
+  /** What is stored, for the loader's `stale` (the value itself without a schema). */
+  readonly raw?: unknown;
 }
 
 /** Timings of an entry. */
@@ -957,7 +960,7 @@ export class CacheCore {
         const now = Date.now();
         if (value === MISS || now >= l1.freshUntil) this.counters.l1Misses += 1;
         if (value !== MISS) {
-          stale = { ...metaOf(l1), value };
+          stale = { ...metaOf(l1), value, raw: l1.value };
           // An entry that only needed its first check against this schema: answer it like a hit.
           if (now < l1.freshUntil) {
             this.counters.l1Hits += 1;
@@ -1008,7 +1011,7 @@ export class CacheCore {
       this.events.emit('schemaMismatch', { key, level: 'l2' });
       return undefined;
     }
-    return { ...decoded, value: checked.value };
+    return { ...decoded, value: checked.value, raw: decoded.value };
   }
 
   /**
@@ -1133,7 +1136,7 @@ export class CacheCore {
     const context: LoaderContext<unknown> = {
       key,
       signal: controller.signal,
-      stale: stale?.value,
+      stale: stale === undefined ? undefined : 'raw' in stale ? stale.raw : stale.value,
       setOptions(next: LoaderSettings) {
         settings = { ...settings, ...next };
       },
@@ -1256,11 +1259,31 @@ export class CacheCore {
       this.finish(full, flight, prepared);
       return;
     }
+    // With a schema, callers get what it makes of the value, on a miss as on a hit.
+    let answer = prepared.value.value;
+    if (r.schema !== undefined && negative === 0) {
+      const checked = await checkSchema(r.schema, answer);
+      if (!checked.ok) {
+        unlock();
+        this.finish(
+          full,
+          flight,
+          err(
+            CacheErrors.CACHE_SCHEMA_MISMATCH({
+              message: 'the loader returned a value its schema refuses',
+              details: { key },
+            }),
+          ),
+        );
+        return;
+      }
+      answer = checked.value;
+    }
     const tags = effective.tags;
     if (this.keyChanged(full, since) || (tags !== undefined && this.tagsChanged(tags, since))) {
       // Invalidated while loading: the value may predate the change. Answer it, keep nothing.
       unlock();
-      this.finish(full, flight, ok(prepared.value.value));
+      this.finish(full, flight, ok(answer));
       return;
     }
     const now = Date.now();
@@ -1271,8 +1294,19 @@ export class CacheCore {
       negative,
       tags,
     } as const;
-    this.putL1(full, meta, prepared.value.value, now, effective.l1Ttl, prepared.value.bytes);
-    this.finish(full, flight, ok(prepared.value.value));
+    const entry = this.putL1(
+      full,
+      meta,
+      prepared.value.value,
+      now,
+      effective.l1Ttl,
+      prepared.value.bytes,
+    );
+    if (entry !== undefined && r.schema !== undefined) {
+      entry.checkedWith = r.schema;
+      entry.checkedValue = answer;
+    }
+    this.finish(full, flight, ok(answer));
     if (store === undefined || guard === undefined) return;
     const write = this.toWrite(full, meta, prepared.value.payload, now);
     const message = this.message('d', [full]);

@@ -1,5 +1,5 @@
 import type { Result } from '@prod/core';
-import type { Serializer } from '../serializer.js';
+import { jsonSerializer, parseJson, type Serializer } from '../serializer.js';
 import type { StoredValue } from '../store.js';
 
 /** What an entry holds besides its value. Times are epoch milliseconds. */
@@ -56,7 +56,11 @@ export interface Decoded extends EntryMeta {
   readonly value: unknown;
 }
 
+/** Header line, then the serialized value (any serializer). */
 const VERSION = 1;
+/** One JSON array: the header's fields, then the value (the JSON serializer). */
+const JSON_VERSION = 2;
+const JSON_PREFIX = `[${JSON_VERSION},`;
 const NEWLINE = 0x0a;
 
 /**
@@ -68,6 +72,21 @@ export function encodeEntry(
   serializer: Serializer,
   payload: string | Uint8Array | undefined,
 ): StoredValue {
+  if (serializer === jsonSerializer && typeof payload === 'string') {
+    // JSON in JSON: the header and the value in one array, read back with one JSON.parse.
+    const head = JSON.stringify([
+      JSON_VERSION,
+      serializer.id,
+      meta.freshUntil,
+      meta.swrUntil,
+      meta.staleUntil,
+      meta.createdAt,
+      meta.loadMs,
+      meta.negative,
+      meta.tags ?? 0,
+    ]);
+    return `${head.slice(0, -1)},${payload}]`;
+  }
   const header = JSON.stringify([
     VERSION,
     serializer.id,
@@ -98,6 +117,17 @@ const isTime = (value: unknown): value is number =>
  * such an entry is a miss, never an error and never a crash.
  */
 export function decodeEntry(stored: StoredValue, serializer: Serializer): Decoded | undefined {
+  if (typeof stored === 'string' && stored.startsWith(JSON_PREFIX)) {
+    if (serializer !== jsonSerializer) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = parseJson(stored);
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(parsed) || parsed.length !== 10) return undefined;
+    return checkHeader(parsed.slice(0, 9), serializer, () => parsed[9]);
+  }
   let headerText: string;
   let payload: string | Uint8Array;
   if (typeof stored === 'string') {
@@ -121,7 +151,16 @@ export function decodeEntry(stored: StoredValue, serializer: Serializer): Decode
     return undefined;
   }
   if (!Array.isArray(header) || header.length !== 9 || header[0] !== VERSION) return undefined;
-  const [, id, freshRaw, swrRaw, staleRaw, createdAt, loadMs, negative, tags] = header as unknown[];
+  return checkHeader(header, serializer, () => serializer.deserialize(payload));
+}
+
+/** Checks a header's fields; `read` gives the value (and may throw: then a miss). */
+function checkHeader(
+  header: readonly unknown[],
+  serializer: Serializer,
+  read: () => unknown,
+): Decoded | undefined {
+  const [, id, freshRaw, swrRaw, staleRaw, createdAt, loadMs, negative, tags] = header;
   if (id !== serializer.id) return undefined;
   // JSON has no Infinity: an entry that never expires has `null` times.
   const freshUntil = freshRaw === null ? Number.POSITIVE_INFINITY : freshRaw;
@@ -143,7 +182,7 @@ export function decodeEntry(stored: StoredValue, serializer: Serializer): Decode
   let value: unknown;
   if (negative === 0) {
     try {
-      value = serializer.deserialize(payload);
+      value = read();
     } catch {
       return undefined;
     }

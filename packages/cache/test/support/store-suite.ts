@@ -82,11 +82,11 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
       const short = key('ttl');
       const forever = key('forever');
       await store.set([
-        { key: short, value: 'x', ttlMs: 60 },
+        { key: short, value: 'x', ttlMs: 200 },
         { key: forever, value: 'y', ttlMs: Number.POSITIVE_INFINITY },
       ]);
       expect(await store.get(short)).toBe('x');
-      await sleep(150);
+      await sleep(350);
       expect(await store.get(short)).toBeUndefined();
       expect(await store.get(forever)).toBe('y');
       await store.delete([forever]);
