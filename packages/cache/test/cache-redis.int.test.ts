@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { type Cache, createCache, redisStore } from '@prod/cache';
 import { redisTestUrl } from '@prod/testing';
 import { Redis } from 'ioredis';
@@ -211,6 +212,43 @@ describe.skipIf(!canStart)(
       const l1Hit = await delta(() => fresh.getOrSet('hit', () => 'never'));
       expect(l1Hit.size).toBe(0);
       await fresh.close();
+    });
+  },
+);
+
+describe.skipIf(!redis.available)(
+  'a binary serializer on Redis (skipped: Redis not reachable)',
+  () => {
+    it('reads its bytes back whole, through GET, MGET and the lock script', async () => {
+      const v8Serializer = {
+        id: 'v8',
+        binary: true,
+        serialize: (value: unknown) => v8.serialize(value),
+        deserialize: (data: string | Uint8Array) => v8.deserialize(Buffer.from(data as Uint8Array)),
+      };
+      const make = async (): Promise<Cache> =>
+        createCache({
+          namespace: 'binary',
+          serializer: v8Serializer,
+          distributedLock: true,
+          l1: false,
+          l2: redisStore({ client: await client(redis.url), prefix: redis.keyPrefix }),
+        });
+      const [a, b] = [await make(), await make()];
+      const value = { at: new Date(0), bytes: Buffer.from([0, 10, 13, 255]), big: 2n ** 70n };
+      expect(await a.set('k', value)).toEqual({ ok: true, value: undefined });
+      expect(await b.get('k')).toEqual(value);
+      expect(await b.getMany(['k', 'missing'])).toEqual([value, undefined]);
+      expect(await b.getOrSet('k', () => 'never')).toEqual({ ok: true, value });
+      expect(await b.getOrSet('loaded', () => new Map([[1, 'one']]))).toEqual({
+        ok: true,
+        value: new Map([[1, 'one']]),
+      });
+      expect(await a.getOrSet('loaded', () => 'never')).toEqual({
+        ok: true,
+        value: new Map([[1, 'one']]),
+      });
+      await Promise.all([a.close(), b.close()]);
     });
   },
 );

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { type CacheStore, createCache, memoryStore } from '@prod/cache';
 import { describe, expect, it } from 'vitest';
 
@@ -182,6 +183,40 @@ describe('L1 only (the embedded default)', () => {
     expect(await cache.get('k')).toBe('v');
     expect(cache.stats().l1.misses).toBe(1);
     expect(cache.stats().l2.hits).toBe(1);
+  });
+});
+
+describe('a serializer of your own', () => {
+  const v8Serializer = {
+    id: 'v8',
+    binary: true,
+    serialize: (value: unknown) => v8.serialize(value),
+    deserialize: (data: string | Uint8Array) => v8.deserialize(Buffer.from(data as Uint8Array)),
+  };
+
+  it('keeps what it can keep (a Date, a Map, a BigInt) through L2, as bytes', async () => {
+    const store = memoryStore();
+    const writer = createCache({ l2: store, serializer: v8Serializer });
+    const reader = createCache({ l2: store, serializer: v8Serializer });
+    const value = { at: new Date(0), tags: new Map([['a', 1n]]) };
+    expect(await writer.set('k', value)).toEqual(OK);
+    const stored = await store.get('k', { binary: true });
+    expect(stored instanceof Uint8Array).toBe(true);
+    expect(await reader.get('k')).toEqual(value);
+    expect(await reader.getOrSet('other', () => new Set([1]))).toEqual({
+      ok: true,
+      value: new Set([1]),
+    });
+    expect(await writer.get('other')).toEqual(new Set([1]));
+  });
+
+  it("reads another serializer's entries as misses", async () => {
+    const store = memoryStore();
+    await createCache({ l2: store }).set('k', 'json');
+    const other = createCache({ l2: store, serializer: v8Serializer });
+    expect(await other.get('k')).toBeUndefined();
+    await other.set('k2', 'v8');
+    expect(await createCache({ l2: store }).get('k2')).toBeUndefined();
   });
 });
 
@@ -377,6 +412,12 @@ describe('bad input writes nothing', () => {
       '[1,"json",0,0,0,0,0,0,0]\n{bad',
       '\n',
       '[2]\n1',
+      '[2,"json",1,2,3,4,5,0,0]',
+      '[2,"json",9e15,9e15,9e15,0,0,0,0,{"__proto__":1}',
+      '[2,"other",9e15,9e15,9e15,0,0,0,0,1]',
+      '[2,"json",9e15,9e15,9e15,0,0,7,0,1]',
+      '[2,"json",9e15,9e15,9e15,0,0,0,[1],1]',
+      '[1,"json",9e15,9e15,9e15,0,0,0,0]\n{"unterminated"',
     ]) {
       await store.set([{ key: 'c:k', value: junk, ttlMs: 10_000 }]);
       expect(await cache.get('k')).toBeUndefined();
