@@ -1,0 +1,1 @@
+export type { RouteSpec } from './route-meta.js';

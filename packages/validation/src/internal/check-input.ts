@@ -1,0 +1,88 @@
+import type { FieldError, ProdError } from '@prod/core';
+import * as z from 'zod';
+import { ValidationErrors } from '../errors.js';
+import type { Schema } from '../types.js';
+import { appendFieldErrors, type ErrorCaps } from './field-errors.js';
+import { type Refusal, type ResolvedLimits, type SanitizePlan, sanitizeValue } from './sanitize-walk.js';
+
+/** The failures {@link validate} and routes return for bad input. */
+export type InputError = ProdError<'VALIDATION_INVALID_INPUT' | 'VALIDATION_UNSAFE_INPUT'>;
+
+/** One input (a request part, or the value given to `validate`), compiled once. */
+export interface InputCheck {
+  readonly schema: Schema;
+  /** Undefined when the input is not sanitized (limits still hold). */
+  readonly plan: SanitizePlan | undefined;
+  readonly limits: ResolvedLimits;
+  /** JSON Pointer prefix of its errors (`/body`), `''` for a bare value. */
+  readonly prefix: string;
+}
+
+/** The first step: sanitized input, or the refusal. */
+export function prepare(check: InputCheck, raw: unknown): { ok: true; value: unknown } | { ok: false; refusal: Refusal } {
+  if (check.plan === undefined) {
+    if (typeof raw !== 'object' || raw === null) return { ok: true, value: raw };
+  }
+  return sanitizeValue(raw, check.plan ?? NO_STEPS, check.limits, check.prefix);
+}
+
+const NO_STEPS: SanitizePlan = Object.freeze({
+  steps: Object.freeze([]),
+  asciiSafe: true,
+  fields: undefined,
+  rest: undefined,
+  item: undefined,
+  fallback: undefined,
+});
+
+/** What parsing one input gave. */
+export type Parsed =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly issues: readonly z.core.$ZodIssue[] }
+  | { readonly ok: 'async' };
+
+/** Parses synchronously; `{ ok: 'async' }` when the schema holds async refinements. */
+export function parseSync(schema: Schema, value: unknown): Parsed {
+  try {
+    const result = z.safeParse(schema, value);
+    return result.success ? { ok: true, value: result.data } : { ok: false, issues: result.error.issues };
+  } catch (error) {
+    if (error instanceof z.core.$ZodAsyncError) return { ok: 'async' };
+    throw error;
+  }
+}
+
+export async function parseAsync(schema: Schema, value: unknown): Promise<Parsed> {
+  const result = await z.safeParseAsync(schema, value);
+  return result.success ? { ok: true, value: result.data } : { ok: false, issues: result.error.issues };
+}
+
+export function unsafeError(refusal: Refusal): ProdError<'VALIDATION_UNSAFE_INPUT'> {
+  return ValidationErrors.VALIDATION_UNSAFE_INPUT({
+    message: `The input at ${refusal.path || '/'} ${refusal.message}`,
+    errors: [{ path: refusal.path, code: refusal.reason, message: refusal.message }],
+    captureStack: false,
+  });
+}
+
+/** Collects field errors of several inputs into one `VALIDATION_INVALID_INPUT`. */
+export class ErrorList {
+  readonly errors: FieldError[] = [];
+  total = 0;
+  constructor(readonly caps: ErrorCaps) {}
+
+  add(issues: readonly z.core.$ZodIssue[], prefix: string): void {
+    this.total += appendFieldErrors(issues, prefix, this.errors, this.caps);
+  }
+
+  toError(message: string): ProdError<'VALIDATION_INVALID_INPUT'> {
+    return ValidationErrors.VALIDATION_INVALID_INPUT({
+      message,
+      errors: this.errors,
+      ...(this.total > this.errors.length
+        ? { details: { errorCount: this.total, listed: this.errors.length } }
+        : {}),
+      captureStack: false,
+    });
+  }
+}

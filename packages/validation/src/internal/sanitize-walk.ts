@@ -1,0 +1,267 @@
+import {
+  DEFAULT_STRING_STEPS,
+  type InputLimits,
+  type SanitizeOptions,
+  type SanitizeStep,
+  sanitizeRegistry,
+  stepFunction,
+} from '../sanitize.js';
+import type { Schema } from '../types.js';
+import { defOf, unwrapChain } from './schema-shape.js';
+
+type Step = (value: string) => string;
+
+/** How to sanitize one node of an input, compiled once from its schema. */
+export interface SanitizePlan {
+  /** The steps of a string here (the defaults, then the field's own). */
+  readonly steps: readonly Step[];
+  /** Whether `steps` leave printable ASCII unchanged (then they are skipped for it). */
+  readonly asciiSafe: boolean;
+  readonly fields: Readonly<Record<string, SanitizePlan>> | undefined;
+  readonly rest: SanitizePlan | undefined;
+  readonly item: SanitizePlan | undefined;
+  /** The plan of what this node's schema does not declare (the defaults); undefined at the base. */
+  readonly fallback: SanitizePlan | undefined;
+}
+
+/** Limits with their defaults filled in. */
+export interface ResolvedLimits {
+  readonly maxDepth: number;
+  readonly maxKeys: number;
+  readonly maxItems: number;
+  readonly maxStringLength: number;
+}
+
+export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
+  maxDepth: 32,
+  maxKeys: 1000,
+  maxItems: 10_000,
+  maxStringLength: 1_000_000,
+});
+
+const ASCII_SAFE_STEPS = new Set<SanitizeStep>(['nfc', 'stripControl', 'stripInvisible']);
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const MAX_PLAN_DEPTH = 24;
+
+/** Keys that can reach a prototype when the object is later merged. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function resolveLimits(limits: InputLimits | undefined, check: (name: string, value: unknown, fallback: number) => number): ResolvedLimits {
+  if (limits === undefined) return DEFAULT_LIMITS;
+  return Object.freeze({
+    maxDepth: check('limits.maxDepth', limits.maxDepth, DEFAULT_LIMITS.maxDepth),
+    maxKeys: check('limits.maxKeys', limits.maxKeys, DEFAULT_LIMITS.maxKeys),
+    maxItems: check('limits.maxItems', limits.maxItems, DEFAULT_LIMITS.maxItems),
+    maxStringLength: check(
+      'limits.maxStringLength',
+      limits.maxStringLength,
+      DEFAULT_LIMITS.maxStringLength,
+    ),
+  });
+}
+
+function plan(steps: readonly SanitizeStep[]): Pick<SanitizePlan, 'steps' | 'asciiSafe'> {
+  return {
+    steps: Object.freeze(steps.map(stepFunction)),
+    asciiSafe: steps.every((step) => ASCII_SAFE_STEPS.has(step)),
+  };
+}
+
+/** Compiles the sanitization of an input described by `schema` (or of any input, without one). */
+export function compileSanitizer(
+  schema: Schema | undefined,
+  options: SanitizeOptions | undefined,
+): SanitizePlan {
+  const defaults = options?.strings ?? DEFAULT_STRING_STEPS;
+  const base: SanitizePlan = Object.freeze({
+    ...plan(defaults),
+    fields: undefined,
+    rest: undefined,
+    item: undefined,
+    fallback: undefined,
+  });
+  if (schema === undefined) return base;
+  return compileNode(schema, defaults, base, 0);
+}
+
+function compileNode(
+  schema: Schema,
+  defaults: readonly SanitizeStep[],
+  inherited: SanitizePlan,
+  depth: number,
+): SanitizePlan {
+  if (depth > MAX_PLAN_DEPTH) return inherited;
+  const chain = unwrapChain(schema);
+  let here = inherited;
+  for (const node of chain) {
+    const field = sanitizeRegistry.get(node);
+    if (field !== undefined) {
+      // A field's steps hold for every string it holds, unless a deeper field says otherwise.
+      here = Object.freeze({
+        ...plan(field.defaults ? [...defaults, ...field.steps] : field.steps),
+        fields: undefined,
+        rest: undefined,
+        item: undefined,
+        fallback: undefined,
+      });
+      break;
+    }
+  }
+  const inner = chain[chain.length - 1] as Schema;
+  const def = defOf(inner);
+  let fields: Record<string, SanitizePlan> | undefined;
+  let rest: SanitizePlan | undefined;
+  let item: SanitizePlan | undefined;
+  if (def.type === 'object' && def.shape !== undefined) {
+    fields = Object.create(null) as Record<string, SanitizePlan>;
+    for (const key of Object.keys(def.shape)) {
+      fields[key] = compileNode(def.shape[key] as Schema, defaults, here, depth + 1);
+    }
+    if (def.catchall !== undefined) rest = compileNode(def.catchall, defaults, here, depth + 1);
+  } else if (def.type === 'array' && def.element !== undefined) {
+    item = compileNode(def.element, defaults, here, depth + 1);
+  } else if (def.type === 'record' && def.valueType !== undefined) {
+    rest = compileNode(def.valueType, defaults, here, depth + 1);
+  }
+  if (fields === undefined && rest === undefined && item === undefined) return here;
+  return Object.freeze({
+    steps: here.steps,
+    asciiSafe: here.asciiSafe,
+    fields,
+    rest,
+    item,
+    fallback: here,
+  });
+}
+
+/** Where and why an input was refused. */
+export interface Refusal {
+  readonly path: string;
+  readonly reason: 'forbidden_key' | 'too_deep' | 'too_many_keys' | 'too_many_items' | 'too_long';
+  readonly message: string;
+}
+
+interface WalkState {
+  keys: number;
+  refusal: Refusal | undefined;
+  readonly limits: ResolvedLimits;
+}
+
+/** The sanitized input, or why it was refused. Copies what it changes; never mutates `value`. */
+export type Sanitized = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly refusal: Refusal };
+
+/**
+ * Sanitizes `value` by `plan` and holds it to `limits`. Never throws for any JSON-like input
+ * (objects that are not plain are passed through without being walked).
+ */
+export function sanitizeValue(
+  value: unknown,
+  sanitizePlan: SanitizePlan,
+  limits: ResolvedLimits,
+  path: string,
+): Sanitized {
+  const state: WalkState = { keys: 0, refusal: undefined, limits };
+  const out = walk(value, sanitizePlan, 0, path, state);
+  if (state.refusal !== undefined) return { ok: false, refusal: state.refusal };
+  return { ok: true, value: out };
+}
+
+export function escapePointer(segment: string): string {
+  const short = segment.length > 64 ? `${segment.slice(0, 64)}…` : segment;
+  return short.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function refuse(state: WalkState, refusal: Refusal): undefined {
+  state.refusal ??= refusal;
+  return undefined;
+}
+
+function walk(
+  value: unknown,
+  node: SanitizePlan,
+  depth: number,
+  path: string,
+  state: WalkState,
+): unknown {
+  if (typeof value === 'string') {
+    let out = value;
+    if (node.steps.length > 0 && !(node.asciiSafe && PRINTABLE_ASCII.test(value))) {
+      for (const step of node.steps) out = step(out);
+    }
+    if (out.length > state.limits.maxStringLength) {
+      return refuse(state, {
+        path,
+        reason: 'too_long',
+        message: `is longer than ${state.limits.maxStringLength} characters`,
+      });
+    }
+    return out;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= state.limits.maxDepth) {
+    return refuse(state, {
+      path,
+      reason: 'too_deep',
+      message: `nests deeper than ${state.limits.maxDepth} levels`,
+    });
+  }
+  if (Array.isArray(value)) {
+    if (value.length > state.limits.maxItems) {
+      return refuse(state, {
+        path,
+        reason: 'too_many_items',
+        message: `has more than ${state.limits.maxItems} items`,
+      });
+    }
+    const itemPlan = node.item ?? node.fallback ?? node;
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const out = walk(item, itemPlan, depth + 1, `${path}/${i}`, state);
+      if (state.refusal !== undefined) return undefined;
+      if (out !== item) {
+        copy ??= value.slice();
+        copy[i] = out;
+      }
+    }
+    return copy ?? value;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  state.keys += keys.length;
+  if (state.keys > state.limits.maxKeys) {
+    return refuse(state, {
+      path,
+      reason: 'too_many_keys',
+      message: `holds more than ${state.limits.maxKeys} keys in all`,
+    });
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (FORBIDDEN_KEYS.has(key)) {
+      return refuse(state, {
+        path: `${path}/${key}`,
+        reason: 'forbidden_key',
+        message: `"${key}" is not accepted as a key`,
+      });
+    }
+    const child = record[key];
+    const childPlan =
+      (node.fields !== undefined ? node.fields[key] : undefined) ?? node.rest ?? node.fallback ?? node;
+    const out = walk(child, childPlan, depth + 1, `${path}/${escapePointer(key)}`, state);
+    if (state.refusal !== undefined) return undefined;
+    if (out !== child) {
+      if (copy === undefined) {
+        copy = {};
+        for (let j = 0; j < i; j++) copy[keys[j] as string] = record[keys[j] as string];
+      }
+      copy[key] = out;
+    } else if (copy !== undefined) {
+      copy[key] = child;
+    }
+  }
+  return copy ?? value;
+}
