@@ -46,7 +46,7 @@ export interface InputLimits {
 export interface SanitizeOptions {
   /**
    * Steps applied to every string of the input (params, query, headers and body), before the
-   * field's own steps ({@link sanitized}). Default `['nfc', 'stripControl', 'stripInvisible']`;
+   * field's own steps ({@link sanitized}). Default `['stripControl', 'stripInvisible', 'nfc']`;
    * `[]` for none.
    */
   readonly strings?: readonly SanitizeStep[];
@@ -54,10 +54,12 @@ export interface SanitizeOptions {
 }
 
 /** The steps every string goes through unless told otherwise. */
+// Removal first: taking out a character between a letter and a combining mark can make text
+// that is no longer in NFC.
 export const DEFAULT_STRING_STEPS: readonly SanitizeStep[] = Object.freeze([
-  'nfc',
   'stripControl',
   'stripInvisible',
+  'nfc',
 ]);
 
 // C0 controls but tab, LF and CR; DEL; C1 controls.
