@@ -189,6 +189,78 @@ await runMicro({
 });
 
 if (server !== undefined) {
+  // A second reading of the Redis groups, paired: each round runs a batch of every contender
+  // back to back (in a rotated order) in this one process, so a noisy neighbour slows all of
+  // them alike; the ratio is taken per round, then its median and range.
+  const ROUNDS = Number(process.env.PAIRED_ROUNDS ?? 15);
+  const BATCH = 300;
+  const paired = async (
+    title: string,
+    contenders: Record<string, () => Promise<unknown>>,
+    ours: string,
+  ): Promise<void> => {
+    const names = Object.keys(contenders);
+    const times = new Map(names.map((name) => [name, [] as number[]]));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const shift = round % names.length;
+      for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+        const op = contenders[name] as () => Promise<unknown>;
+        for (let i = 0; i < 50; i += 1) await op();
+        const started = process.hrtime.bigint();
+        for (let i = 0; i < BATCH; i += 1) await op();
+        times.get(name)?.push(Number(process.hrtime.bigint() - started) / BATCH / 1000);
+      }
+    }
+    const median = (values: readonly number[]): number => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 === 1
+        ? (sorted[mid] as number)
+        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    };
+    const own = times.get(ours) ?? [];
+    const lines = [
+      `#### ${title} (paired, ${ROUNDS} rounds of ${BATCH} calls)`,
+      '',
+      '| contender | µs/op (median) | min - max | peer / ours (median) | per round |',
+      '| --- | ---: | ---: | ---: | ---: |',
+    ];
+    for (const name of names) {
+      const mine = times.get(name) ?? [];
+      const ratios = mine.map((t, i) => t / (own[i] ?? Number.NaN));
+      const shown = name === ours ? '-' : `${median(ratios).toFixed(2)}x`;
+      const range =
+        name === ours
+          ? '-'
+          : `${Math.min(...ratios).toFixed(2)}x - ${Math.max(...ratios).toFixed(2)}x`;
+      lines.push(
+        `| ${name} | ${median(mine).toFixed(1)} | ${Math.min(...mine).toFixed(1)} - ${Math.max(...mine).toFixed(1)} | ${shown} | ${range} |`,
+      );
+    }
+    console.log(['', ...lines, ''].join('\n'));
+  };
+  await paired(
+    'L2 only (Redis): getOrSet hit',
+    {
+      '@prod/cache getOrSet (l1: false)': () => oursL2.getOrSet(nextKey(), loader),
+      'bentocache getOrSet (L2 only)': () =>
+        bentoL2.getOrSet({ key: nextKey(), factory: loader, ttl: '10m' }),
+      'cache-manager wrap (@keyv/redis)': () => managerL2.wrap(nextKey(), loader, 600_000),
+      'ioredis GET (the floor)': () => client.get(`prod:{bench:${nextKey()}}`),
+    },
+    '@prod/cache getOrSet (l1: false)',
+  );
+  await paired(
+    'L2 (Redis): getMany of 100 keys',
+    {
+      '@prod/cache getMany (l1: false)': () => oursL2.getMany(MANY),
+      'bentocache, 100 gets at once': () => Promise.all(MANY.map((key) => bentoL2.get({ key }))),
+      'cache-manager mget (@keyv/redis)': () => managerL2.mget(MANY),
+      'ioredis MGET (the floor)': () => client.mget(...MANY.map((key) => `prod:{bench:${key}}`)),
+    },
+    '@prod/cache getMany (l1: false)',
+  );
+
   // Redis commands per operation, each contender alone on the server: 1 000 operations.
   const perOp = async (label: string, op: () => Promise<unknown>): Promise<string> => {
     await rawCommand(port, 'CONFIG RESETSTAT');

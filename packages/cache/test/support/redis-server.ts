@@ -14,12 +14,23 @@ process.once('exit', () => {
   for (const child of started) child.kill('SIGKILL');
 });
 
-/** Whether `redis-server` can be started here. */
+let warned = false;
+
+/**
+ * Whether `redis-server` (and `redis-cli`) can be started here. Missing, it is one loud line
+ * and a skip locally, and a failure under CI=true (.ci/run installs redis-server).
+ */
 export async function redisServerAvailable(): Promise<boolean> {
   try {
     await run('redis-server', ['--version']);
+    await run('redis-cli', ['--version']);
     return true;
-  } catch {
+  } catch (error) {
+    const line = `redis-server/redis-cli cannot be started (${(error as Error).message}): the tests that start their own Redis are skipped`;
+    if (process.env.CI === 'true' || process.env.CI === '1')
+      throw new Error(`${line} -- refusing to skip under CI=true`);
+    if (!warned) console.warn(`\n!!! ${line} !!!\n`);
+    warned = true;
     return false;
   }
 }
