@@ -54,6 +54,7 @@ const REF = /^#\/\$defs\//;
 /** Builds the `components.schemas` of one document: named schemas, reused by `$ref`. */
 class Components {
   readonly schemas: Record<string, JsonObject> = {};
+  readonly #placedAs = new Map<string, 'input' | 'output'>();
   #anonymous = 0;
 
   /** The JSON Schema of `schema` as `io` sees it, its named parts moved to components. */
@@ -73,6 +74,13 @@ class Components {
     const defs = (converted.$defs ?? {}) as Record<string, JsonObject>;
     delete converted.$defs;
     delete converted.$schema;
+    if (JSON.stringify(converted).includes('"$ref":"#"')) {
+      // A recursive schema refers to itself as the root: make it a component of its own.
+      this.#anonymous += 1;
+      const name = `Schema${this.#anonymous}`;
+      defs[name] = rootRef(converted, `#/$defs/${name}`) as JsonObject;
+      converted = { $ref: `#/$defs/${name}` };
+    }
     const renamed = new Map<string, string>();
     for (const name of Object.keys(defs)) renamed.set(name, this.#place(name, defs, io, renamed));
     for (const [name, target] of renamed) {
@@ -82,23 +90,35 @@ class Components {
         check.fail('routes', `one schema named "${target}"`, 'two different schemas with that id');
       }
       this.schemas[target] = body;
+      this.#placedAs.set(target, this.#placedAs.get(target) ?? io);
     }
     return rewrite(converted, renamed) as JsonObject;
   }
 
   #place(name: string, defs: Record<string, JsonObject>, io: 'input' | 'output', renamed: Map<string, string>): string {
     const anonymous = name.startsWith('__schema');
-    if (anonymous) {
+    if (anonymous || /^Schema\d+$/.test(name)) {
+      if (!anonymous) return name;
       this.#anonymous += 1;
       return `Schema${this.#anonymous}`;
     }
     const body = JSON.stringify(rewrite(defs[name] as JsonObject, renamed));
     const known = this.schemas[name];
     if (known === undefined || JSON.stringify(known) === body) return name;
+    if (this.#placedAs.get(name) === io) {
+      return check.fail('routes', `one schema named "${name}"`, 'two different schemas with that id');
+    }
     // The same schema reads differently as input and as output (defaults, transforms).
-    const variant = io === 'input' ? `${name}Input` : `${name}Output`;
-    return variant;
+    return io === 'input' ? `${name}Input` : `${name}Output`;
   }
+}
+
+function rootRef(node: unknown, target: string): unknown {
+  if (Array.isArray(node)) return node.map((item) => rootRef(item, target));
+  if (typeof node !== 'object' || node === null) return node;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(node)) out[key] = key === '$ref' && value === '#' ? target : rootRef(value, target);
+  return out;
 }
 
 function rewrite(node: unknown, renamed: ReadonlyMap<string, string>): unknown {

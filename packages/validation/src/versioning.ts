@@ -304,7 +304,11 @@ export function apiVersions(options: ApiVersionsOptions): ApiVersions {
       let responses = spec.responses;
       for (const change of [...changes].reverse()) {
         if ((index.get(change.version) ?? 0) <= at || change.before === undefined || !affects(change, spec)) continue;
-        if (change.before.request !== undefined) request = { ...request, ...change.before.request };
+        if (change.before.request !== undefined) {
+          // The latest body's examples do not describe an older body.
+          const { examples: _latest, ...rest } = request;
+          request = { ...(change.before.request.body === undefined ? request : rest), ...change.before.request };
+        }
         if (change.before.responses !== undefined) {
           const merged = new Map(responses);
           for (const [status, declaration] of Object.entries(change.before.responses)) merged.set(Number(status), declaration);

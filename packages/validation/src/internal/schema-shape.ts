@@ -62,5 +62,6 @@ export function objectShape(schema: Schema): Readonly<Record<string, Schema>> | 
 
 /** Whether `schema` accepts `undefined` as input (an optional field, a body that may be absent). */
 export function acceptsUndefined(schema: Schema): boolean {
-  return (schema._zod as { optin?: string }).optin === 'optional';
+  const optin = (schema._zod as { optin?: string }).optin;
+  return optin === 'optional' || optin === 'defaulted';
 }
