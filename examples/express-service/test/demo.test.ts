@@ -225,27 +225,83 @@ describe('the service started as `start` does', () => {
   }, 60_000);
 
   it.each([
-    ['PORT', { PORT: 'eighty' }, /PORT must be an integer from 0 to 65535/],
-    ['LOG_LEVEL', { LOG_LEVEL: 'info,cache=loud' }, /LOG_LEVEL .*loud/],
-    ['DATABASE_URL', { DATABASE_URL: 'mysql://x:secret@db/notes' }, /DATABASE_URL must be a URL/],
     [
-      'a PostgreSQL that does not answer',
-      { DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/test' },
-      /UNAVAILABLE: cannot prepare the notes table on postgres/,
+      'PORT',
+      { PORT: 'eighty' },
+      [/^ {2}- port: expected number, found "eighty" \(from env:PORT\)$/],
+    ],
+    [
+      'LOG_LEVEL',
+      { LOG_LEVEL: 'info,cache=loud' },
+      [/^ {2}- logLevel: expected a level spec .*"loud".* \(from env:LOG_LEVEL\)$/],
+    ],
+    [
+      'DATABASE_URL',
+      { DATABASE_URL: 'mysql://x:secret@db/notes' },
+      [/^ {2}- databaseUrl: expected a URL like .*, found \[REDACTED\] \(from env:DATABASE_URL\)$/],
+    ],
+    [
+      'PORT, HOST and HEALTH_TOKEN at once',
+      { PORT: 'eighty', HOST: 'bad host', HEALTH_TOKEN: 'secret' },
+      [
+        /^ {2}- port: .*\(from env:PORT\)$/,
+        /^ {2}- host: expected a host name or an IP address, found "bad host" \(from env:HOST\)$/,
+        /^ {2}- healthToken: expected at least 16 characters, found \[REDACTED\] \(from env:HEALTH_TOKEN\)$/,
+      ],
     ],
   ])(
-    'refuses a bad %s with one line on stderr and exit 1',
-    async (_label, env, message) => {
+    'refuses a bad %s with every problem on stderr, one line each, and exit 1',
+    async (_label, env, problems) => {
       const service = run(process.execPath, startArgs, root, { PORT: '0', ...env });
       const [code] = await once(service.child, 'exit');
       expect(code).toBe(1);
-      const lines = service.stderr().trim().split('\n');
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^cannot start: /);
-      expect(lines[0]).toMatch(message);
-      expect(lines[0]).not.toContain('secret');
+      const [first, ...rest] = service.stderr().trim().split('\n');
+      const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+      expect(first).toBe(`cannot start: invalid configuration (${count}):`);
+      expect(rest).toHaveLength(problems.length);
+      for (const [index, line] of rest.entries()) expect(line).toMatch(problems[index] ?? /^$/);
+      expect(service.stderr()).not.toContain('secret');
       expect(service.stderr()).not.toMatch(/\bat .+:\d+:\d+/);
     },
     60_000,
   );
+
+  it('refuses a PostgreSQL that does not answer with one line on stderr and exit 1', async () => {
+    const service = run(process.execPath, startArgs, root, {
+      PORT: '0',
+      DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/test',
+    });
+    const [code] = await once(service.child, 'exit');
+    expect(code).toBe(1);
+    const lines = service.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^cannot start: UNAVAILABLE: cannot prepare the notes table on postgres/,
+    );
+    expect(lines[0]).not.toContain('secret');
+    expect(service.stderr()).not.toMatch(/\bat .+:\d+:\d+/);
+  }, 60_000);
+
+  it('prints every setting with its source, secrets redacted, for `describe-config`', async () => {
+    const scripts = readJson(join(root, 'package.json')).scripts;
+    expect(scripts['describe-config']).toBe(`${startScript} --describe-config`);
+    const described = run(process.execPath, [...startArgs, '--describe-config'], root, {
+      PORT: '8080',
+      DATABASE_URL: 'postgres://app:secret@db/notes',
+      NOTES_STORE: 'memory',
+      NOTES_FLAGS: '{"notes.search":{"defaultVariant":"on"}}',
+    });
+    const [code] = await once(described.child, 'exit');
+    expect(code).toBe(0);
+    const text = described.stdout();
+    expect(text).toMatch(/^configuration \(profile: \w+\)$/m);
+    expect(text).toMatch(/^port\s+8080\s+env:PORT$/m);
+    expect(text).toMatch(/^host\s+"0\.0\.0\.0"\s+default$/m);
+    expect(text).toMatch(/^databaseUrl\s+\[REDACTED\]\s+env:DATABASE_URL\s+secret$/m);
+    expect(text).toMatch(
+      /^flags\s+\{"notes\.search":\{"defaultVariant":"on"\}\}\s+env:NOTES_FLAGS\s+reloadable$/m,
+    );
+    expect(text).toContain('notes store in use: memory');
+    expect(text + described.stderr()).not.toContain('secret@');
+  }, 60_000);
 });

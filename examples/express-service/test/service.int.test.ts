@@ -1,13 +1,16 @@
+import { redisFlagStore } from '@prod/config';
 import { postgresTestDatabase, redisTestUrl } from '@prod/testing';
 import { describeNotesService, startForTest } from 'example-notes-app/e2e';
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { start } from '../src/index.js';
 
 const database = await postgresTestDatabase();
 const redis = await redisTestUrl();
 const available = database.available && redis.available;
-const env = { DATABASE_URL: database.url, REDIS_URL: redis.url };
+// Every Redis key under the test's random prefix, which cleanup() deletes.
+const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.keyPrefix };
 
 afterAll(async () => {
   await database.drop();
@@ -75,4 +78,64 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
       await service.running.shutdown.shutdown('tests done');
     }
   }, 60_000);
+
+  it('gates ?q= by the Redis flag store: set, killed and revived there, seen by the running service', async () => {
+    // A prefix of its own, so the other services of this file never see this flag.
+    const prefix = `${redis.keyPrefix}search-flag:`;
+    const service = await startForTest(start, { ...env, REDIS_KEY_PREFIX: prefix });
+    // What an operator (or an admin tool) holds: another connection, another process's store.
+    const client = new Redis(redis.url);
+    const store = redisFlagStore({ client, prefix: `${prefix}notes:flags:` });
+    const url = service.running.url;
+    const tag = `redis-flag-${Date.now().toString(36)}`;
+    const titles = async (): Promise<string[]> => {
+      const response = await fetch(`${url}/v1/notes?limit=100&q=${tag}`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { items: { title: string }[] }).items.map((n) => n.title);
+    };
+    try {
+      for (const title of [`${tag} one`, 'unrelated']) {
+        const created = await fetch(`${url}/v1/notes`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ title }),
+        });
+        expect(created.status).toBe(201);
+        await created.arrayBuffer();
+      }
+      // No definition in Redis: the code default, off; q is ignored.
+      expect(await titles()).toContain('unrelated');
+
+      expect((await store.set('notes.search', { defaultVariant: 'on' })).ok).toBe(true);
+      await vi.waitFor(async () => expect(await titles()).toEqual([`${tag} one`]), {
+        timeout: 5000,
+      });
+      expect(service.running.service.flags.evaluate('notes.search')).toMatchObject({
+        value: true,
+        reason: 'STATIC',
+      });
+
+      // The kill switch, for every instance at once.
+      expect((await store.kill('notes.search')).ok).toBe(true);
+      await vi.waitFor(async () => expect(await titles()).toContain('unrelated'), {
+        timeout: 5000,
+      });
+      expect(service.running.service.flags.evaluate('notes.search').reason).toBe('DISABLED');
+
+      expect((await store.revive('notes.search')).ok).toBe(true);
+      await vi.waitFor(async () => expect(await titles()).toEqual([`${tag} one`]), {
+        timeout: 5000,
+      });
+    } finally {
+      await client.quit();
+      const report = await service.running.shutdown.shutdown('tests done');
+      expect(report.hooks.find((hook) => hook.name === 'flags')?.status).toBe('ok');
+    }
+  }, 60_000);
+
+  it('refuses NOTES_FLAGS beside REDIS_URL at start, naming both', async () => {
+    await expect(
+      startForTest(start, { ...env, NOTES_FLAGS: '{"notes.search":{"defaultVariant":"on"}}' }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
 });

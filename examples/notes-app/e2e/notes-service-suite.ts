@@ -8,6 +8,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 // PGlite takes about 2.5 s to start, 4.5 s under vitest, longer on a busy machine.
 const BOOT_TIMEOUT = 60_000;
+/** `NOTES_FLAGS` turning the `notes.search` flag on for everyone. */
+export const SEARCH_ON = '{"notes.search":{"defaultVariant":"on"}}';
 
 /** A service started for a test: its log lines, a readiness switch, and a stop. */
 export interface TestService {
@@ -267,6 +269,19 @@ export function describeNotesService(
       }
     });
 
+    it('ignores ?q= while the notes.search flag is off, hostile values included', async () => {
+      const full = (await (await fetch(`${url}/v1/notes?limit=100`)).json()) as {
+        items: { id: string }[];
+      };
+      for (const q of ['Groceries', 'x'.repeat(10_000), 'a%00b', '%25_', '']) {
+        const response = await fetch(`${url}/v1/notes?limit=100&q=${q}`);
+        expect(response.status, q.slice(0, 20)).toBe(200);
+        const listed = (await response.json()) as { items: { id: string }[] };
+        expect(listed.items.map((item) => item.id)).toEqual(full.items.map((item) => item.id));
+        expect(listed).not.toHaveProperty('q');
+      }
+    });
+
     it('caps the field errors of a body with thousands of unknown keys', async () => {
       const body = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
       const response = await send('POST', '/v1/notes', { title: 't', ...body });
@@ -402,6 +417,113 @@ export function describeNotesService(
       await next.arrayBuffer();
     });
   });
+
+  // With REDIS_URL the flags come from the Redis flag store, and NOTES_FLAGS is refused:
+  // test/service.int.test.ts of the Express example sets the flag there instead.
+  describe.skipIf(env.REDIS_URL !== undefined)(
+    `${name}: ?q= with the notes.search flag on through NOTES_FLAGS (skipped with REDIS_URL: flags are in Redis then)`,
+    () => {
+      let service: TestService;
+      let url: string;
+      const search = async (query: string, headers: Record<string, string> = {}) => {
+        const response = await fetch(`${url}/v1/notes?${query}`, { headers });
+        const body = (await response.json()) as {
+          items?: { title: string }[];
+          q?: string;
+          code?: string;
+          errors?: { path: string }[];
+        };
+        return { status: response.status, body, titles: body.items?.map((item) => item.title) };
+      };
+
+      beforeAll(async () => {
+        service = await startForTest(start, { ...env, NOTES_FLAGS: SEARCH_ON });
+        url = service.running.url;
+        for (const [title, body] of [
+          ['Groceries', 'milk, eggs'],
+          ['Milk run', ''],
+          ['100%_done', 'literal'],
+          ['100 done', 'no percent'],
+          ['Work', 'buy MILK for the office'],
+        ]) {
+          const created = await fetch(`${url}/v1/notes`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ title, body }),
+          });
+          expect(created.status).toBe(201);
+          await created.arrayBuffer();
+        }
+      }, BOOT_TIMEOUT);
+      afterAll(async () => {
+        await service?.running.shutdown.shutdown('tests done');
+      });
+
+      it('filters titles and bodies, ignoring case, and says what it searched', async () => {
+        const found = await search('q=%20MiLk%20');
+        expect(found.status).toBe(200);
+        expect(found.titles).toEqual(['Groceries', 'Milk run', 'Work']);
+        expect(found.body.q).toBe('MiLk');
+        expect((await search('q=nothing-like-this')).titles).toEqual([]);
+        expect((await search('q=milk&limit=1&offset=1')).titles).toEqual(['Milk run']);
+      });
+
+      it('takes % and _ literally, and refuses a hostile q with 422 on /q', async () => {
+        expect((await search('q=%25_')).titles).toEqual(['100%_done']);
+        expect((await search('q=100_')).titles).toEqual([]);
+        for (const query of [`q=${'x'.repeat(10_000)}`, 'q=a%00b', 'q=%20%20', 'q=a&q=b']) {
+          const refused = await search(query);
+          expect(refused.status, query.slice(0, 20)).toBe(422);
+          expect(refused.body.code).toBe('VALIDATION_FAILED');
+          expect(refused.body.errors?.map((error) => error.path)).toEqual(['/q']);
+        }
+        // Nothing was written or lost on the way.
+        expect((await search('')).titles).toHaveLength(5);
+      });
+
+      it('counts the evaluations on feature_flag_evaluations_total', async () => {
+        await search('q=milk');
+        const text = await (await fetch(`${url}/metrics`)).text();
+        const line = text
+          .split('\n')
+          .find(
+            (entry) =>
+              entry.startsWith('feature_flag_evaluations_total{') &&
+              entry.includes('flag="notes.search"'),
+          );
+        expect(line).toMatch(/variant="on"/);
+        expect(line).toMatch(/reason="STATIC"/);
+        expect(line).toMatch(/service="notes"/);
+        expect(Number(line?.split(' ').at(-1))).toBeGreaterThanOrEqual(1);
+      });
+
+      it('follows a runtime change of the definitions: off, then on for one x-user-id only', async () => {
+        const { settings } = service.running.service.config;
+        try {
+          expect(settings.update({ flags: {} }).ok).toBe(true);
+          expect((await search('q=milk')).titles).toHaveLength(5);
+          const beta = settings.update({
+            flags: {
+              'notes.search': {
+                rules: [
+                  {
+                    when: [{ attribute: 'targetingKey', op: 'in', value: ['beta-1'] }],
+                    variant: 'on',
+                  },
+                ],
+              },
+            },
+          });
+          expect(beta.ok).toBe(true);
+          expect((await search('q=milk', { 'x-user-id': 'beta-1' })).titles).toHaveLength(3);
+          expect((await search('q=milk', { 'x-user-id': 'someone-else' })).titles).toHaveLength(5);
+        } finally {
+          expect(settings.update({ flags: JSON.parse(SEARCH_ON) }).ok).toBe(true);
+        }
+        expect((await search('q=milk')).titles).toHaveLength(3);
+      });
+    },
+  );
 
   describe(`${name}: graceful shutdown`, () => {
     it(

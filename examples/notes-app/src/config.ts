@@ -1,20 +1,120 @@
-import { err, type FieldError, ok, type ProdError, type Result } from '@prod/core';
+import {
+  type Config,
+  type ConfigGuard,
+  flagDefinitions,
+  fromEnv,
+  loadConfig as loadSettings,
+  reloadable,
+  type Secret,
+  secret,
+} from '@prod/config';
+import { ok, type ProdError, type Result } from '@prod/core';
 import { parseLevelSpec } from '@prod/logger';
 import { z } from 'zod';
-import { NotesErrors } from './notes-errors.js';
+import { NOTES_FLAG_DECLARATIONS } from './notes-flags.js';
 
 /** Where notes are kept. */
 export type StoreKind = 'memory' | 'pglite' | 'postgres';
 
+// `refine`, not `regex`: @prod/config reports a failed regex as "a valid regex", dropping the
+// message that says what is expected.
+const matching = (pattern: RegExp, expected: string) =>
+  z.string().refine((value) => pattern.test(value), { error: expected });
+
+const url = (protocols: readonly string[], example: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `a URL like ${example}` },
+  );
+
+/**
+ * Every setting of the notes service, one zod schema read by @prod/config: each key from the
+ * variable `fromEnv` names (or `<NAME>_FILE`, a file holding the value, as Docker and
+ * Kubernetes mount secrets). `secret()` keys are `Secret`s, redacted everywhere;
+ * `reloadable()` keys may change while the service runs (the `NOTES_RUNTIME_CONFIG` file).
+ */
+export const serviceSchema = z.object({
+  serviceName: fromEnv(
+    matching(/^[A-Za-z0-9._-]{1,64}$/, '1-64 letters, digits, ".", "_", "-"').default('notes'),
+    'SERVICE_NAME',
+  ),
+  port: fromEnv(
+    z
+      .number()
+      .int({ error: 'an integer from 0 to 65535' })
+      .min(0, { error: 'an integer from 0 to 65535' })
+      .max(65_535, { error: 'an integer from 0 to 65535' })
+      .default(3000),
+    'PORT',
+  ),
+  host: fromEnv(
+    matching(/^[A-Za-z0-9.:%-]{1,253}$/, 'a host name or an IP address').default('0.0.0.0'),
+    'HOST',
+  ),
+  logLevel: fromEnv(
+    reloadable(
+      z
+        .string()
+        .superRefine((spec, context) => {
+          const parsed = parseLevelSpec(spec);
+          if (!parsed.ok) {
+            context.addIssue({
+              code: 'custom',
+              message: `a level spec like info or info,http=warn (${parsed.error.message})`,
+            });
+          }
+        })
+        .default('info'),
+    ),
+    'LOG_LEVEL',
+  ),
+  store: fromEnv(z.enum(['memory', 'pglite', 'postgres']).optional(), 'NOTES_STORE'),
+  databaseUrl: fromEnv(
+    secret(url(['postgres:', 'postgresql:'], 'postgres://user@host:5432/db')).optional(),
+    'DATABASE_URL',
+  ),
+  // A secret too: `redis://:password@host` is how Redis URLs carry credentials.
+  redisUrl: fromEnv(
+    secret(url(['redis:', 'rediss:'], 'redis://host:6379')).optional(),
+    'REDIS_URL',
+  ),
+  redisKeyPrefix: fromEnv(
+    matching(/^[A-Za-z0-9:._-]{0,64}$/, 'at most 64 letters, digits and : . _ -').default(''),
+    'REDIS_KEY_PREFIX',
+  ),
+  otlpEndpoint: fromEnv(
+    url(['http:', 'https:'], 'http://collector:4318').optional(),
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+  ),
+  healthToken: fromEnv(
+    secret(z.string().min(16, { error: 'at least 16 characters' })).optional(),
+    'HEALTH_TOKEN',
+  ),
+  flags: fromEnv(reloadable(flagDefinitions()), 'NOTES_FLAGS'),
+  runtimeFile: fromEnv(z.string().min(1).max(4096).optional(), 'NOTES_RUNTIME_CONFIG'),
+});
+
+/** The configuration object behind a {@link ServiceConfig}: `describe()`, `onChange`, `watch`. */
+export type ServiceSettings = Config<typeof serviceSchema>;
+
 /** Everything the service reads from its environment, parsed and checked. */
 export interface ServiceConfig {
-  /** `SERVICE_NAME`, default `notes`: logger name, metric label and trace resource. */
+  /** `SERVICE_NAME`, default `notes`: logger name, metric label, trace resource, Redis keys. */
   readonly serviceName: string;
   /** `PORT`, default 3000 (0 picks a free port). */
   readonly port: number;
   /** `HOST`, default `0.0.0.0`. */
   readonly host: string;
-  /** `LOG_LEVEL`, default `info`; per-module levels as in `info,http=warn`. */
+  /**
+   * `LOG_LEVEL` at start, default `info`; per-module levels as in `info,http=warn`. Reloadable:
+   * the logger follows `settings.onChange('logLevel')`.
+   */
   readonly logLevel: string;
   /**
    * `NOTES_STORE`: `postgres` when `DATABASE_URL` is set, else `memory` (a Map: the service
@@ -23,126 +123,92 @@ export interface ServiceConfig {
    */
   readonly store: StoreKind;
   /** `DATABASE_URL` (`postgres://...`): notes in PostgreSQL, with a readiness check. */
-  readonly databaseUrl: string | undefined;
-  /** `REDIS_URL` (`redis://...`): a critical readiness check on Redis. */
-  readonly redisUrl: string | undefined;
+  readonly databaseUrl: Secret | undefined;
+  /** `REDIS_URL` (`redis://...`): a critical readiness check, and the shared flag store. */
+  readonly redisUrl: Secret | undefined;
+  /** `REDIS_KEY_PREFIX`, default none: before every Redis key (`<prefix><service>:flags:...`). */
+  readonly redisKeyPrefix: string;
   /** `OTEL_EXPORTER_OTLP_ENDPOINT`: export spans over OTLP/HTTP (none when unset). */
   readonly otlpEndpoint: string | undefined;
   /** `HEALTH_TOKEN`: callers with `Authorization: Bearer <token>` see the health detail view. */
-  readonly healthToken: string | undefined;
+  readonly healthToken: Secret | undefined;
+  /** `NOTES_RUNTIME_CONFIG`: a JSON or YAML file of reloadable settings, watched while running. */
+  readonly runtimeFile: string | undefined;
+  /** The @prod/config configuration these values come from (flags, sources, reloads). */
+  readonly settings: ServiceSettings;
 }
 
-const blankToUndefined = (value: unknown): unknown =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+type Settings = z.output<typeof serviceSchema>;
 
-const url = (protocols: readonly string[], example: string) =>
-  z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .refine(
-        (value) => {
-          try {
-            return protocols.includes(new URL(value).protocol);
-          } catch {
-            return false;
-          }
-        },
-        { message: `must be a URL like ${example}` },
-      )
-      .optional(),
-  );
+// The profile (NODE_ENV) changes nothing here: these rules hold everywhere.
+const EVERY_PROFILE = ['development', 'test', 'production'];
+const DECLARED_FLAGS = Object.keys(NOTES_FLAG_DECLARATIONS);
 
-const schema = z.object({
-  SERVICE_NAME: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be 1-64 letters, digits, ".", "_", "-"' })
-      .default('notes'),
-  ),
-  PORT: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^\d{1,5}$/, { message: 'must be an integer from 0 to 65535' })
-      .transform(Number)
-      .refine((port) => port <= 65_535, { message: 'must be an integer from 0 to 65535' })
-      .default(3000),
-  ),
-  HOST: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9.:%-]{1,253}$/, { message: 'must be a host name or an IP address' })
-      .default('0.0.0.0'),
-  ),
-  LOG_LEVEL: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .superRefine((spec, context) => {
-        const parsed = parseLevelSpec(spec);
-        if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.error.message });
-      })
-      .default('info'),
-  ),
-  NOTES_STORE: z.preprocess(blankToUndefined, z.enum(['memory', 'pglite', 'postgres']).optional()),
-  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://user@host:5432/db'),
-  REDIS_URL: url(['redis:', 'rediss:'], 'redis://host:6379'),
-  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:'], 'http://collector:4318'),
-  HEALTH_TOKEN: z.preprocess(
-    blankToUndefined,
-    z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
-  ),
-});
+const guards: ConfigGuard<Settings>[] = [
+  {
+    key: 'databaseUrl',
+    profiles: EVERY_PROFILE,
+    check: (databaseUrl, settings) =>
+      settings.store === 'postgres' && databaseUrl === undefined
+        ? 'a DATABASE_URL, required when NOTES_STORE=postgres'
+        : undefined,
+  },
+  {
+    key: 'flags',
+    profiles: EVERY_PROFILE,
+    check: (flags) => {
+      const unknown = Object.keys(flags).filter((key) => !DECLARED_FLAGS.includes(key));
+      return unknown.length === 0
+        ? undefined
+        : `definitions of declared flags only (${DECLARED_FLAGS.join(', ')})`;
+    },
+  },
+  {
+    key: 'flags',
+    profiles: EVERY_PROFILE,
+    // Two places for the same flags would be one too many: with Redis, the store decides.
+    check: (flags, settings) =>
+      settings.redisUrl !== undefined && Object.keys(flags).length > 0
+        ? 'no NOTES_FLAGS while REDIS_URL is set (flags are then read from the Redis flag store)'
+        : undefined,
+  },
+];
 
 /**
- * Reads the service configuration from environment variables.
+ * Reads the service configuration from environment variables with @prod/config: defaults <
+ * environment (`NAME` or `NAME_FILE`). The profile is `NODE_ENV` (`development` when unset;
+ * an unknown one is refused).
  *
- * Unknown variables are ignored. Values are never echoed in errors (a URL may hold a password):
- * each problem names the variable and what it must be.
+ * Unknown variables are ignored. Secrets (`DATABASE_URL`, `REDIS_URL`, `HEALTH_TOKEN`) are never
+ * shown, in errors or in `settings.describe()`.
  *
- * @returns `Ok(config)`, or `Err` `CONFIG_INVALID` whose `errors` list one entry per bad variable.
+ * @returns `Ok(config)`, or `Err` `CONFIG_INVALID` listing every problem at once: `errors` has
+ * one `{ path, message }` per key, `details.problems` the key, its source (`env:PORT`), what was
+ * expected and what was found.
  * @example
  * const config = loadConfig(process.env);
  * if (!config.ok) throw config.error;
+ * console.log(config.value.settings.describe());
  */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
 ): Result<ServiceConfig, ProdError<'CONFIG_INVALID'>> {
-  const parsed = schema.safeParse({ ...env });
-  if (!parsed.success) {
-    const errors: FieldError[] = parsed.error.issues.map((issue) => ({
-      path: String(issue.path[0] ?? ''),
-      message: issue.message,
-    }));
-    const summary = errors.map((error) => `${error.path} ${error.message}`).join('; ');
-    return err(
-      NotesErrors.CONFIG_INVALID({ message: `invalid configuration: ${summary}`, errors }),
-    );
-  }
-  const values = parsed.data;
-  const store: StoreKind =
-    values.NOTES_STORE ?? (values.DATABASE_URL === undefined ? 'memory' : 'postgres');
-  if (store === 'postgres' && values.DATABASE_URL === undefined) {
-    const errors = [{ path: 'DATABASE_URL', message: 'is required when NOTES_STORE=postgres' }];
-    return err(
-      NotesErrors.CONFIG_INVALID({
-        message: 'invalid configuration: DATABASE_URL is required when NOTES_STORE=postgres',
-        errors,
-      }),
-    );
-  }
+  const loaded = loadSettings(serviceSchema, { env, profileEnv: 'NODE_ENV', guards });
+  if (!loaded.ok) return loaded;
+  const settings = loaded.value;
+  const values = settings.value;
   return ok({
-    serviceName: values.SERVICE_NAME,
-    port: values.PORT,
-    host: values.HOST,
-    logLevel: values.LOG_LEVEL,
-    store,
-    databaseUrl: values.DATABASE_URL,
-    redisUrl: values.REDIS_URL,
-    otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT,
-    healthToken: values.HEALTH_TOKEN,
+    serviceName: values.serviceName,
+    port: values.port,
+    host: values.host,
+    logLevel: values.logLevel,
+    store: values.store ?? (values.databaseUrl === undefined ? 'memory' : 'postgres'),
+    databaseUrl: values.databaseUrl,
+    redisUrl: values.redisUrl,
+    redisKeyPrefix: values.redisKeyPrefix,
+    otlpEndpoint: values.otlpEndpoint,
+    healthToken: values.healthToken,
+    runtimeFile: values.runtimeFile,
+    settings,
   });
 }

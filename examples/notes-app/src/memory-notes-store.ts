@@ -3,9 +3,15 @@ import { ok, type ProdError, type Result } from '@prod/core';
 import type { ListOptions, NewNote, Note, NotePatch } from './note.js';
 import type { NotesStore } from './notes-store.js';
 
+/** Whether `note` holds `needle` (lower case) in its title or body, ignoring case. */
+function matches(note: Note, needle: string): boolean {
+  return note.title.toLowerCase().includes(needle) || note.body.toLowerCase().includes(needle);
+}
+
 /**
  * Notes in a Map, lost on restart: for tests and `NOTES_STORE=memory`. Lists in creation
- * order, like the SQL store.
+ * order, like the SQL store, and searches (`q`) as it does: a substring of the title or the
+ * body, ignoring case, every character plain.
  */
 export function memoryNotesStore(): NotesStore {
   const notes = new Map<string, Note>();
@@ -25,8 +31,11 @@ export function memoryNotesStore(): NotesStore {
       notes.set(note.id, note);
       return done(note);
     },
-    list({ limit, offset }: ListOptions) {
-      return done([...notes.values()].slice(offset, offset + limit));
+    list({ limit, offset, q }: ListOptions) {
+      const all = [...notes.values()];
+      const needle = q?.toLowerCase();
+      const found = needle === undefined ? all : all.filter((note) => matches(note, needle));
+      return done(found.slice(offset, offset + limit));
     },
     get(id: string) {
       return done(notes.get(id));

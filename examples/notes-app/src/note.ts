@@ -22,15 +22,22 @@ export interface NotePatch {
   readonly body?: string;
 }
 
-/** Paging of `GET /v1/notes`. */
+/** Paging and search of `GET /v1/notes`. */
 export interface ListOptions {
   /** 1 to 100. */
   readonly limit: number;
   /** 0 or more. */
   readonly offset: number;
+  /**
+   * Only notes whose title or body contains this text, ignoring case (1-200 characters after
+   * trimming; `%` and `_` are plain characters). Read only while the `notes.search` flag is on.
+   */
+  readonly q?: string;
 }
 
 /** Longest title, in UTF-16 code units. */
 export const MAX_TITLE_LENGTH = 200;
 /** Longest body, in UTF-16 code units. */
 export const MAX_BODY_LENGTH = 10_000;
+/** Longest search text (`?q=`), in UTF-16 code units. */
+export const MAX_SEARCH_LENGTH = 200;

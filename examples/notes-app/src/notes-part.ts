@@ -1,5 +1,13 @@
-import { definePart, type HttpRequest, json, type Part, type ProdError } from '@prod/core';
+import {
+  currentContext,
+  definePart,
+  type HttpRequest,
+  json,
+  type Part,
+  type ProdError,
+} from '@prod/core';
 import { NotesErrors } from './notes-errors.js';
+import type { NotesFlagReader } from './notes-flags.js';
 import type { NotesStore } from './notes-store.js';
 import { parseListOptions, parseNewNote, parseNotePatch } from './validate-note.js';
 
@@ -17,6 +25,26 @@ function noteId(request: HttpRequest): string | undefined {
   return UUID.test(id) ? id.toLowerCase() : undefined;
 }
 
+const USER_ID = /^[\w.:@-]{1,200}$/;
+
+/**
+ * Who a flag is evaluated for: the authenticated actor when a part set one, else the caller's
+ * `x-user-id` (a hint, not an identity: it only picks a rollout bucket), else the client IP.
+ */
+function targetingKey(request: HttpRequest): string {
+  const actor = currentContext()?.actor?.id;
+  if (actor !== undefined) return actor;
+  const user = request.headers['x-user-id'];
+  if (user !== undefined && USER_ID.test(user)) return user;
+  return request.ip ?? 'anonymous';
+}
+
+/** What {@link notesPart} may be given beyond the store. */
+export interface NotesPartOptions {
+  /** The flags (`notes.search` gates `?q=`). Default none: every flag at its default, off. */
+  readonly flags?: NotesFlagReader;
+}
+
 /**
  * The notes API as a framework-neutral part, mounted by @prod/express, @prod/fastify or
  * @prod/koa:
@@ -24,7 +52,7 @@ function noteId(request: HttpRequest): string | undefined {
  * | route | answer |
  * | --- | --- |
  * | `POST /v1/notes` `{ title, body? }` | 201, the note, `Location` |
- * | `GET /v1/notes?limit=&offset=` | 200, `{ items, limit, offset }` |
+ * | `GET /v1/notes?limit=&offset=&q=` | 200, `{ items, limit, offset, q? }` |
  * | `GET /v1/notes/:id` | 200, the note |
  * | `PATCH /v1/notes/:id` `{ title?, body? }` | 200, the changed note |
  * | `DELETE /v1/notes/:id` | 204 |
@@ -32,8 +60,13 @@ function noteId(request: HttpRequest): string | undefined {
  * Bad input is `422 VALIDATION_FAILED` with field `errors`; a missing note `404 NOTE_NOT_FOUND`;
  * a storage failure the store's error (`503 UNAVAILABLE` when the database is down). Handlers
  * throw the error and the adapter answers it as problem+json.
+ *
+ * `q` (search in titles and bodies) is read only while the `notes.search` flag is on for the
+ * caller (the actor, `x-user-id` or the IP); otherwise it is ignored, whatever it holds, and the
+ * answer has no `q`.
  */
-export function notesPart(store: NotesStore): Part {
+export function notesPart(store: NotesStore, options: NotesPartOptions = {}): Part {
+  const { flags } = options;
   return definePart({
     name: 'notes',
     routes: [
@@ -52,11 +85,15 @@ export function notesPart(store: NotesStore): Part {
         method: 'GET',
         path: '/v1/notes',
         handler: async (request) => {
-          const options = parseListOptions(request.query);
-          if (!options.ok) throw options.error;
-          const listed = await store.list(options.value);
+          // Evaluated only for a search, so the flag's counts and staleness say who searched.
+          const search =
+            request.query.q !== undefined &&
+            flags?.isEnabled('notes.search', { targetingKey: targetingKey(request) }) === true;
+          const list = parseListOptions(request.query, { search });
+          if (!list.ok) throw list.error;
+          const listed = await store.list(list.value);
           if (!listed.ok) throw listed.error;
-          return json(200, { items: listed.value, ...options.value });
+          return json(200, { items: listed.value, ...list.value });
         },
       },
       {

@@ -58,7 +58,7 @@ export async function openStore(
     return withTable(db, 'pglite', { name: 'pglite', close: () => db.close() });
   }
   const pool = new pg.Pool({
-    connectionString: config.databaseUrl,
+    connectionString: config.databaseUrl?.reveal(),
     max: 10,
     connectionTimeoutMillis: 2000,
     // Client-side bound on every query, so a hung server cannot hold a request forever.

@@ -51,6 +51,7 @@ export function describeEndpoints(url: string): string {
   return [
     `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":"Hello","body":"My first note"}'`,
     `  curl -i ${url}/v1/notes`,
+    `  curl -i '${url}/v1/notes?q=first'    # a search, with the notes.search flag on (NOTES_FLAGS)`,
     `  curl -i ${url}/v1/notes/<id>`,
     `  curl -i -X PATCH ${url}/v1/notes/<id> ${json} -d '{"title":"Renamed"}'`,
     `  curl -i -X DELETE ${url}/v1/notes/<id>`,
@@ -92,20 +93,35 @@ function oneLine(error: unknown): string {
   return `${prodError.code}: ${prodError.message}`.replace(/\s+/g, ' ');
 }
 
+/** The flag of `main.ts` that prints the configuration instead of starting. */
+export const DESCRIBE_CONFIG_FLAG = '--describe-config';
+
 /**
  * The body of each example's `src/main.ts`: reads the configuration from the environment,
  * starts the service and prints where to try it (on standard error: standard output carries
- * the JSON log lines). A bad configuration or a failed start prints one line and exits 1.
- * SIGTERM and SIGINT drain the service and exit; a second signal exits at once.
+ * the JSON log lines). A bad configuration prints every problem (one line each, after
+ * `cannot start: invalid configuration (N problems):`) and exits 1; a failed start prints one
+ * line and exits 1. SIGTERM and SIGINT drain the service and exit; a second signal exits at
+ * once.
+ *
+ * With `--describe-config` in `argv` (`pnpm run describe-config`), it prints the effective
+ * configuration instead, each value with its source, secrets redacted, and exits 0.
  */
 export async function runMain(
   start: StartService,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
   const config = loadConfig(env);
   if (!config.ok) {
     process.stderr.write(`cannot start: ${config.error.message}\n`);
     process.exit(1);
+  }
+  if (argv.includes(DESCRIBE_CONFIG_FLAG)) {
+    process.stdout.write(
+      `${config.value.settings.describe()}\nnotes store in use: ${config.value.store}\n`,
+    );
+    return;
   }
   let running: RunningService;
   try {

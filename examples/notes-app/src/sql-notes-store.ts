@@ -37,6 +37,15 @@ const SCHEMA = [
 // Two instances creating the table at once: one of them loses the race on the catalog.
 const ALREADY_EXISTS = new Set(['42P07', '23505']);
 
+/**
+ * A LIKE pattern matching `text` anywhere: its `%`, `_` and backslashes escaped with the
+ * backslash the statements name in `ESCAPE`, so each stands for itself. The pattern is a parameter, never
+ * part of the statement's text.
+ */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+}
+
 function toIso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
@@ -74,7 +83,8 @@ export async function createNotesTable(db: SqlClient): Promise<Result<void, Prod
  * Notes in a SQL table, on PostgreSQL (a pg `Pool`) or PGlite: the same statements run on
  * both. Each call is a span (`notes.db.<operation>`); a failure of the database becomes an
  * `Err` (`UNAVAILABLE` for a refused or reset connection, else `INTERNAL`), never a throw.
- * Lists in creation order (ties by id).
+ * Lists in creation order (ties by id); a search (`q`) is `ILIKE` on the title and the body,
+ * `%` and `_` escaped (no index: a scan, which suits a notes list; pg_trgm would index it).
  *
  * Call {@link createNotesTable} first.
  */
@@ -102,11 +112,21 @@ export function sqlNotesStore(db: SqlClient, kind: 'pglite' | 'postgres'): Notes
         (rows) => toNote(rows[0]),
       );
     },
-    list({ limit, offset }: ListOptions) {
+    list({ limit, offset, q }: ListOptions) {
+      if (q === undefined) {
+        return run(
+          'select',
+          `SELECT ${COLUMNS} FROM notes ORDER BY created_at, id LIMIT $1 OFFSET $2`,
+          [limit, offset],
+          (rows) => rows.map(toNote),
+        );
+      }
       return run(
         'select',
-        `SELECT ${COLUMNS} FROM notes ORDER BY created_at, id LIMIT $1 OFFSET $2`,
-        [limit, offset],
+        `SELECT ${COLUMNS} FROM notes
+         WHERE title ILIKE $3 ESCAPE '\\' OR body ILIKE $3 ESCAPE '\\'
+         ORDER BY created_at, id LIMIT $1 OFFSET $2`,
+        [limit, offset, containsPattern(q)],
         (rows) => rows.map(toNote),
       );
     },

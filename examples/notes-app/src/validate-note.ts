@@ -3,6 +3,7 @@ import { type ZodError, type ZodType, z } from 'zod';
 import {
   type ListOptions,
   MAX_BODY_LENGTH,
+  MAX_SEARCH_LENGTH,
   MAX_TITLE_LENGTH,
   type NewNote,
   type NotePatch,
@@ -43,9 +44,22 @@ const count = (max: number, fallback: number) =>
     .pipe(z.number().max(max, { error: `must be at most ${max}` }))
     .default(fallback);
 
+// `isWellFormed` is ES2024 (Node 20 has it; the ES2022 lib types do not).
+type WellFormedString = string & { isWellFormed(): boolean };
+
 const listSchema = z.object({
   limit: count(100, 50).pipe(z.number().min(1, { error: 'must be at least 1' })),
   offset: count(100_000, 0),
+  q: z
+    .string({ error: 'must be given once' })
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(MAX_SEARCH_LENGTH, { error: `must be at most ${MAX_SEARCH_LENGTH} characters` })
+    // PostgreSQL text cannot hold a NUL; a lone surrogate would be replaced on its way there.
+    .refine((text) => !text.includes('\u0000') && (text as WellFormedString).isWellFormed(), {
+      error: 'must not hold a NUL character or an unpaired surrogate',
+    })
+    .optional(),
 });
 
 function fieldErrors(error: ZodError): FieldError[] {
@@ -106,13 +120,30 @@ export function parseNotePatch(input: unknown): Result<NotePatch, ProdError<'VAL
   >;
 }
 
+/** What {@link parseListOptions} reads beyond paging. */
+export interface ListQueryOptions {
+  /** Read `q` (the `notes.search` flag is on for this caller). Default false: `q` is ignored. */
+  readonly search?: boolean;
+}
+
 /**
- * Checks the query of `GET /v1/notes`: `limit` (1-100, default 50) and `offset` (default 0).
+ * Checks the query of `GET /v1/notes`: `limit` (1-100, default 50), `offset` (default 0) and,
+ * with `search`, `q` (1-200 characters after trimming, given once, no NUL character). Without
+ * `search`, `q` is not looked at, whatever it holds.
  *
  * @returns `Ok(ListOptions)`, or `Err` `VALIDATION_FAILED` with field `errors`.
  */
 export function parseListOptions(
   query: Readonly<Record<string, string | readonly string[] | undefined>>,
+  options: ListQueryOptions = {},
 ): Result<ListOptions, ProdError<'VALIDATION_FAILED'>> {
-  return validate(listSchema, { limit: query.limit, offset: query.offset }, 'query');
+  const input = {
+    limit: query.limit,
+    offset: query.offset,
+    ...(options.search === true && query.q !== undefined ? { q: query.q } : {}),
+  };
+  return validate(listSchema, input, 'query') as Result<
+    ListOptions,
+    ProdError<'VALIDATION_FAILED'>
+  >;
 }

@@ -5,8 +5,14 @@ import {
   type HttpResponse,
   isProdError,
   type Route,
+  runWithContext,
 } from '@prod/core';
-import { memoryNotesStore, type NotesStore, notesPart } from 'example-notes-app';
+import {
+  memoryNotesStore,
+  type NotesFlagReader,
+  type NotesStore,
+  notesPart,
+} from 'example-notes-app';
 import { describe, expect, it } from 'vitest';
 
 function request(overrides: Partial<HttpRequest> = {}): HttpRequest {
@@ -25,8 +31,9 @@ function request(overrides: Partial<HttpRequest> = {}): HttpRequest {
   };
 }
 
-function route(store: NotesStore, method: string, path: string): Route {
-  const found = notesPart(store).routes?.find((r) => r.method === method && r.path === path);
+function route(store: NotesStore, method: string, path: string, flags?: NotesFlagReader): Route {
+  const part = notesPart(store, flags === undefined ? {} : { flags });
+  const found = part.routes?.find((r) => r.method === method && r.path === path);
   if (found === undefined) throw new Error(`no ${method} ${path}`);
   return found;
 }
@@ -128,5 +135,96 @@ describe('notesPart', () => {
     const remove = route(store, 'DELETE', '/v1/notes/:id');
     expect(await remove.handler(request({ params: { id } }))).toEqual({ status: 204 });
     expect(isProdError(await thrown(() => remove.handler(request({ params: { id } }))))).toBe(true);
+  });
+});
+
+/** Flags with `notes.search` at `on`, remembering who each evaluation was for. */
+function searchFlag(on: boolean): NotesFlagReader & { readonly keys: (string | undefined)[] } {
+  const keys: (string | undefined)[] = [];
+  return {
+    keys,
+    isEnabled(_key, context) {
+      keys.push(context?.targetingKey);
+      return on;
+    },
+  };
+}
+
+describe('notesPart: the search gated by notes.search', () => {
+  async function seeded(): Promise<NotesStore> {
+    const store = memoryNotesStore();
+    for (const [title, body] of [
+      ['Groceries', 'milk, eggs'],
+      ['Milk run', ''],
+      ['100%_done', 'literal'],
+      ['100 done', 'no percent'],
+      ['Work', 'buy MILK for the office'],
+    ] as const) {
+      await store.create({ title, body });
+    }
+    return store;
+  }
+  const titles = (response: HttpResponse): string[] =>
+    (response.body as { items: { title: string }[] }).items.map((note) => note.title);
+
+  it('ignores q while the flag is off, or with no flags at all: the full list, no q echoed', async () => {
+    const store = await seeded();
+    for (const flags of [undefined, searchFlag(false)]) {
+      const list = route(store, 'GET', '/v1/notes', flags);
+      for (const q of ['milk', '', 'x'.repeat(10_000), 'a\u0000b', '%_', ['a', 'b']]) {
+        const response = await list.handler(request({ query: { q } }));
+        expect(response.status).toBe(200);
+        expect(titles(response)).toHaveLength(5);
+        expect(response.body).not.toHaveProperty('q');
+      }
+    }
+  });
+
+  it('filters titles and bodies, ignoring case, while the flag is on', async () => {
+    const list = route(await seeded(), 'GET', '/v1/notes', searchFlag(true));
+    const response = await list.handler(request({ query: { q: ' MiLk ' } }));
+    expect(titles(response)).toEqual(['Groceries', 'Milk run', 'Work']);
+    expect(response.body).toMatchObject({ q: 'MiLk', limit: 50, offset: 0 });
+    const paged = await list.handler(request({ query: { q: 'milk', limit: '1', offset: '1' } }));
+    expect(titles(paged)).toEqual(['Milk run']);
+  });
+
+  it('takes % and _ as plain characters', async () => {
+    const list = route(await seeded(), 'GET', '/v1/notes', searchFlag(true));
+    expect(titles(await list.handler(request({ query: { q: '%_' } })))).toEqual(['100%_done']);
+    expect(titles(await list.handler(request({ query: { q: '100_' } })))).toEqual([]);
+  });
+
+  it('refuses a hostile q with 422 on /q while the flag is on, before the store is asked', async () => {
+    let lists = 0;
+    const store = memoryNotesStore();
+    const counted: NotesStore = {
+      ...store,
+      list: (options) => {
+        lists += 1;
+        return store.list(options);
+      },
+    };
+    const list = route(counted, 'GET', '/v1/notes', searchFlag(true));
+    for (const q of ['x'.repeat(10_000), 'a\u0000b', '  ', ['a', 'b']]) {
+      const error = await thrown(() => list.handler(request({ query: { q } })));
+      expect(isProdError(error, 'VALIDATION_FAILED')).toBe(true);
+      expect((error as { errors?: { path: string }[] }).errors?.map((e) => e.path)).toEqual(['/q']);
+    }
+    expect(lists).toBe(0);
+  });
+
+  it('evaluates the flag only for a search, for the actor, else x-user-id, else the ip', async () => {
+    const flags = searchFlag(true);
+    const list = route(memoryNotesStore(), 'GET', '/v1/notes', flags);
+    await list.handler(request());
+    expect(flags.keys).toEqual([]);
+    await list.handler(request({ query: { q: 'a' }, headers: { 'x-user-id': 'user-42' } }));
+    await list.handler(request({ query: { q: 'a' }, headers: { 'x-user-id': 'bad id' } }));
+    await list.handler(request({ query: { q: 'a' }, headers: { 'x-user-id': 'u'.repeat(201) } }));
+    await runWithContext({ requestId: 'r1', actor: { id: 'actor-7' } }, () =>
+      list.handler(request({ query: { q: 'a' }, headers: { 'x-user-id': 'user-42' } })),
+    );
+    expect(flags.keys).toEqual(['user-42', '127.0.0.1', '127.0.0.1', 'actor-7']);
   });
 });

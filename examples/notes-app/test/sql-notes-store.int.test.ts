@@ -1,6 +1,6 @@
 import { isProdError } from '@prod/core';
 import { postgresTestDatabase } from '@prod/testing';
-import { createNotesTable, sqlNotesStore } from 'example-notes-app';
+import { createNotesTable, memoryNotesStore, sqlNotesStore } from 'example-notes-app';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -68,6 +68,54 @@ describe.skipIf(!database.available)(
       expect(listed.filter((id) => ids.includes(id))).toEqual(ids);
       const page = await store.list({ limit: 1, offset: listed.indexOf(ids[1] ?? '') });
       expect(page.ok && page.value.map((note) => note.id)).toEqual([ids[1]]);
+    });
+
+    it('searches titles and bodies with ILIKE, taking %, _ and \\ as plain characters', async () => {
+      const store = sqlNotesStore(pool, 'postgres');
+      const memory = memoryNotesStore();
+      const tag = `t${Date.now().toString(36)}`;
+      const notes: [string, string][] = [
+        [`${tag} Groceries`, 'milk, eggs'],
+        [`${tag} 100%_done`, 'literal'],
+        [`${tag} 100 done`, 'no percent'],
+        [`${tag} path`, 'C:\\notes\\today'],
+        [`${tag} quote`, "it's; DROP TABLE notes; --"],
+        [`${tag} Work`, 'buy MILK'],
+      ];
+      for (const [title, body] of notes) {
+        expect((await store.create({ title, body })).ok).toBe(true);
+        await memory.create({ title, body });
+        // Creation order is by time, then id: a new millisecond for each.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const search = async (target: typeof store, q: string): Promise<string[]> => {
+        const found = await target.list({ limit: 100, offset: 0, q });
+        if (!found.ok) throw found.error;
+        return found.value
+          .map((note) => note.title)
+          .filter((title) => title.startsWith(tag))
+          .map((title) => title.slice(tag.length + 1));
+      };
+      const cases: [string, string[]][] = [
+        ['milk', ['Groceries', 'Work']],
+        ['%_', ['100%_done']],
+        ['100_', []],
+        ['100%', ['100%_done']],
+        ['_', ['100%_done']],
+        ['\\notes\\', ['path']],
+        ['\\', ['path']],
+        ["'s; DROP", ['quote']],
+        [tag.toUpperCase(), notes.map(([title]) => title.slice(tag.length + 1))],
+      ];
+      for (const [q, expected] of cases) {
+        expect(await search(store, q), q).toEqual(expected);
+        // The memory store answers the same.
+        expect(await search(memory, q), `memory: ${q}`).toEqual(expected);
+      }
+      const page = await store.list({ limit: 1, offset: 1, q: `${tag} ` });
+      expect(page.ok && page.value.map((note) => note.title)).toEqual([`${tag} 100%_done`]);
+      const table = await pool.query('SELECT count(*)::int AS n FROM notes');
+      expect((table.rows[0] as { n: number }).n).toBeGreaterThanOrEqual(notes.length);
     });
 
     it('returns an Err, never a throw, when the database is gone', async () => {

@@ -93,3 +93,38 @@ describe('parseListOptions', () => {
     expect(!result.ok && result.error.errors?.map((error) => error.path)).toEqual([path]);
   });
 });
+
+describe('parseListOptions with search (the notes.search flag on)', () => {
+  const search = { search: true };
+
+  it('trims q and keeps every character as it is', () => {
+    expect(parseListOptions({ q: '  milk  ' }, search)).toEqual({
+      ok: true,
+      value: { limit: 50, offset: 0, q: 'milk' },
+    });
+    expect(parseListOptions({ q: "100%_'; DROP TABLE notes; --" }, search)).toMatchObject({
+      ok: true,
+      value: { q: "100%_'; DROP TABLE notes; --" },
+    });
+    expect(parseListOptions({ q: 'é'.repeat(200) }, search).ok).toBe(true);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['blank', '   '],
+    ['over 200 characters', 'x'.repeat(201)],
+    ['10 kB', 'x'.repeat(10_000)],
+    ['a NUL character', 'a\u0000b'],
+    ['an unpaired surrogate', 'a\ud800b'],
+    ['given twice', ['a', 'b']],
+  ])('refuses a q that is %s with one error on /q', (_label, q) => {
+    const result = parseListOptions({ q }, search);
+    expect(!result.ok && result.error.errors?.map((error) => error.path)).toEqual(['/q']);
+  });
+
+  it('does not look at q without search, whatever it holds', () => {
+    for (const q of ['milk', '', 'x'.repeat(10_000), 'a\u0000b', ['a', 'b']]) {
+      expect(parseListOptions({ q })).toEqual({ ok: true, value: { limit: 50, offset: 0 } });
+    }
+  });
+});
