@@ -158,10 +158,11 @@ describe('docs/examples.md, "Copy one", in a temporary folder with npm', () => {
   let registry: LocalRegistry;
   let workspace: string;
   let env: Record<string, string>;
+  let needed: string[];
 
   beforeAll(async () => {
     workspace = mkdtempSync(join(tmpdir(), 'prod-copy-example-'));
-    const needed = prodPackagesNeededBy([
+    needed = prodPackagesNeededBy([
       join(repository, 'examples', EXAMPLE, 'package.json'),
       join(repository, 'examples', 'notes-app', 'package.json'),
     ]);
@@ -206,6 +207,9 @@ describe('docs/examples.md, "Copy one", in a temporary folder with npm', () => {
       expect(finished.code, `${step}\n${finished.output.slice(-4000)}`).toBe(0);
     }
 
+    // The configuration and flags of the example come from the packed @prod/config.
+    expect(needed).toEqual(expect.arrayContaining(['@prod/config', '@prod/core', '@prod/koa']));
+    expect(existsSync(join(cwd, 'node_modules', '@prod', 'config', 'dist', 'index.js'))).toBe(true);
     // What was installed is what the registry stand-in served, as a user would get it.
     const installed = JSON.parse(
       readFileSync(join(cwd, 'node_modules', '@prod', 'koa', 'package.json'), 'utf8'),

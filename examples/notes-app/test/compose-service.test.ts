@@ -1,0 +1,125 @@
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeService, loadConfig, type Service, type ServiceConfig } from 'example-notes-app';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+function configOf(env: Record<string, string>): ServiceConfig {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
+  if (!config.ok) throw config.error;
+  return config.value;
+}
+
+async function compose(
+  env: Record<string, string>,
+): Promise<{ service: Service; lines: Record<string, unknown>[] }> {
+  const lines: Record<string, unknown>[] = [];
+  const composed = await composeService(configOf(env), {
+    logDestination: {
+      write(chunk: string) {
+        for (const line of chunk.split('\n')) if (line !== '') lines.push(JSON.parse(line));
+      },
+    },
+  });
+  if (!composed.ok) throw composed.error;
+  return { service: composed.value, lines };
+}
+
+describe('composeService: the configuration it logs', () => {
+  it('logs every setting with its source at debug, secrets redacted', async () => {
+    const { service, lines } = await compose({
+      LOG_LEVEL: 'debug',
+      NOTES_STORE: 'memory',
+      DATABASE_URL: 'postgres://app:hunter2@db/notes',
+      HEALTH_TOKEN: 'hunter2-hunter2-hunter2',
+    });
+    try {
+      const line = lines.find((entry) => entry.msg === 'configuration');
+      expect(line).toMatchObject({ module: 'config', level: 'debug', store: 'memory' });
+      const table = String(line?.configuration);
+      expect(table).toMatch(/^logLevel\s+"debug"\s+env:LOG_LEVEL\s+reloadable$/m);
+      expect(table).toMatch(/^databaseUrl\s+\[REDACTED\]\s+env:DATABASE_URL\s+secret$/m);
+      expect(table).toMatch(/^healthToken\s+\[REDACTED\]\s+env:HEALTH_TOKEN\s+secret$/m);
+      expect(JSON.stringify(lines)).not.toContain('hunter2');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('keeps it out of the log at info', async () => {
+    const { service, lines } = await compose({});
+    await service.close();
+    expect(lines.find((entry) => entry.msg === 'configuration')).toBeUndefined();
+  });
+});
+
+describe('composeService: NOTES_RUNTIME_CONFIG, reloadable settings from a watched file', () => {
+  let folder: string;
+  let path: string;
+  // As editors and Kubernetes do: a new file renamed over the old one.
+  const write = (values: unknown): void => {
+    const next = join(folder, 'next.json');
+    writeFileSync(next, typeof values === 'string' ? values : JSON.stringify(values));
+    renameSync(next, path);
+  };
+
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'notes-runtime-'));
+    path = join(folder, 'runtime.json');
+  });
+  afterEach(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('applies log levels and flags without a restart, and refuses what needs one, whole', async () => {
+    write({ logLevel: 'info' });
+    const { service, lines } = await compose({ NOTES_RUNTIME_CONFIG: path });
+    const { settings } = service.config;
+    const refusals = () => lines.filter((entry) => entry.msg === 'configuration update refused');
+    try {
+      expect(service.flags.isEnabled('notes.search')).toBe(false);
+      expect(service.logger.levelSpec()).toBe('info');
+
+      write({ logLevel: 'warn,db=debug', flags: { 'notes.search': { defaultVariant: 'on' } } });
+      await vi.waitFor(() => expect(service.flags.isEnabled('notes.search')).toBe(true));
+      expect(service.logger.levelSpec()).toBe('warn,db=debug');
+      expect(settings.sourceOf('logLevel')).toBe(`file:${path}`);
+      expect(settings.sourceOf('flags')).toBe(`file:${path}`);
+
+      // `port` is not reloadable: nothing of this change applies, the refusal is logged.
+      write({ logLevel: 'error', port: 8080, flags: {} });
+      await vi.waitFor(() => expect(refusals()).toHaveLength(1));
+      expect(refusals()[0]).toMatchObject({
+        module: 'config',
+        err: { code: 'CONFIG_RESTART_REQUIRED' },
+      });
+      expect(service.flags.isEnabled('notes.search')).toBe(true);
+      expect(service.logger.levelSpec()).toBe('warn,db=debug');
+      expect(settings.value.port).toBe(0);
+
+      // Malformed, or invalid for the schema: reported, the configuration kept.
+      write('{"logLevel": ');
+      write({ logLevel: 'loud' });
+      await vi.waitFor(() => expect(refusals().length).toBeGreaterThanOrEqual(2));
+      expect(service.logger.levelSpec()).toBe('warn,db=debug');
+
+      // Back to plain info: the module level of the old spec goes too.
+      write({ logLevel: 'info' });
+      await vi.waitFor(() => expect(service.logger.levelSpec()).toBe('info'));
+      expect(service.flags.isEnabled('notes.search')).toBe(false);
+    } finally {
+      await service.close();
+    }
+    // Closed: the file is no longer watched.
+    write({ logLevel: 'debug' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(service.logger.levelSpec()).toBe('info');
+  });
+
+  it('does not start when the file cannot be read: CONFIG_SOURCE_FAILED', async () => {
+    const composed = await composeService(configOf({ NOTES_RUNTIME_CONFIG: path }), {
+      logDestination: { write: () => true },
+    });
+    expect(!composed.ok && composed.error.code).toBe('CONFIG_SOURCE_FAILED');
+  });
+});
