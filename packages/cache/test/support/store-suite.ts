@@ -242,7 +242,7 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
 
     it('keeps a value of 1 MB whole', async () => {
       const k = key('big');
-      const big = 'x'.repeat(1_000_000) + 'é';
+      const big = `${'x'.repeat(1_000_000)}é`;
       await store.set([{ key: k, value: big, ttlMs: 10_000 }]);
       expect(await store.get(k)).toBe(big);
       await store.delete([k]);
