@@ -11,7 +11,7 @@ import {
   type Route,
   type RouteMetaKey,
 } from '@prod/core';
-import { compiledRoute, servedWith, type ValidatedRoute } from './define-route.js';
+import { compiledRoute, servedWith } from './define-route.js';
 import { ValidationErrors } from './errors.js';
 import { type CompiledRoute, checkEarly, type HandleOptions } from './internal/route-runtime.js';
 import { type OpenApiPartOptions, openApiPart } from './openapi-part.js';
@@ -24,19 +24,24 @@ export interface ApiPartOptions {
   /** The part's name. Default `api`. */
   readonly name?: string;
   /** Routes made by `defineRoute`. */
-  readonly routes: readonly ValidatedRoute[];
+  readonly routes: readonly Route[];
   /** How the API is versioned; every route is served at every version. */
   readonly versions?: ApiVersions;
   /** The response validation of every route, over each route's own. */
   readonly responseValidation?: ResponseValidation;
   /** Told when a response fails validation, over each route's own. */
-  readonly onInvalidResponse?: (error: ProdError<'VALIDATION_RESPONSE_INVALID'>, request: HttpRequest) => void;
+  readonly onInvalidResponse?: (
+    error: ProdError<'VALIDATION_RESPONSE_INVALID'>,
+    request: HttpRequest,
+  ) => void;
   /** Serve the OpenAPI document and the reference page of these routes (see {@link openApiPart}). */
   readonly openapi?: Omit<OpenApiPartOptions, 'routes' | 'versions' | 'name'>;
 }
 
 /** The metadata key holding the version a path-versioned route serves. */
-export const apiVersionMeta: RouteMetaKey<string> = defineRouteMeta<string>('@prod/validation/version');
+export const apiVersionMeta: RouteMetaKey<string> = defineRouteMeta<string>(
+  '@prod/validation/version',
+);
 
 const check: OptionChecks = optionChecks(ValidationErrors.VALIDATION_INVALID_OPTIONS);
 const resolved = new RequestSlot<string>('@prod/validation version');
@@ -44,7 +49,8 @@ const resolved = new RequestSlot<string>('@prod/validation version');
 function appendVary(headers: Record<string, string | readonly string[]>, name: string): void {
   const known = headers.vary;
   const list = typeof known === 'string' ? known : Array.isArray(known) ? known.join(', ') : '';
-  if (list.split(',').some((item) => item.trim().toLowerCase() === name || item.trim() === '*')) return;
+  if (list.split(',').some((item) => item.trim().toLowerCase() === name || item.trim() === '*'))
+    return;
   headers.vary = list === '' ? name : `${list}, ${name}`;
 }
 
@@ -60,7 +66,7 @@ function appendVary(headers: Record<string, string | readonly string[]>, name: s
  * or bad options.
  *
  * @example
- * declare const routes: readonly ValidatedRoute[];
+ * declare const routes: readonly Route[];
  * const api = apiPart({
  *   routes,
  *   versions: apiVersions({ versions: ['2024-01-01', '2025-01-01'] }),
@@ -69,9 +75,11 @@ function appendVary(headers: Record<string, string | readonly string[]>, name: s
  */
 export function apiPart(options: ApiPartOptions): Part {
   check.object('options', options);
-  if (!Array.isArray(options.routes)) check.fail('routes', 'a list of routes made by defineRoute', options.routes);
+  if (!Array.isArray(options.routes))
+    check.fail('routes', 'a list of routes made by defineRoute', options.routes);
   for (const route of options.routes) {
-    if (compiledRoute(route) === undefined) check.fail('routes', 'routes made by defineRoute', (route as Route)?.path);
+    if (compiledRoute(route) === undefined)
+      check.fail('routes', 'routes made by defineRoute', (route as Route)?.path);
   }
   const versions = options.versions;
   const mode = check.oneOf<ResponseValidation | 'route'>(
@@ -80,7 +88,10 @@ export function apiPart(options: ApiPartOptions): Part {
     ['strict', 'strip', 'off', 'route'],
     'route',
   );
-  const report = check.fn<NonNullable<ApiPartOptions['onInvalidResponse']>>('onInvalidResponse', options.onInvalidResponse);
+  const report = check.fn<NonNullable<ApiPartOptions['onInvalidResponse']>>(
+    'onInvalidResponse',
+    options.onInvalidResponse,
+  );
   const base: { -readonly [K in keyof HandleOptions]: HandleOptions[K] } = {};
   if (mode !== 'route') base.mode = mode;
   if (report !== undefined) base.report = report;
@@ -88,8 +99,11 @@ export function apiPart(options: ApiPartOptions): Part {
   const own = new Map<RouteSpec, CompiledRoute>();
   const routeDeprecation = new Map<RouteSpec, Record<string, string>>();
   for (const route of options.routes) {
-    own.set(route.spec, compiledRoute(route) as CompiledRoute);
-    if (typeof route.spec.deprecated === 'object') routeDeprecation.set(route.spec, deprecationHeaders(route.spec.deprecated));
+    const compiled = compiledRoute(route) as CompiledRoute;
+    own.set(compiled.spec, compiled);
+    if (typeof compiled.spec.deprecated === 'object') {
+      routeDeprecation.set(compiled.spec, deprecationHeaders(compiled.spec.deprecated));
+    }
   }
   const versionHeaders = new Map<string, Record<string, string>>();
   for (const id of versions?.ids ?? []) {
@@ -99,7 +113,9 @@ export function apiPart(options: ApiPartOptions): Part {
 
   let routes: Route[];
   if (versions === undefined) {
-    routes = options.routes.map((route) => (Object.keys(base).length === 0 ? route : servedWith(route, base)));
+    routes = options.routes.map((route) =>
+      Object.keys(base).length === 0 ? route : servedWith(route, base),
+    );
   } else if (versions.from === 'path') {
     routes = versions.ids.flatMap((id) => {
       const context = versions.context(id);
@@ -125,7 +141,11 @@ export function apiPart(options: ApiPartOptions): Part {
 
   const parts: Route[] = [...routes];
   if (options.openapi !== undefined) {
-    const docs = openApiPart({ ...options.openapi, routes: options.routes, ...(versions === undefined ? {} : { versions }) });
+    const docs = openApiPart({
+      ...options.openapi,
+      routes: options.routes,
+      ...(versions === undefined ? {} : { versions }),
+    });
     parts.push(...(docs.routes ?? []));
   }
 

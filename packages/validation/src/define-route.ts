@@ -9,7 +9,6 @@ import {
 } from '@prod/core';
 import { ValidationErrors } from './errors.js';
 import { compileCoercion } from './internal/coerce.js';
-import { objectShape } from './internal/schema-shape.js';
 import {
   type CompiledResponse,
   type CompiledRoute,
@@ -19,6 +18,7 @@ import {
   reportToLog,
 } from './internal/route-runtime.js';
 import { compileSanitizer, resolveLimits } from './internal/sanitize-walk.js';
+import { objectShape } from './internal/schema-shape.js';
 import { isSchema, type RouteSpec, routeSpecMeta } from './route-meta.js';
 import type { SanitizeOptions } from './sanitize.js';
 import type {
@@ -67,8 +67,9 @@ function operationIdOf(method: string, path: string): string {
   for (const segment of path.split('/')) {
     if (segment === '') continue;
     const param = segment.startsWith(':');
-    const clean = (param ? segment.slice(1) : segment).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) =>
-      c === undefined ? '' : c.toUpperCase(),
+    const clean = (param ? segment.slice(1) : segment).replace(
+      /[^A-Za-z0-9]+(.)?/g,
+      (_m, c: string | undefined) => (c === undefined ? '' : c.toUpperCase()),
     );
     if (clean === '') continue;
     const word = clean.charAt(0).toUpperCase() + clean.slice(1);
@@ -78,7 +79,9 @@ function operationIdOf(method: string, path: string): string {
 }
 
 function defaultMode(): ResponseValidation {
-  return typeof process !== 'undefined' && process.env.NODE_ENV === 'production' ? 'strip' : 'strict';
+  return typeof process !== 'undefined' && process.env.NODE_ENV === 'production'
+    ? 'strip'
+    : 'strict';
 }
 
 function toResponses(responses: unknown): Map<number, ResponseDeclaration> {
@@ -107,7 +110,8 @@ function toResponses(responses: unknown): Map<number, ResponseDeclaration> {
 
 function compileResponse(declaration: ResponseDeclaration): CompiledResponse {
   if (declaration === null) return { schema: null, contentType: 'application/json; charset=utf-8' };
-  if (isSchema(declaration)) return { schema: declaration, contentType: 'application/json; charset=utf-8' };
+  if (isSchema(declaration))
+    return { schema: declaration, contentType: 'application/json; charset=utf-8' };
   const type = declaration.contentType ?? 'application/json';
   const contentType = /json$/i.test(type) && !type.includes(';') ? `${type}; charset=utf-8` : type;
   return { schema: declaration.schema, contentType };
@@ -121,8 +125,9 @@ function partCheck(
 ): PartCheck | undefined {
   if (schema === undefined) return undefined;
   if (!isSchema(schema)) return check.fail(`request.${name}`, 'a zod schema', schema);
-  const limits = resolveLimits(sanitize === false ? undefined : sanitize?.limits, (option, value, fallback) =>
-    check.integer(`sanitize.${option}`, value, fallback, { min: 1 }),
+  const limits = resolveLimits(
+    sanitize === false ? undefined : sanitize?.limits,
+    (option, value, fallback) => check.integer(`sanitize.${option}`, value, fallback, { min: 1 }),
   );
   return Object.freeze({
     schema,
@@ -140,18 +145,19 @@ export function compiledRoute(route: Route): CompiledRoute | undefined {
 
 /** A copy of `route` served with other options (by `apiPart`: a version, a response mode). */
 export function servedWith(
-  route: ValidatedRoute,
+  route: Route,
   options: HandleOptions,
   path: string = route.path,
   meta: RouteMeta = route.meta ?? {},
-): ValidatedRoute {
+): Route {
   const compiled = compiledRoutes.get(route);
   if (compiled === undefined) return check.fail('routes', 'routes made by defineRoute', route.path);
-  const copy: ValidatedRoute = Object.freeze({
+  const copy: Route = Object.freeze({
     ...route,
     path,
     meta,
-    handler: (request: HttpRequest): MaybePromise<never> => handle(compiled, request, options) as never,
+    handler: (request: HttpRequest): MaybePromise<never> =>
+      handle(compiled, request, options) as never,
   });
   compiledRoutes.set(copy, compiled);
   return copy;
@@ -197,17 +203,18 @@ export function defineRoute<
   const TPath extends string,
   const TRequest extends RequestSchemas = Record<never, never>,
   const TResponses extends ResponsesDeclaration = ResponsesDeclaration,
->(definition: RouteDefinition<TPath, TRequest, TResponses>): ValidatedRoute<TPath, TRequest, TResponses> {
+>(
+  definition: RouteDefinition<TPath, TRequest, TResponses>,
+): ValidatedRoute<TPath, TRequest, TResponses> {
   check.object('definition', definition);
   const method = check.oneOf('method', definition.method, ROUTE_METHODS, 'GET');
   const path = check.string('path', definition.path, '', { nonEmpty: true });
   if (!path.startsWith('/')) check.fail('path', 'a path starting with /', path);
   const handler = check.fn<(input: never) => unknown>('handler', definition.handler);
   if (handler === undefined) check.fail('handler', 'a function', definition.handler);
-  const request = check.object<NonNullable<RouteDefinition<TPath, TRequest, TResponses>['request']>>(
-    'request',
-    definition.request,
-  );
+  const request = check.object<
+    NonNullable<RouteDefinition<TPath, TRequest, TResponses>['request']>
+  >('request', definition.request);
   const sanitize = definition.sanitize;
   if (sanitize !== undefined && sanitize !== false) check.object('sanitize', sanitize);
   const pathParams = pathParamNames(path);
@@ -216,7 +223,11 @@ export function defineRoute<
     if (shape === undefined) check.fail('request.params', 'an object schema', 'another schema');
     const keys = Object.keys(shape).sort();
     if (keys.join('/') !== [...pathParams].sort().join('/')) {
-      check.fail('request.params', `the path's parameters (${pathParams.join(', ') || 'none'})`, keys.join(', '));
+      check.fail(
+        'request.params',
+        `the path's parameters (${pathParams.join(', ') || 'none'})`,
+        keys.join(', '),
+      );
     }
   }
   let headerKeys: string[] | undefined;
@@ -228,20 +239,34 @@ export function defineRoute<
     if (upper !== undefined) check.fail('request.headers', 'lower-case header names', upper);
   }
   const contentTypes = request.contentTypes;
-  if (contentTypes !== undefined && (!Array.isArray(contentTypes) || contentTypes.some((t) => typeof t !== 'string'))) {
+  if (
+    contentTypes !== undefined &&
+    (!Array.isArray(contentTypes) || contentTypes.some((t) => typeof t !== 'string'))
+  ) {
     check.fail('request.contentTypes', 'a list of media types', contentTypes);
   }
   const responses = toResponses(definition.responses);
-  const mode = check.oneOf('responseValidation', definition.responseValidation, ['strict', 'strip', 'off'], defaultMode());
-  const report = check.fn<CompiledRoute['report']>('onInvalidResponse', definition.onInvalidResponse);
+  const mode = check.oneOf(
+    'responseValidation',
+    definition.responseValidation,
+    ['strict', 'strip', 'off'],
+    defaultMode(),
+  );
+  const report = check.fn<CompiledRoute['report']>(
+    'onInvalidResponse',
+    definition.onInvalidResponse,
+  );
   const tags = definition.tags ?? [];
-  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string')) check.fail('tags', 'a list of strings', tags);
+  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string'))
+    check.fail('tags', 'a list of strings', tags);
   const deprecated = definition.deprecated ?? false;
   if (typeof deprecated !== 'boolean') check.object('deprecated', deprecated);
   const spec: RouteSpec = Object.freeze({
     method,
     path,
-    operationId: check.string('operationId', definition.operationId, operationIdOf(method, path), { nonEmpty: true }),
+    operationId: check.string('operationId', definition.operationId, operationIdOf(method, path), {
+      nonEmpty: true,
+    }),
     summary: check.string('summary', definition.summary, `${method} ${path}`, { nonEmpty: true }),
     description: definition.description,
     tags: Object.freeze([...tags]),
@@ -261,7 +286,9 @@ export function defineRoute<
     body: partCheck('body', request.body, sanitize, false),
     bodyLimit: byteSize('request.bodyLimit', request.bodyLimit),
     contentTypes: contentTypes?.map((type) => type.trim().toLowerCase()),
-    responses: new Map([...responses].map(([status, declaration]) => [status, compileResponse(declaration)])),
+    responses: new Map(
+      [...responses].map(([status, declaration]) => [status, compileResponse(declaration)]),
+    ),
     mode,
     report: report ?? reportToLog,
     handler: definition.handler as unknown as CompiledRoute['handler'],

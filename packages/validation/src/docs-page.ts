@@ -31,7 +31,7 @@ table{border-collapse:collapse;width:100%}td,th{border-top:1px solid var(--line)
 
 const STYLE_HASH = createHash('sha256').update(CSS).digest('base64');
 
-function escape(text: unknown): string {
+function esc(text: unknown): string {
   return String(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -45,40 +45,44 @@ function anchor(kind: string, name: string): string {
 }
 
 function schemaBlock(schema: unknown): string {
-  const text = escape(JSON.stringify(schema, null, 2) ?? '{}');
+  const text = esc(JSON.stringify(schema, null, 2) ?? '{}');
   return `<pre>${text.replace(
     /&quot;#\/components\/schemas\/([^&]+)&quot;/g,
-    (_match, name: string) => `&quot;<a href="#${anchor('schema', name)}">#/components/schemas/${name}</a>&quot;`,
+    (_match, name: string) =>
+      `&quot;<a href="#${anchor('schema', name)}">#/components/schemas/${name}</a>&quot;`,
   )}</pre>`;
 }
 
 function asObject(value: unknown): JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as JsonObject)
+    : {};
 }
 
 function content(media: unknown): string {
   let out = '';
   for (const [type, entry] of Object.entries(asObject(media))) {
-    out += `<p class="muted"><code>${escape(type)}</code></p>${schemaBlock(asObject(entry).schema ?? {})}`;
+    out += `<p class="muted"><code>${esc(type)}</code></p>${schemaBlock(asObject(entry).schema ?? {})}`;
   }
   return out;
 }
 
 function operationHtml(method: string, path: string, op: JsonObject): string {
   const id = typeof op.operationId === 'string' ? op.operationId : `${method}-${path}`;
-  let out = `<article id="${escape(anchor('op', id))}"><h3><span class="m ${method}">${method}</span> <code>${escape(path)}</code>`;
+  let out = `<article id="${esc(anchor('op', id))}"><h3><span class="m ${method}">${method}</span> <code>${esc(path)}</code>`;
   if (op.deprecated === true) out += ' <span class="dep">deprecated</span>';
   out += '</h3>';
-  if (op.summary !== undefined) out += `<p><strong>${escape(op.summary)}</strong></p>`;
-  if (op.description !== undefined) out += `<p>${escape(op.description)}</p>`;
+  if (op.summary !== undefined) out += `<p><strong>${esc(op.summary)}</strong></p>`;
+  if (op.description !== undefined) out += `<p>${esc(op.description)}</p>`;
   const security = Array.isArray(op.security) ? op.security : [];
   const names = security.flatMap((requirement) => Object.keys(asObject(requirement)));
   out += `<p class="muted">${names.length === 0 ? 'No authentication' : `Authentication: ${names.map(escape).join(', ')}`}</p>`;
   const parameters = Array.isArray(op.parameters) ? op.parameters.map(asObject) : [];
   if (parameters.length > 0) {
-    out += '<table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>';
+    out +=
+      '<table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>';
     for (const parameter of parameters) {
-      out += `<tr><td><code>${escape(parameter.name)}</code></td><td>${escape(parameter.in)}</td><td>${parameter.required === true ? 'yes' : 'no'}</td><td><code>${escape(JSON.stringify(parameter.schema ?? {}))}</code></td><td>${escape(parameter.description ?? '')}</td></tr>`;
+      out += `<tr><td><code>${esc(parameter.name)}</code></td><td>${esc(parameter.in)}</td><td>${parameter.required === true ? 'yes' : 'no'}</td><td><code>${esc(JSON.stringify(parameter.schema ?? {}))}</code></td><td>${esc(parameter.description ?? '')}</td></tr>`;
     }
     out += '</table>';
   }
@@ -89,7 +93,7 @@ function operationHtml(method: string, path: string, op: JsonObject): string {
   out += '<h4>Responses</h4>';
   for (const [status, response] of Object.entries(asObject(op.responses))) {
     const entry = asObject(response);
-    out += `<p><strong>${escape(status)}</strong> ${escape(entry.description ?? '')}</p>`;
+    out += `<p><strong>${esc(status)}</strong> ${esc(entry.description ?? '')}</p>`;
     if (entry.content !== undefined) out += content(entry.content);
   }
   return `${out}</article>`;
@@ -119,34 +123,41 @@ export function renderDocsPage(document: JsonObject, options: DocsPageOptions = 
       const html = operationHtml(method, path, op);
       groups.set(tag, [...(groups.get(tag) ?? []), html]);
       const id = typeof op.operationId === 'string' ? op.operationId : `${method}-${path}`;
-      toc.push(`<li><a href="#${escape(anchor('op', id))}"><span class="m ${method}">${method}</span> ${escape(path)}</a></li>`);
+      toc.push(
+        `<li><a href="#${esc(anchor('op', id))}"><span class="m ${method}">${method}</span> ${esc(path)}</a></li>`,
+      );
     }
   }
   const tagDescriptions = new Map(
-    (Array.isArray(document.tags) ? document.tags : []).map((tag) => [String(asObject(tag).name), asObject(tag).description]),
+    (Array.isArray(document.tags) ? document.tags : []).map((tag) => [
+      String(asObject(tag).name),
+      asObject(tag).description,
+    ]),
   );
   let main = '';
   for (const [tag, operations] of groups) {
-    main += `<section><h2 id="${escape(anchor('tag', tag))}">${escape(tag)}</h2>`;
+    main += `<section><h2 id="${esc(anchor('tag', tag))}">${esc(tag)}</h2>`;
     const description = tagDescriptions.get(tag);
-    if (description !== undefined) main += `<p>${escape(description)}</p>`;
+    if (description !== undefined) main += `<p>${esc(description)}</p>`;
     main += `${operations.join('')}</section>`;
   }
   const schemas = asObject(asObject(document.components).schemas);
   if (Object.keys(schemas).length > 0) {
     main += '<section><h2 id="schemas">Schemas</h2>';
     for (const [name, schema] of Object.entries(schemas)) {
-      main += `<h3 id="${escape(anchor('schema', name))}">${escape(name)}</h3>${schemaBlock(schema)}`;
+      main += `<h3 id="${esc(anchor('schema', name))}">${esc(name)}</h3>${schemaBlock(schema)}`;
     }
     main += '</section>';
   }
-  const versions = (options.versions ?? []).map(([label, href]) => `<a href="${escape(href)}">${escape(label)}</a>`).join(' · ');
+  const versions = (options.versions ?? [])
+    .map(([label, href]) => `<a href="${esc(href)}">${esc(label)}</a>`)
+    .join(' · ');
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} ${escape(info.version ?? '')}</title><style>${CSS}</style></head>
-<body><header><h1>${escape(title)} <span class="muted">${escape(info.version ?? '')}</span></h1>
-${info.description === undefined ? '' : `<p>${escape(info.description)}</p>`}
-<p><a href="${escape(options.specUrl ?? 'openapi.json')}">OpenAPI document (JSON)</a>${versions === '' ? '' : ` · versions: ${versions}`}</p>
+<title>${esc(title)} ${esc(info.version ?? '')}</title><style>${CSS}</style></head>
+<body><header><h1>${esc(title)} <span class="muted">${esc(info.version ?? '')}</span></h1>
+${info.description === undefined ? '' : `<p>${esc(info.description)}</p>`}
+<p><a href="${esc(options.specUrl ?? 'openapi.json')}">OpenAPI document (JSON)</a>${versions === '' ? '' : ` · versions: ${versions}`}</p>
 <nav><ul>${toc.join('')}</ul></nav></header>
 <main>${main}</main></body></html>
 `;

@@ -47,9 +47,16 @@ const check: OptionChecks = optionChecks(ValidationErrors.VALIDATION_INVALID_OPT
 export function openApiPart(options: OpenApiPartOptions): Part {
   check.object('options', options);
   const path = check.string('path', options.path, '/openapi.json', { nonEmpty: true });
-  const docsPath = options.docsPath === false ? false : check.string('docsPath', options.docsPath, '/docs', { nonEmpty: true });
-  for (const [name, value] of [['path', path], ['docsPath', docsPath]] as const) {
-    if (value !== false && !value.startsWith('/')) check.fail(name, 'a path starting with /', value);
+  const docsPath =
+    options.docsPath === false
+      ? false
+      : check.string('docsPath', options.docsPath, '/docs', { nonEmpty: true });
+  for (const [name, value] of [
+    ['path', path],
+    ['docsPath', docsPath],
+  ] as const) {
+    if (value !== false && !value.startsWith('/'))
+      check.fail(name, 'a path starting with /', value);
   }
   const versions = options.versions;
   const ids = versions?.ids ?? [undefined];
@@ -64,7 +71,11 @@ export function openApiPart(options: OpenApiPartOptions): Part {
       specUrl: id === undefined ? path : `${path}?version=${encodeURIComponent(id)}`,
       versions: links,
     });
-    rendered.set(id, { json: JSON.stringify(document), html: page.html, csp: page.contentSecurityPolicy });
+    rendered.set(id, {
+      json: JSON.stringify(document),
+      html: page.html,
+      csp: page.contentSecurityPolicy,
+    });
   }
   const latest = rendered.get(versions?.latest);
   const pick = (request: HttpRequest, fixed?: string): Rendered => {
@@ -97,17 +108,35 @@ export function openApiPart(options: OpenApiPartOptions): Part {
     },
     body: page.html,
   });
-  const routes: Route[] = [{ method: 'GET', path, handler: (request) => jsonResponse(pick(request)) }];
-  if (docsPath !== false) routes.push({ method: 'GET', path: docsPath, handler: (request) => htmlResponse(pick(request)) });
+  const routes: Route[] = [
+    { method: 'GET', path, handler: (request) => jsonResponse(pick(request)) },
+  ];
+  if (docsPath !== false)
+    routes.push({
+      method: 'GET',
+      path: docsPath,
+      handler: (request) => htmlResponse(pick(request)),
+    });
   if (versions?.from === 'path') {
     for (const id of versions.ids) {
-      routes.push({ method: 'GET', path: `/${id}${path}`, handler: (request) => jsonResponse(pick(request, id)) });
+      routes.push({
+        method: 'GET',
+        path: `/${id}${path}`,
+        handler: (request) => jsonResponse(pick(request, id)),
+      });
       if (docsPath !== false) {
-        routes.push({ method: 'GET', path: `/${id}${docsPath}`, handler: (request) => htmlResponse(pick(request, id)) });
+        routes.push({
+          method: 'GET',
+          path: `/${id}${docsPath}`,
+          handler: (request) => htmlResponse(pick(request, id)),
+        });
       }
     }
   }
-  return definePart({ name: check.string('name', options.name, 'openapi', { nonEmpty: true }), routes });
+  return definePart({
+    name: check.string('name', options.name, 'openapi', { nonEmpty: true }),
+    routes,
+  });
 }
 
 function docsLink(docsPath: string | false, path: string, id: string): string {

@@ -24,10 +24,28 @@ export interface OpenApiInfo {
 
 /** A security scheme of the document (OpenAPI 3.1 Security Scheme Object). */
 export type SecurityScheme =
-  | { readonly type: 'http'; readonly scheme: string; readonly bearerFormat?: string; readonly description?: string }
-  | { readonly type: 'apiKey'; readonly name: string; readonly in: 'query' | 'header' | 'cookie'; readonly description?: string }
-  | { readonly type: 'oauth2'; readonly flows: Readonly<Record<string, unknown>>; readonly description?: string }
-  | { readonly type: 'openIdConnect'; readonly openIdConnectUrl: string; readonly description?: string }
+  | {
+      readonly type: 'http';
+      readonly scheme: string;
+      readonly bearerFormat?: string;
+      readonly description?: string;
+    }
+  | {
+      readonly type: 'apiKey';
+      readonly name: string;
+      readonly in: 'query' | 'header' | 'cookie';
+      readonly description?: string;
+    }
+  | {
+      readonly type: 'oauth2';
+      readonly flows: Readonly<Record<string, unknown>>;
+      readonly description?: string;
+    }
+  | {
+      readonly type: 'openIdConnect';
+      readonly openIdConnectUrl: string;
+      readonly description?: string;
+    }
   | { readonly type: 'mutualTLS'; readonly description?: string };
 
 /** What {@link openApiDocument} is generated from. */
@@ -69,7 +87,11 @@ class Components {
         reused: 'inline',
       }) as JsonObject;
     } catch (cause) {
-      return check.fail('routes', 'schemas that JSON Schema can describe', String((cause as Error)?.message ?? cause).slice(0, 120));
+      return check.fail(
+        'routes',
+        'schemas that JSON Schema can describe',
+        String((cause as Error)?.message ?? cause).slice(0, 120),
+      );
     }
     const defs = (converted.$defs ?? {}) as Record<string, JsonObject>;
     delete converted.$defs;
@@ -95,7 +117,12 @@ class Components {
     return rewrite(converted, renamed) as JsonObject;
   }
 
-  #place(name: string, defs: Record<string, JsonObject>, io: 'input' | 'output', renamed: Map<string, string>): string {
+  #place(
+    name: string,
+    defs: Record<string, JsonObject>,
+    io: 'input' | 'output',
+    renamed: Map<string, string>,
+  ): string {
     const anonymous = name.startsWith('__schema');
     if (anonymous || /^Schema\d+$/.test(name)) {
       if (!anonymous) return name;
@@ -106,7 +133,11 @@ class Components {
     const known = this.schemas[name];
     if (known === undefined || JSON.stringify(known) === body) return name;
     if (this.#placedAs.get(name) === io) {
-      return check.fail('routes', `one schema named "${name}"`, 'two different schemas with that id');
+      return check.fail(
+        'routes',
+        `one schema named "${name}"`,
+        'two different schemas with that id',
+      );
     }
     // The same schema reads differently as input and as output (defaults, transforms).
     return io === 'input' ? `${name}Input` : `${name}Output`;
@@ -117,7 +148,8 @@ function rootRef(node: unknown, target: string): unknown {
   if (Array.isArray(node)) return node.map((item) => rootRef(item, target));
   if (typeof node !== 'object' || node === null) return node;
   const out: JsonObject = {};
-  for (const [key, value] of Object.entries(node)) out[key] = key === '$ref' && value === '#' ? target : rootRef(value, target);
+  for (const [key, value] of Object.entries(node))
+    out[key] = key === '$ref' && value === '#' ? target : rootRef(value, target);
   return out;
 }
 
@@ -156,7 +188,8 @@ function parameters(
 ): JsonObject[] {
   const out: JsonObject[] = [];
   if (where === 'path' && schema === undefined) {
-    for (const name of spec.pathParams) out.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+    for (const name of spec.pathParams)
+      out.push({ name, in: 'path', required: true, schema: { type: 'string' } });
     return out;
   }
   if (schema === undefined) return out;
@@ -186,7 +219,9 @@ function responseObject(declaration: ResponseDeclaration): ResponseObject {
   return declaration;
 }
 
-function examplesOf(examples: Readonly<Record<string, unknown>> | undefined): JsonObject | undefined {
+function examplesOf(
+  examples: Readonly<Record<string, unknown>> | undefined,
+): JsonObject | undefined {
   if (examples === undefined) return undefined;
   const out: JsonObject = {};
   for (const [name, value] of Object.entries(examples)) out[name] = { value };
@@ -230,7 +265,9 @@ function operation(
   const responses: JsonObject = {};
   for (const [status, declaration] of [...at.responses].sort(([a], [b]) => a - b)) {
     const response = responseObject(declaration);
-    const out: JsonObject = { description: response.description ?? STATUS_CODES[status] ?? `Status ${status}` };
+    const out: JsonObject = {
+      description: response.description ?? STATUS_CODES[status] ?? `Status ${status}`,
+    };
     if (response.schema !== null) {
       const type = response.contentType ?? 'application/json';
       const media: JsonObject = { schema: components.add(response.schema, 'output') };
@@ -252,7 +289,13 @@ function operation(
   }
   const hasInput = params.length > 0 || request.body !== undefined;
   const auto: [number, string, boolean][] = [
-    [400, hasInput ? 'The input does not match the schemas (`errors` lists every failing field)' : 'Bad request', true],
+    [
+      400,
+      hasInput
+        ? 'The input does not match the schemas (`errors` lists every failing field)'
+        : 'Bad request',
+      true,
+    ],
     [413, 'The body is over the size limit', request.body !== undefined],
     [415, 'The body is not in an accepted media type', request.body !== undefined],
     [500, 'Internal Server Error', true],
@@ -326,23 +369,38 @@ export function openApiDocument(options: OpenApiOptions): JsonObject {
     if (spec === undefined) continue;
     for (const requirement of spec.security ?? options.security ?? []) {
       for (const name of Object.keys(requirement)) {
-        if (schemes[name] === undefined) check.fail('securitySchemes', `a scheme named "${name}"`, 'none');
+        if (schemes[name] === undefined)
+          check.fail('securitySchemes', `a scheme named "${name}"`, 'none');
       }
     }
-    if (operationIds.has(spec.operationId)) check.fail('routes', 'unique operationIds', spec.operationId);
+    if (operationIds.has(spec.operationId))
+      check.fail('routes', 'unique operationIds', spec.operationId);
     operationIds.add(spec.operationId);
     for (const tag of spec.tags) if (!tags.has(tag)) tags.set(tag, { name: tag });
-    const prefix = versions !== undefined && versions.from === 'path' && version !== undefined ? `/${version}` : '';
+    const prefix =
+      versions !== undefined && versions.from === 'path' && version !== undefined
+        ? `/${version}`
+        : '';
     const key = prefix + openApiPath(spec.path);
     paths[key] ??= {};
-    (paths[key] as JsonObject)[spec.method.toLowerCase()] = operation(spec, options, components, versionHeader);
+    (paths[key] as JsonObject)[spec.method.toLowerCase()] = operation(
+      spec,
+      options,
+      components,
+      versionHeader,
+    );
   }
   const document: JsonObject = {
     openapi: '3.1.0',
-    info: { ...info, version: versions !== undefined && version !== undefined ? version : info.version },
+    info: {
+      ...info,
+      version: versions !== undefined && version !== undefined ? version : info.version,
+    },
   };
-  if (options.servers !== undefined) document.servers = options.servers.map((server) => ({ ...server }));
-  if (options.security !== undefined) document.security = options.security.map((requirement) => ({ ...requirement }));
+  if (options.servers !== undefined)
+    document.servers = options.servers.map((server) => ({ ...server }));
+  if (options.security !== undefined)
+    document.security = options.security.map((requirement) => ({ ...requirement }));
   if (tags.size > 0) document.tags = [...tags.values()];
   if (options.externalDocs !== undefined) document.externalDocs = { ...options.externalDocs };
   document.paths = paths;

@@ -13,11 +13,17 @@ export type PipelineStep<TIn, TOut> = (value: TIn) => TOut | Result<TOut, ProdEr
  */
 export interface Pipeline<TIn, TOut> {
   /** Adds a transformation (a plain value) or a fallible step (a Result). */
-  then<TNext>(step: PipelineStep<TOut, TNext>): Pipeline<TIn, TNext>;
+  pipe<TNext>(step: PipelineStep<TOut, TNext>): Pipeline<TIn, TNext>;
   /** Adds a validation: the value so far, sanitized and parsed by `schema` (see `validate`). */
-  validate<TSchema extends Schema>(schema: TSchema, options?: ValidateOptions): Pipeline<TIn, z.output<TSchema>>;
+  validate<TSchema extends Schema>(
+    schema: TSchema,
+    options?: ValidateOptions,
+  ): Pipeline<TIn, z.output<TSchema>>;
   /** Adds a check: `Err(failure(value))` unless `predicate(value)`. */
-  check(predicate: (value: TOut) => boolean, failure: (value: TOut) => ProdError): Pipeline<TIn, TOut>;
+  check(
+    predicate: (value: TOut) => boolean,
+    failure: (value: TOut) => ProdError,
+  ): Pipeline<TIn, TOut>;
   /**
    * Runs every step in order.
    *
@@ -31,11 +37,21 @@ type AnyStep = (value: unknown) => unknown;
 
 function build<TIn, TOut>(steps: readonly AnyStep[]): Pipeline<TIn, TOut> {
   return Object.freeze({
-    then: <TNext>(step: PipelineStep<TOut, TNext>): Pipeline<TIn, TNext> => build([...steps, step as AnyStep]),
-    validate: <TSchema extends Schema>(schema: TSchema, options?: ValidateOptions): Pipeline<TIn, z.output<TSchema>> =>
+    pipe: <TNext>(step: PipelineStep<TOut, TNext>): Pipeline<TIn, TNext> =>
+      build([...steps, step as AnyStep]),
+    validate: <TSchema extends Schema>(
+      schema: TSchema,
+      options?: ValidateOptions,
+    ): Pipeline<TIn, z.output<TSchema>> =>
       build([...steps, (value) => validate(schema, value, options)]),
-    check: (predicate: (value: TOut) => boolean, failure: (value: TOut) => ProdError): Pipeline<TIn, TOut> =>
-      build([...steps, (value) => (predicate(value as TOut) ? value : err(failure(value as TOut)))]),
+    check: (
+      predicate: (value: TOut) => boolean,
+      failure: (value: TOut) => ProdError,
+    ): Pipeline<TIn, TOut> =>
+      build([
+        ...steps,
+        (value) => (predicate(value as TOut) ? value : err(failure(value as TOut))),
+      ]),
     run(input: TIn): Result<TOut, ProdError> {
       let value: unknown = input;
       for (const step of steps) {
@@ -59,11 +75,14 @@ function build<TIn, TOut>(steps: readonly AnyStep[]): Pipeline<TIn, TOut> {
  * import * as z from 'zod';
  * const SignUp = z.object({ email: z.email(), name: z.string().min(1) });
  * const toUser = pipeline(SignUp)
- *   .then((input) => ({ ...input, handle: input.name.toLowerCase().replace(/\s+/g, '-') }))
+ *   .pipe((input) => ({ ...input, handle: input.name.toLowerCase().replace(/\s+/g, '-') }))
  *   .check((user) => user.handle !== 'admin', () => new ProdError({ code: 'HANDLE_TAKEN', status: 409 }));
  * const user = toUser.run({ email: 'ada@example.com', name: 'Ada L' }); // Ok({ email, name, handle: 'ada-l' })
  */
-export function pipeline<TSchema extends Schema>(schema: TSchema, options?: ValidateOptions): Pipeline<unknown, z.output<TSchema>>;
+export function pipeline<TSchema extends Schema>(
+  schema: TSchema,
+  options?: ValidateOptions,
+): Pipeline<unknown, z.output<TSchema>>;
 export function pipeline<TIn>(): Pipeline<TIn, TIn>;
 export function pipeline(schema?: Schema, options?: ValidateOptions): Pipeline<unknown, unknown> {
   return schema === undefined ? build([]) : build([(value) => validate(schema, value, options)]);

@@ -6,7 +6,10 @@ import type { ResponseObject } from './types.js';
 export const FieldErrorSchema = z
   .object({
     path: z.string().meta({ description: 'JSON Pointer of the field (`/body/title`)' }),
-    code: z.string().optional().meta({ description: 'What is wrong (`invalid_type`, `too_big`...)' }),
+    code: z
+      .string()
+      .optional()
+      .meta({ description: 'What is wrong (`invalid_type`, `too_big`...)' }),
     message: z.string(),
   })
   .meta({ id: 'FieldError', description: 'One failing field' });
@@ -17,7 +20,9 @@ export const FieldErrorSchema = z
  */
 export const ProblemSchema = z
   .looseObject({
-    type: z.string().meta({ description: 'A URI naming the problem type (`urn:prod:problem:<CODE>`)' }),
+    type: z
+      .string()
+      .meta({ description: 'A URI naming the problem type (`urn:prod:problem:<CODE>`)' }),
     title: z.string(),
     status: z.number().int().min(400).max(599),
     detail: z.string().optional(),
@@ -39,7 +44,13 @@ export const ProblemSchema = z
         status: 400,
         code: 'VALIDATION_INVALID_INPUT',
         detail: 'The request does not match the route\u2019s schemas',
-        errors: [{ path: '/body/title', code: 'too_small', message: 'Too small: expected string to have >=1 characters' }],
+        errors: [
+          {
+            path: '/body/title',
+            code: 'too_small',
+            message: 'Too small: expected string to have >=1 characters',
+          },
+        ],
         requestId: '0b7c6f1e-8a57-4f5b-a3f4-8f3d7e2b9c10',
       },
     ],

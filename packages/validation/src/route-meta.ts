@@ -30,7 +30,8 @@ export interface RouteSpec {
  * `defineRoute` carries its {@link RouteSpec} under it, so any hook (or another package's
  * generator) can read what the route declares.
  */
-export const routeSpecMeta: RouteMetaKey<RouteSpec> = defineRouteMeta<RouteSpec>('@prod/validation/route');
+export const routeSpecMeta: RouteMetaKey<RouteSpec> =
+  defineRouteMeta<RouteSpec>('@prod/validation/route');
 
 /** Whether a value is a zod 4 schema. */
 export function isSchema(value: unknown): value is Schema {

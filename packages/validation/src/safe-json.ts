@@ -1,8 +1,7 @@
-import { err, ok, type OptionChecks, optionChecks, type ProdError, type Result } from '@prod/core';
+import { err, type OptionChecks, ok, optionChecks, type ProdError, type Result } from '@prod/core';
 import { ValidationErrors } from './errors.js';
 import { unsafeError } from './internal/check-input.js';
-import { compileSanitizer, resolveLimits } from './internal/sanitize-walk.js';
-import { sanitizeValue } from './internal/sanitize-walk.js';
+import { compileSanitizer, resolveLimits, sanitizeValue } from './internal/sanitize-walk.js';
 import type { InputLimits } from './sanitize.js';
 
 /** Bounds of {@link safeJsonParse}. */
@@ -37,7 +36,12 @@ export function safeJsonParse(
     check.integer(name.replace('limits.', ''), value, fallback, { min: 1 }),
   );
   if (typeof text !== 'string') {
-    return err(ValidationErrors.VALIDATION_MALFORMED_JSON({ message: 'Expected JSON text', captureStack: false }));
+    return err(
+      ValidationErrors.VALIDATION_MALFORMED_JSON({
+        message: 'Expected JSON text',
+        captureStack: false,
+      }),
+    );
   }
   if (text.length > maxLength) {
     return err(
@@ -52,7 +56,12 @@ export function safeJsonParse(
   try {
     value = JSON.parse(text);
   } catch {
-    return err(ValidationErrors.VALIDATION_MALFORMED_JSON({ message: 'The text is not valid JSON', captureStack: false }));
+    return err(
+      ValidationErrors.VALIDATION_MALFORMED_JSON({
+        message: 'The text is not valid JSON',
+        captureStack: false,
+      }),
+    );
   }
   const walked = sanitizeValue(value, NO_STEPS, limits, '');
   return walked.ok ? ok(walked.value) : err(unsafeError(walked.refusal));

@@ -63,6 +63,7 @@ export const DEFAULT_STRING_STEPS: readonly SanitizeStep[] = Object.freeze([
 ]);
 
 // C0 controls but tab, LF and CR; DEL; C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 const INVISIBLE = /[\u00ad\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 const HTML_SPECIAL = /[&<>"']/g;
@@ -178,7 +179,8 @@ export function sanitized<TSchema extends Schema>(
   steps: readonly SanitizeStep[],
   options: { readonly defaults?: boolean } = {},
 ): TSchema {
-  const checked = Object.freeze(steps.map((step) => (stepFunction(step), step)));
+  for (const step of steps) stepFunction(step);
+  const checked = Object.freeze([...steps]);
   const copy = z.core.clone(schema, schema._zod.def) as TSchema;
   const meta = z.globalRegistry.get(schema);
   if (meta !== undefined) z.globalRegistry.add(copy, meta);

@@ -1,4 +1,11 @@
-import type { HttpMethod, HttpRequest, MaybePromise, ProdError, Result, RouteMeta } from '@prod/core';
+import type {
+  HttpMethod,
+  HttpRequest,
+  MaybePromise,
+  ProdError,
+  Result,
+  RouteMeta,
+} from '@prod/core';
 import type * as z from 'zod';
 import type { SanitizeOptions } from './sanitize.js';
 
@@ -97,18 +104,31 @@ export type Reply<TResponses extends ResponsesDeclaration> = {
 type Trim<TSegment extends string> = TSegment extends `${infer THead}/${string}` ? THead : TSegment;
 
 /** The parameter names of a path template: `'/a/:id/b/:key'` gives `'id' | 'key'`. */
-export type PathParamNames<TPath extends string> =
-  TPath extends `${string}:${infer TRest}`
-    ? Trim<TRest> | PathParamNames<TRest extends `${string}/${infer TNext}` ? `/${TNext}` : ''>
-    : never;
+export type PathParamNames<TPath extends string> = TPath extends `${string}:${infer TRest}`
+  ? Trim<TRest> | PathParamNames<TRest extends `${string}/${infer TNext}` ? `/${TNext}` : ''>
+  : never;
 
 /** The path parameters of a template as strings, when no `params` schema is declared. */
 export type PathParams<TPath extends string> = { readonly [K in PathParamNames<TPath>]: string };
 
 type Parsed<TSchema, TFallback> = TSchema extends Schema ? z.output<TSchema> : TFallback;
 
+/** Builds one of a route's declared answers: `reply(201, note, { location })`. */
+export type ReplyBuilder<TResponses extends ResponsesDeclaration> = <
+  TStatus extends keyof TResponses & number,
+>(
+  status: TStatus,
+  ...rest: [ResponseBody<TResponses[TStatus]>] extends [undefined]
+    ? [body?: undefined, headers?: ReplyHeaders]
+    : [body: ResponseBody<TResponses[TStatus]>, headers?: ReplyHeaders]
+) => ReplyFor<TStatus, TResponses[TStatus]>;
+
 /** What a route's handler receives: each part parsed by its schema, typed by it. */
-export interface RouteInput<TPath extends string, TRequest extends RequestSchemas> {
+export interface RouteInput<
+  TPath extends string,
+  TRequest extends RequestSchemas,
+  TResponses extends ResponsesDeclaration = ResponsesDeclaration,
+> {
   readonly params: Parsed<TRequest['params'], PathParams<TPath>>;
   readonly query: Parsed<TRequest['query'], HttpRequest['query']>;
   readonly headers: Parsed<TRequest['headers'], HttpRequest['headers']>;
@@ -117,6 +137,8 @@ export interface RouteInput<TPath extends string, TRequest extends RequestSchema
   readonly version: string | undefined;
   /** The request view, for what the schemas do not cover (ip, signal, meta). */
   readonly request: HttpRequest;
+  /** Builds a declared answer, typed by its status (the same as returning `{ status, body }`). */
+  readonly reply: ReplyBuilder<TResponses>;
 }
 
 /** A handler of a route: typed input in, one of the declared responses out. */
@@ -125,7 +147,7 @@ export type TypedHandler<
   TRequest extends RequestSchemas,
   TResponses extends ResponsesDeclaration,
 > = (
-  input: RouteInput<TPath, TRequest>,
+  input: RouteInput<TPath, TRequest, TResponses>,
 ) => MaybePromise<Reply<TResponses> | Result<Reply<TResponses>, ProdError>>;
 
 /**
@@ -174,8 +196,11 @@ export interface RouteDefinition<
   /** Sanitization before validation; `false` for none. Default: see {@link SanitizeOptions}. */
   readonly sanitize?: SanitizeOptions | false;
   /** Told when a response fails validation. Default: the context logger, else `console.error`. */
-  readonly onInvalidResponse?: (error: ProdError<'VALIDATION_RESPONSE_INVALID'>, request: HttpRequest) => void;
+  readonly onInvalidResponse?: (
+    error: ProdError<'VALIDATION_RESPONSE_INVALID'>,
+    request: HttpRequest,
+  ) => void;
   /** Metadata of other packages (`rateLimitPolicy(...)`), spread into the route's `meta`. */
   readonly meta?: RouteMeta;
-  readonly handler: TypedHandler<TPath, TRequest, TResponses>;
+  readonly handler: NoInfer<TypedHandler<TPath, TRequest, TResponses>>;
 }

@@ -1,4 +1,4 @@
-import { err, ok, type OptionChecks, optionChecks, type ProdError, type Result } from '@prod/core';
+import { err, type OptionChecks, ok, optionChecks, type ProdError, type Result } from '@prod/core';
 import type * as z from 'zod';
 import { ValidationErrors } from './errors.js';
 import {
@@ -32,15 +32,21 @@ const check: OptionChecks = optionChecks(ValidationErrors.VALIDATION_INVALID_OPT
 const compiled = new WeakMap<Schema, InputCheck>();
 
 /** Compiles one input check (sanitize plan, limits, prefix); cached for default options. */
-export function compileCheck(schema: Schema, options: ValidateOptions = {}, prefix?: string): InputCheck {
-  const plain = options.sanitize === undefined && prefix === undefined && options.path === undefined;
+export function compileCheck(
+  schema: Schema,
+  options: ValidateOptions = {},
+  prefix?: string,
+): InputCheck {
+  const plain =
+    options.sanitize === undefined && prefix === undefined && options.path === undefined;
   if (plain) {
     const known = compiled.get(schema);
     if (known !== undefined) return known;
   }
   const sanitize = options.sanitize;
-  const limits = resolveLimits(sanitize === false ? undefined : sanitize?.limits, (name, value, fallback) =>
-    check.integer(name, value, fallback, { min: 1 }),
+  const limits = resolveLimits(
+    sanitize === false ? undefined : sanitize?.limits,
+    (name, value, fallback) => check.integer(name, value, fallback, { min: 1 }),
   );
   const result: InputCheck = Object.freeze({
     schema,
@@ -54,7 +60,10 @@ export function compileCheck(schema: Schema, options: ValidateOptions = {}, pref
 
 function capsOf(options: ValidateOptions): { maxErrors: number; maxMessageLength: number } {
   if (options.maxErrors === undefined) return DEFAULT_CAPS;
-  return { ...DEFAULT_CAPS, maxErrors: check.integer('maxErrors', options.maxErrors, 50, { min: 1 }) };
+  return {
+    ...DEFAULT_CAPS,
+    maxErrors: check.integer('maxErrors', options.maxErrors, 50, { min: 1 }),
+  };
 }
 
 /**

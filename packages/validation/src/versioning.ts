@@ -1,8 +1,8 @@
 import {
   err,
   type HttpRequest,
-  ok,
   type OptionChecks,
+  ok,
   optionChecks,
   type ProdError,
   type Result,
@@ -39,7 +39,10 @@ export interface VersionChange {
   /** A request in the shape before the change, to the shape after it. */
   readonly request?: (input: VersionedRequest, context: ChangeContext) => VersionedRequest;
   /** A response body in the shape after the change, to the shape before it. */
-  readonly response?: (body: unknown, context: ChangeContext & { readonly status: number }) => unknown;
+  readonly response?: (
+    body: unknown,
+    context: ChangeContext & { readonly status: number },
+  ) => unknown;
   /** The schemas before the change, for the documents of older versions. */
   readonly before?: {
     readonly request?: RequestSchemas;
@@ -90,7 +93,9 @@ export interface ApiVersions {
   readonly defaultDescription: string;
   readonly changes: readonly VersionChange[];
   /** The version a request asks for (header mode). */
-  resolve(request: HttpRequest): Result<string, ProdError<'VALIDATION_UNSUPPORTED_VERSION' | 'VALIDATION_VERSION_SUNSET'>>;
+  resolve(
+    request: HttpRequest,
+  ): Result<string, ProdError<'VALIDATION_UNSUPPORTED_VERSION' | 'VALIDATION_VERSION_SUNSET'>>;
   /** How a request at `id` moves to the latest version and back. */
   context(id: string): VersionContext;
   /** The route as the clients of `version` see it (older schemas from the changes' `before`). */
@@ -125,7 +130,8 @@ export function deprecationHeaders(info: DeprecationInfo): Record<string, string
   if (at !== undefined) headers.deprecation = `@${Math.floor(at / 1000)}`;
   if (sunset !== undefined) headers.sunset = new Date(sunset).toUTCString();
   if (info.link !== undefined) {
-    if (!URL.canParse(info.link) || /[<>\s]/.test(info.link)) check.fail('deprecated.link', 'an absolute URL', info.link);
+    if (!URL.canParse(info.link) || /[<>\s]/.test(info.link))
+      check.fail('deprecated.link', 'an absolute URL', info.link);
     headers.link = `<${info.link}>; rel="deprecation"; type="text/html"`;
   }
   return headers;
@@ -134,7 +140,9 @@ export function deprecationHeaders(info: DeprecationInfo): Record<string, string
 function affects(change: VersionChange, spec: RouteSpec): boolean {
   if (change.routes === undefined) return true;
   return change.routes.some((target) =>
-    typeof target === 'string' ? target === spec.operationId : routeSpecMeta.read(target)?.operationId === spec.operationId,
+    typeof target === 'string'
+      ? target === spec.operationId
+      : routeSpecMeta.read(target)?.operationId === spec.operationId,
   );
 }
 
@@ -173,22 +181,26 @@ export function apiVersions(options: ApiVersionsOptions): ApiVersions {
     check.fail('versions', 'a list of at least one version', options.versions);
   }
   const list: ApiVersion[] = options.versions.map((entry, i) => {
-    const version = typeof entry === 'string' ? { id: entry } : check.object<ApiVersion>(`versions.${i}`, entry);
+    const version =
+      typeof entry === 'string' ? { id: entry } : check.object<ApiVersion>(`versions.${i}`, entry);
     check.string(`versions.${i}.id`, version.id, '', { nonEmpty: true });
-    if (!/^[\w.-]{1,40}$/.test(version.id)) check.fail(`versions.${i}.id`, 'letters, digits, ".", "-" or "_" (at most 40)', version.id);
+    if (!/^[\w.-]{1,40}$/.test(version.id))
+      check.fail(`versions.${i}.id`, 'letters, digits, ".", "-" or "_" (at most 40)', version.id);
     if (version.deprecated !== undefined) deprecationHeaders(version.deprecated);
     return version;
   });
   const ids = list.map((version) => version.id);
   if (new Set(ids).size !== ids.length) check.fail('versions', 'unique ids', ids.join(', '));
   const dates = ids.every((id) => DATE.test(id) && Number.isFinite(Date.parse(id)));
-  if (dates && [...ids].sort().join() !== ids.join()) check.fail('versions', 'dates oldest first', ids.join(', '));
+  if (dates && [...ids].sort().join() !== ids.join())
+    check.fail('versions', 'dates oldest first', ids.join(', '));
   const index = new Map(ids.map((id, i) => [id, i]));
   const changes = [...(options.changes ?? [])];
   for (const [i, change] of changes.entries()) {
     check.object(`changes.${i}`, change);
     const at = index.get(change.version);
-    if (at === undefined) check.fail(`changes.${i}.version`, `one of ${ids.join(', ')}`, change.version);
+    if (at === undefined)
+      check.fail(`changes.${i}.version`, `one of ${ids.join(', ')}`, change.version);
     if (at === 0) check.fail(`changes.${i}.version`, 'a version after the oldest', change.version);
     check.string(`changes.${i}.description`, change.description, '', { nonEmpty: true });
     check.fn(`changes.${i}.request`, change.request);
@@ -196,7 +208,9 @@ export function apiVersions(options: ApiVersionsOptions): ApiVersions {
   }
   changes.sort((a, b) => (index.get(a.version) ?? 0) - (index.get(b.version) ?? 0));
   const from = check.oneOf('from', options.from, ['header', 'path'], 'header');
-  const header = check.string('header', options.header, 'api-version', { nonEmpty: true }).toLowerCase();
+  const header = check
+    .string('header', options.header, 'api-version', { nonEmpty: true })
+    .toLowerCase();
   if (!HEADER_NAME.test(header)) check.fail('header', 'a header name', header);
   const latest = ids[ids.length - 1] as string;
   const fallback = options.default;
@@ -208,7 +222,11 @@ export function apiVersions(options: ApiVersionsOptions): ApiVersions {
   else if (typeof fallback === 'string' && index.has(fallback)) fixedDefault = fallback;
   else check.fail('default', `latest, oldest, one of ${ids.join(', ')} or a function`, fallback);
   const refuseAfterSunset = check.boolean('refuseAfterSunset', options.refuseAfterSunset, false);
-  const deprecations = new Map(list.filter((v) => v.deprecated !== undefined).map((v) => [v.id, v.deprecated as DeprecationInfo]));
+  const deprecations = new Map(
+    list
+      .filter((v) => v.deprecated !== undefined)
+      .map((v) => [v.id, v.deprecated as DeprecationInfo]),
+  );
   const sunsets = new Map(
     [...deprecations].flatMap(([id, info]) => {
       const time = toTime('deprecated.sunset', info.sunset);
@@ -232,7 +250,12 @@ export function apiVersions(options: ApiVersionsOptions): ApiVersions {
             : (raw: RawInput, route: RouteSpec, request: HttpRequest): RawInput => {
                 let out = raw;
                 for (const change of forward) {
-                  if (affects(change, route)) out = (change.request as NonNullable<VersionChange['request']>)(out, { route, request, version: id });
+                  if (affects(change, route))
+                    out = (change.request as NonNullable<VersionChange['request']>)(out, {
+                      route,
+                      request,
+                      version: id,
+                    });
                 }
                 return out;
               },
@@ -243,7 +266,12 @@ export function apiVersions(options: ApiVersionsOptions): ApiVersions {
                 let out = body;
                 for (const change of backward) {
                   if (affects(change, route)) {
-                    out = (change.response as NonNullable<VersionChange['response']>)(out, { route, request, version: id, status });
+                    out = (change.response as NonNullable<VersionChange['response']>)(out, {
+                      route,
+                      request,
+                      version: id,
+                      status,
+                    });
                   }
                 }
                 return out;
@@ -280,7 +308,8 @@ export function apiVersions(options: ApiVersionsOptions): ApiVersions {
     latest,
     from,
     header,
-    defaultDescription: pick !== undefined ? 'the client\u2019s pinned version' : (fixedDefault ?? latest),
+    defaultDescription:
+      pick !== undefined ? 'the client\u2019s pinned version' : (fixedDefault ?? latest),
     changes: Object.freeze(changes),
     resolve(request: HttpRequest) {
       const id = resolveId(request);
@@ -297,25 +326,37 @@ export function apiVersions(options: ApiVersionsOptions): ApiVersions {
       }
       return ok(id);
     },
-    context: (id: string): VersionContext => contexts.get(id) ?? (contexts.get(latest) as VersionContext),
+    context: (id: string): VersionContext =>
+      contexts.get(id) ?? (contexts.get(latest) as VersionContext),
     specAt(spec: RouteSpec, version: string | undefined): RouteSpec {
       const at = version === undefined ? ids.length - 1 : (index.get(version) ?? ids.length - 1);
       let request = spec.request;
       let responses = spec.responses;
       for (const change of [...changes].reverse()) {
-        if ((index.get(change.version) ?? 0) <= at || change.before === undefined || !affects(change, spec)) continue;
+        if (
+          (index.get(change.version) ?? 0) <= at ||
+          change.before === undefined ||
+          !affects(change, spec)
+        )
+          continue;
         if (change.before.request !== undefined) {
           // The latest body's examples do not describe an older body.
           const { examples: _latest, ...rest } = request;
-          request = { ...(change.before.request.body === undefined ? request : rest), ...change.before.request };
+          request = {
+            ...(change.before.request.body === undefined ? request : rest),
+            ...change.before.request,
+          };
         }
         if (change.before.responses !== undefined) {
           const merged = new Map(responses);
-          for (const [status, declaration] of Object.entries(change.before.responses)) merged.set(Number(status), declaration);
+          for (const [status, declaration] of Object.entries(change.before.responses))
+            merged.set(Number(status), declaration);
           responses = merged;
         }
       }
-      return request === spec.request && responses === spec.responses ? spec : { ...spec, request, responses };
+      return request === spec.request && responses === spec.responses
+        ? spec
+        : { ...spec, request, responses };
     },
     deprecationOf: (id: string): DeprecationInfo | undefined => deprecations.get(id),
   });

@@ -1,4 +1,4 @@
-import { type HttpRequest, type HttpResponse, isProdError } from '@prod/core';
+import { type HttpRequest, type HttpResponse, isProdError, type RouteMeta } from '@prod/core';
 import { fakeRequest } from '@prod/testing';
 import { defineRoute, problemResponse, routeSpecMeta, ValidationErrors } from '@prod/validation';
 import { describe, expect, it, vi } from 'vitest';
@@ -6,7 +6,10 @@ import * as z from 'zod';
 
 const Note = z.object({ id: z.string(), title: z.string() });
 
-async function call(route: { handler: (r: HttpRequest) => unknown }, request: Partial<HttpRequest>) {
+async function call(
+  route: { handler: (r: HttpRequest) => unknown },
+  request: Partial<HttpRequest>,
+) {
   try {
     const answer = await route.handler(fakeRequest(request));
     return { answer: answer as HttpResponse, error: undefined };
@@ -34,21 +37,40 @@ describe('defineRoute: input', () => {
       body: z.object({ title: z.string().min(1), count: z.number() }),
     },
     responses: { 200: z.object({ echo: z.unknown() }) },
-    handler: (input) => handler({ params: input.params, query: input.query, headers: input.headers, body: input.body }),
+    handler: (input) =>
+      handler({
+        params: input.params,
+        query: input.query,
+        headers: input.headers,
+        body: input.body,
+      }),
   });
 
   it('coerces path and query strings, wraps a single value of an array field, parses everything', async () => {
     const { answer } = await call(route, {
       method: 'POST',
       params: { id: '42', part: 'a' },
-      query: { exact: 'true', verbose: 'yes', ids: '7', names: ['x', 'y'], big: '9007199254740993' },
+      query: {
+        exact: 'true',
+        verbose: 'yes',
+        ids: '7',
+        names: ['x', 'y'],
+        big: '9007199254740993',
+      },
       headers: { 'x-tenant': 'acme', 'x-other': 'ignored' },
       body: { title: ' T\u0007 ', count: 2 },
     });
     expect(answer?.status).toBe(200);
     expect(handler).toHaveBeenLastCalledWith({
       params: { id: 42, part: 'a' },
-      query: { limit: 10, exact: true, verbose: true, ids: [7], names: ['x', 'y'], big: 9007199254740993n },
+      query: {
+        limit: 10,
+        exact: true,
+        verbose: true,
+        ids: [7],
+        names: ['x', 'y'],
+        big: 9007199254740993n,
+      },
       headers: { 'x-tenant': 'acme' },
       body: { title: ' T ', count: 2 },
     });
@@ -64,7 +86,9 @@ describe('defineRoute: input', () => {
     });
     expect(handler).not.toHaveBeenCalled();
     expect(isProdError(error, 'VALIDATION_INVALID_INPUT')).toBe(true);
-    const problem = (error as { toProblem(): { status: number; errors: { path: string; code: string }[] } }).toProblem();
+    const problem = (
+      error as { toProblem(): { status: number; errors: { path: string; code: string }[] } }
+    ).toProblem();
     expect(problem.status).toBe(400);
     expect(problem.errors.map((e) => e.path)).toEqual([
       '/params/id',
@@ -78,7 +102,11 @@ describe('defineRoute: input', () => {
   });
 
   it('refuses prototype keys in the query and the body before validation', async () => {
-    const query = await call(route, { params: { id: '1', part: 'a' }, query: JSON.parse('{"__proto__":"x"}'), body: {} });
+    const query = await call(route, {
+      params: { id: '1', part: 'a' },
+      query: JSON.parse('{"__proto__":"x"}'),
+      body: {},
+    });
     expect(isProdError(query.error, 'VALIDATION_UNSAFE_INPUT')).toBe(true);
     const body = await call(route, {
       params: { id: '1', part: 'a' },
@@ -103,30 +131,49 @@ describe('defineRoute: input', () => {
     const taken = defineRoute({
       method: 'POST',
       path: '/names',
-      request: { body: z.object({ name: z.string().refine(async (n) => n !== 'admin', { error: 'is taken' }) }) },
+      request: {
+        body: z.object({
+          name: z.string().refine(async (n) => n !== 'admin', { error: 'is taken' }),
+        }),
+      },
       responses: { 201: null },
-      handler: () => ({ status: 201 }),
+      handler: (_input) => ({ status: 201 }),
     });
     expect((await call(taken, { body: { name: 'ada' } })).answer?.status).toBe(201);
     const { error } = await call(taken, { body: { name: 'admin' } });
-    expect((error as { errors: unknown[] }).errors).toEqual([{ path: '/body/name', code: 'custom', message: 'is taken' }]);
+    expect((error as { errors: unknown[] }).errors).toEqual([
+      { path: '/body/name', code: 'custom', message: 'is taken' },
+    ]);
   });
 
   it('holds the body to a per-route limit and media types', async () => {
     const small = defineRoute({
       method: 'PATCH',
       path: '/small',
-      request: { body: z.object({ a: z.string() }), bodyLimit: '16b', contentTypes: ['application/merge-patch+json'] },
+      request: {
+        body: z.object({ a: z.string() }),
+        bodyLimit: '16b',
+        contentTypes: ['application/merge-patch+json'],
+      },
       responses: { 204: null },
-      handler: () => ({ status: 204 }),
+      handler: (_input) => ({ status: 204 }),
     });
     const json = { 'content-type': 'application/merge-patch+json' };
-    expect((await call(small, { headers: { ...json, 'content-length': '10' }, body: { a: 'x' } })).answer?.status).toBe(204);
-    const large = await call(small, { headers: { ...json, 'content-length': '17' }, body: { a: 'x' } });
+    expect(
+      (await call(small, { headers: { ...json, 'content-length': '10' }, body: { a: 'x' } })).answer
+        ?.status,
+    ).toBe(204);
+    const large = await call(small, {
+      headers: { ...json, 'content-length': '17' },
+      body: { a: 'x' },
+    });
     expect(isProdError(large.error, 'PAYLOAD_TOO_LARGE')).toBe(true);
     const chunked = await call(small, { headers: json, body: { a: 'x'.repeat(20) } });
     expect(isProdError(chunked.error, 'PAYLOAD_TOO_LARGE')).toBe(true);
-    const wrongType = await call(small, { headers: { 'content-type': 'application/json' }, body: { a: 'x' } });
+    const wrongType = await call(small, {
+      headers: { 'content-type': 'application/json' },
+      body: { a: 'x' },
+    });
     expect(isProdError(wrongType.error, 'UNSUPPORTED_MEDIA_TYPE')).toBe(true);
   });
 });
@@ -144,7 +191,11 @@ describe('defineRoute: responses', () => {
 
   it('strict: an unknown field fails with a logged VALIDATION_RESPONSE_INVALID, the body never sent', async () => {
     const report = vi.fn();
-    const route = make('strict', () => ({ status: 200, body: { id: '1', title: 't', passwordHash: 'secret' } }), report);
+    const route = make(
+      'strict',
+      () => ({ status: 200, body: { id: '1', title: 't', passwordHash: 'secret' } }),
+      report,
+    );
     const { error } = await call(route, {});
     expect(isProdError(error, 'VALIDATION_RESPONSE_INVALID')).toBe(true);
     expect((error as { status: number }).status).toBe(500);
@@ -158,9 +209,16 @@ describe('defineRoute: responses', () => {
   });
 
   it('strip: unknown fields are removed so internal fields cannot leak', async () => {
-    const route = make('strip', () => ({ status: 200, body: { id: '1', title: 't', passwordHash: 'secret' } }));
+    const route = make('strip', () => ({
+      status: 200,
+      body: { id: '1', title: 't', passwordHash: 'secret' },
+    }));
     const { answer } = await call(route, {});
-    expect(answer).toEqual({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { id: '1', title: 't' } });
+    expect(answer).toEqual({
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: { id: '1', title: 't' },
+    });
   });
 
   it('strip and strict: a wrong type, a missing field, an undeclared status or an unexpected body fail', async () => {
@@ -172,8 +230,14 @@ describe('defineRoute: responses', () => {
         { status: 204, body: { id: '1' } },
       ]) {
         const report = vi.fn();
-        const { error } = await call(make(mode, () => answer, report), {});
-        expect(isProdError(error, 'VALIDATION_RESPONSE_INVALID'), `${mode} ${JSON.stringify(answer)}`).toBe(true);
+        const { error } = await call(
+          make(mode, () => answer, report),
+          {},
+        );
+        expect(
+          isProdError(error, 'VALIDATION_RESPONSE_INVALID'),
+          `${mode} ${JSON.stringify(answer)}`,
+        ).toBe(true);
         expect(report).toHaveBeenCalledOnce();
       }
     }
@@ -191,10 +255,13 @@ describe('defineRoute: responses', () => {
       path: '/x',
       responseValidation: 'strict',
       responses: { 200: Note },
-      handler: () => ({ status: 200, body: { id: '1' } }) as never,
+      handler: (_input) => ({ status: 200, body: { id: '1' } }) as never,
     });
     await call(route, {});
-    expect(spy).toHaveBeenCalledWith(expect.stringContaining('VALIDATION_RESPONSE_INVALID'), expect.any(Array));
+    expect(spy).toHaveBeenCalledWith(
+      expect.stringContaining('VALIDATION_RESPONSE_INVALID'),
+      expect.any(Array),
+    );
   });
 
   it('thrown ProdErrors and failed Results pass through as errors, not validated', async () => {
@@ -202,9 +269,15 @@ describe('defineRoute: responses', () => {
       throw ValidationErrors.VALIDATION_INVALID_INPUT({ message: 'no' });
     });
     expect(isProdError((await call(thrown, {})).error, 'VALIDATION_INVALID_INPUT')).toBe(true);
-    const failed = make('strict', () => ({ ok: false, error: ValidationErrors.VALIDATION_UNSAFE_INPUT() }));
+    const failed = make('strict', () => ({
+      ok: false,
+      error: ValidationErrors.VALIDATION_UNSAFE_INPUT(),
+    }));
     expect((await call(failed, {})).answer).toMatchObject({ ok: false });
-    const okResult = make('strict', () => ({ ok: true, value: { status: 200, body: { id: '1', title: 't' } } }));
+    const okResult = make('strict', () => ({
+      ok: true,
+      value: { status: 200, body: { id: '1', title: 't' } },
+    }));
     expect((await call(okResult, {})).answer?.body).toEqual({ id: '1', title: 't' });
   });
 
@@ -212,15 +285,22 @@ describe('defineRoute: responses', () => {
     const route = defineRoute({
       method: 'GET',
       path: '/dated',
-      responses: { 200: z.object({ at: z.date().transform((d) => d.toISOString()), n: z.number().default(1) }) },
-      handler: async () => ({ status: 200, body: { at: new Date(0) } }),
+      responses: {
+        200: z.object({ at: z.date().transform((d) => d.toISOString()), n: z.number().default(1) }),
+      },
+      handler: async (_input) => ({ status: 200, body: { at: new Date(0) } }),
     });
     expect((await call(route, {})).answer?.body).toEqual({ at: '1970-01-01T00:00:00.000Z', n: 1 });
   });
 });
 
 describe('defineRoute: definitions', () => {
-  const base = { method: 'GET', path: '/a/:id', responses: { 200: Note }, handler: () => ({ status: 200 }) };
+  const base = {
+    method: 'GET',
+    path: '/a/:id',
+    responses: { 200: Note },
+    handler: () => ({ status: 200 }),
+  };
   const bad: [string, Record<string, unknown>][] = [
     ['method', { method: 'FETCH' }],
     ['path', { path: 'a' }],
@@ -236,15 +316,24 @@ describe('defineRoute: definitions', () => {
   for (const [option, change] of bad) {
     it(`refuses a bad ${option} with VALIDATION_INVALID_OPTIONS when defined`, () => {
       expect(() => defineRoute({ ...base, ...change } as never)).toThrowError(
-        expect.objectContaining({ code: 'VALIDATION_INVALID_OPTIONS', details: expect.objectContaining({ option }) }),
+        expect.objectContaining({
+          code: 'VALIDATION_INVALID_OPTIONS',
+          details: expect.objectContaining({ option }),
+        }),
       );
     });
   }
 
   it('carries its spec as route metadata, with a generated operationId and summary', () => {
-    const route = defineRoute({ ...base, meta: { [Symbol.for('my-app/x')]: 1 } } as never) as { meta: object };
+    const route = defineRoute({ ...base, meta: { [Symbol.for('my-app/x')]: 1 } } as never) as {
+      meta: RouteMeta;
+    };
     const spec = routeSpecMeta.read(route);
-    expect(spec).toMatchObject({ operationId: 'getAById', summary: 'GET /a/:id', pathParams: ['id'] });
+    expect(spec).toMatchObject({
+      operationId: 'getAById',
+      summary: 'GET /a/:id',
+      pathParams: ['id'],
+    });
     expect((route.meta as Record<symbol, unknown>)[Symbol.for('my-app/x')]).toBe(1);
   });
 });

@@ -58,11 +58,21 @@ for (const [framework, boot] of Object.entries(boots)) {
     let dated: Booted;
     let byPath: Booted;
     beforeAll(async () => {
-      strict = await boot([apiPart({ routes, responseValidation: 'strict', onInvalidResponse: reports, openapi })]);
+      strict = await boot([
+        apiPart({ routes, responseValidation: 'strict', onInvalidResponse: reports, openapi }),
+      ]);
       strip = await boot([apiPart({ routes, responseValidation: 'strip', openapi })]);
       dated = await boot([apiPart({ routes, versions, openapi })]);
       byPath = await boot([
-        apiPart({ routes, versions: apiVersions({ versions: ['v1', 'v2'], from: 'path', changes: versions.changes.map((c) => ({ ...c, version: 'v2' })) }), openapi }),
+        apiPart({
+          routes,
+          versions: apiVersions({
+            versions: ['v1', 'v2'],
+            from: 'path',
+            changes: versions.changes.map((c) => ({ ...c, version: 'v2' })),
+          }),
+          openapi,
+        }),
       ]);
     });
     afterAll(async () => {
@@ -70,7 +80,10 @@ for (const [framework, boot] of Object.entries(boots)) {
     });
 
     it('a valid body is sanitized, parsed and answered with its declared status and headers', async () => {
-      const response = await fetch(`${strict.url}/notes`, json({ title: '  <b>Hello</b>\u200b ', tags: ['a'] }));
+      const response = await fetch(
+        `${strict.url}/notes`,
+        json({ title: '  <b>Hello</b>\u200b ', tags: ['a'] }),
+      );
       expect(response.status).toBe(201);
       const note = (await response.json()) as { id: string; title: string; body: string };
       expect(note).toMatchObject({ title: 'Hello', body: '', tags: ['a'] });
@@ -82,22 +95,34 @@ for (const [framework, boot] of Object.entries(boots)) {
       const response = await fetch(`${strict.url}/notes?limit=0&offset=x`, { method: 'GET' });
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      const problem = (await response.json()) as { code: string; errors: { path: string; code: string; message: string }[] };
+      const problem = (await response.json()) as {
+        code: string;
+        errors: { path: string; code: string; message: string }[];
+      };
       expect(problem.code).toBe('VALIDATION_INVALID_INPUT');
       expect(problem.errors.map((e) => e.path)).toEqual(['/query/limit', '/query/offset']);
       const body = await fetch(`${strict.url}/notes`, json({ title: '', tags: 'x', body: 5 }));
       const bodyProblem = (await body.json()) as { errors: { path: string }[] };
-      expect(bodyProblem.errors.map((e) => e.path).sort()).toEqual(['/body/body', '/body/tags', '/body/title']);
+      expect(bodyProblem.errors.map((e) => e.path).sort()).toEqual([
+        '/body/body',
+        '/body/tags',
+        '/body/title',
+      ]);
     });
 
     it('a huge invalid body is answered briefly, without echoing it', async () => {
       const title = 'A'.repeat(1200);
-      const response = await fetch(`${strict.url}/notes`, json({ title, tags: Array.from({ length: 12 }, () => 'x'.repeat(30)) }));
+      const response = await fetch(
+        `${strict.url}/notes`,
+        json({ title, tags: Array.from({ length: 12 }, () => 'x'.repeat(30)) }),
+      );
       expect(response.status).toBe(400);
       const text = await response.text();
       expect(text).not.toContain('AAAAAAAAAA');
       expect(text.length).toBeLessThan(2000);
-      expect((JSON.parse(text) as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain('/body/title');
+      expect(
+        (JSON.parse(text) as { errors: { path: string }[] }).errors.map((e) => e.path),
+      ).toContain('/body/title');
     });
 
     it('coerces query strings: numbers, booleans, repeated keys as arrays', async () => {
@@ -113,18 +138,29 @@ for (const [framework, boot] of Object.entries(boots)) {
     });
 
     it('the per-route body limit is stricter than the adapter\u2019s: 413 before the handler', async () => {
-      const response = await fetch(`${strict.url}/notes`, json({ title: 'x', body: 'y'.repeat(4000) }));
+      const response = await fetch(
+        `${strict.url}/notes`,
+        json({ title: 'x', body: 'y'.repeat(4000) }),
+      );
       expect(response.status).toBe(413);
       expect(((await response.json()) as { code: string }).code).toBe('PAYLOAD_TOO_LARGE');
     });
 
     it('content types: a non-JSON body is 415', async () => {
-      const response = await fetch(`${strict.url}/notes`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'title=x' });
+      const response = await fetch(`${strict.url}/notes`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'title=x',
+      });
       expect(response.status).toBe(415);
     });
 
     it('prototype keys are refused with 400 and pollute nothing', async () => {
-      for (const body of ['{"title":"x","__proto__":{"polluted":1}}', '{"title":"x","constructor":{"prototype":{"polluted":1}}}', '{"title":"x","tags":[],"prototype":1}']) {
+      for (const body of [
+        '{"title":"x","__proto__":{"polluted":1}}',
+        '{"title":"x","constructor":{"prototype":{"polluted":1}}}',
+        '{"title":"x","tags":[],"prototype":1}',
+      ]) {
         const response = await fetch(`${strict.url}/notes`, json(body));
         expect(response.status, body).toBe(400);
       }
@@ -140,7 +176,10 @@ for (const [framework, boot] of Object.entries(boots)) {
         const text = await response.text();
         expect(text).not.toContain('ownerPasswordHash');
         expect(text).not.toContain('leaky');
-        expect(JSON.parse(text)).toMatchObject({ code: 'VALIDATION_RESPONSE_INVALID', status: 500 });
+        expect(JSON.parse(text)).toMatchObject({
+          code: 'VALIDATION_RESPONSE_INVALID',
+          status: 500,
+        });
         expect(reports).toHaveBeenCalledOnce();
         expect(reports.mock.calls[0]?.[0].errors[0].path).toBe('/body/ownerPasswordHash');
         const stripped = await fetch(`${strip.url}/notes`, json({ title: 'leaky' }));
@@ -152,18 +191,27 @@ for (const [framework, boot] of Object.entries(boots)) {
     });
 
     it('date versions: an old client\u2019s request and response are walked through the changes', async () => {
-      const response = await fetch(`${dated.url}/notes`, json({ name: 'From 2024' }, { 'api-version': '2024-01-01' }));
+      const response = await fetch(
+        `${dated.url}/notes`,
+        json({ name: 'From 2024' }, { 'api-version': '2024-01-01' }),
+      );
       expect(response.status).toBe(201);
       const note = (await response.json()) as Record<string, unknown>;
       expect(note.name).toBe('From 2024');
       expect(note).not.toHaveProperty('title');
       expect(response.headers.get('api-version')).toBe('2024-01-01');
-      expect(response.headers.get('deprecation')).toBe(`@${Date.parse('2025-06-01T00:00:00Z') / 1000}`);
+      expect(response.headers.get('deprecation')).toBe(
+        `@${Date.parse('2025-06-01T00:00:00Z') / 1000}`,
+      );
       expect(response.headers.get('sunset')).toBe('Tue, 01 Jan 2030 00:00:00 GMT');
-      expect(response.headers.get('link')).toBe('<https://docs.example.com/versions>; rel="deprecation"; type="text/html"');
+      expect(response.headers.get('link')).toBe(
+        '<https://docs.example.com/versions>; rel="deprecation"; type="text/html"',
+      );
       expect(response.headers.get('vary')).toMatch(/api-version/i);
       // Any later date picks the latest version on or before it.
-      const later = await fetch(`${dated.url}/notes/${note.id}`, { headers: { 'api-version': '2024-12-31' } });
+      const later = await fetch(`${dated.url}/notes/${note.id}`, {
+        headers: { 'api-version': '2024-12-31' },
+      });
       expect(later.headers.get('api-version')).toBe('2024-01-01');
       expect(await later.json()).toMatchObject({ name: 'From 2024' });
       const latest = await fetch(`${dated.url}/notes/${note.id}`);
@@ -173,9 +221,15 @@ for (const [framework, boot] of Object.entries(boots)) {
     });
 
     it('an unknown version is 400 VALIDATION_UNSUPPORTED_VERSION before the body is read', async () => {
-      const response = await fetch(`${dated.url}/notes`, json({ title: 'x' }, { 'api-version': '1999-01-01' }));
+      const response = await fetch(
+        `${dated.url}/notes`,
+        json({ title: 'x' }, { 'api-version': '1999-01-01' }),
+      );
       expect(response.status).toBe(400);
-      expect(await response.json()).toMatchObject({ code: 'VALIDATION_UNSUPPORTED_VERSION', details: { supported: ['2024-01-01', '2025-06-01'] } });
+      expect(await response.json()).toMatchObject({
+        code: 'VALIDATION_UNSUPPORTED_VERSION',
+        details: { supported: ['2024-01-01', '2025-06-01'] },
+      });
     });
 
     it('URL versions serve every route under /<version>, each with its document', async () => {
@@ -185,7 +239,10 @@ for (const [framework, boot] of Object.entries(boots)) {
       expect(old.headers.get('api-version')).toBe('v1');
       const current = await fetch(`${byPath.url}/v2/notes?limit=1`);
       expect(current.status).toBe(200);
-      const doc = (await (await fetch(`${byPath.url}/v1/openapi.json`)).json()) as { paths: object; info: { version: string } };
+      const doc = (await (await fetch(`${byPath.url}/v1/openapi.json`)).json()) as {
+        paths: object;
+        info: { version: string };
+      };
       expect(doc.info.version).toBe('v1');
       expect(Object.keys(doc.paths)).toContain('/v1/notes/{id}');
     });
@@ -193,7 +250,9 @@ for (const [framework, boot] of Object.entries(boots)) {
     it('a deprecated route sends Deprecation, Sunset and Link on every answer', async () => {
       const response = await fetch(`${strict.url}/export`);
       expect(response.status).toBe(200);
-      expect(response.headers.get('deprecation')).toBe(`@${Date.parse('2025-01-01T00:00:00Z') / 1000}`);
+      expect(response.headers.get('deprecation')).toBe(
+        `@${Date.parse('2025-01-01T00:00:00Z') / 1000}`,
+      );
       expect(response.headers.get('sunset')).toBe('Thu, 01 Jan 2026 00:00:00 GMT');
       expect(response.headers.get('link')).toContain('rel="deprecation"');
     });
@@ -201,8 +260,12 @@ for (const [framework, boot] of Object.entries(boots)) {
     it('serves /openapi.json and an offline /docs page, per version', async () => {
       const doc = await fetch(`${dated.url}/openapi.json`);
       expect(doc.status).toBe(200);
-      expect(((await doc.json()) as { openapi: string; info: { version: string } }).info.version).toBe('2025-06-01');
-      const old = (await (await fetch(`${dated.url}/openapi.json?version=2024-01-01`)).json()) as { info: { version: string } };
+      expect(
+        ((await doc.json()) as { openapi: string; info: { version: string } }).info.version,
+      ).toBe('2025-06-01');
+      const old = (await (await fetch(`${dated.url}/openapi.json?version=2024-01-01`)).json()) as {
+        info: { version: string };
+      };
       expect(old.info.version).toBe('2024-01-01');
       expect((await fetch(`${dated.url}/openapi.json?version=nope`)).status).toBe(400);
       const page = await fetch(`${dated.url}/docs`);

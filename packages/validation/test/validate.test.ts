@@ -22,8 +22,16 @@ describe('validate', () => {
   });
 
   it('returns Ok with the parsed value', () => {
-    const result = validate(User, { name: 'Ada', age: 36, tags: ['a'], address: { city: 'London' } });
-    expect(result).toEqual({ ok: true, value: { name: 'Ada', age: 36, tags: ['a'], address: { city: 'London' } } });
+    const result = validate(User, {
+      name: 'Ada',
+      age: 36,
+      tags: ['a'],
+      address: { city: 'London' },
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: { name: 'Ada', age: 36, tags: ['a'], address: { city: 'London' } },
+    });
   });
 
   it('lists every failing field as { path, code, message }, JSON Pointer paths', () => {
@@ -48,12 +56,18 @@ describe('validate', () => {
     if (result.ok) return;
     expect(result.error.errors).toHaveLength(10);
     expect(result.error.details).toEqual({ errorCount: 500, listed: 10 });
-    expect(result.error.errors?.[0]).toEqual({ path: '/k0', code: 'unrecognized_key', message: 'is not a known field' });
+    expect(result.error.errors?.[0]).toEqual({
+      path: '/k0',
+      code: 'unrecognized_key',
+      message: 'is not a known field',
+    });
   });
 
   it('never echoes huge input: keys and messages are bounded', () => {
     const huge = 'x'.repeat(100_000);
-    const Strict = z.strictObject({ a: z.string({ error: (issue) => `bad ${String(issue.input)}` }) });
+    const Strict = z.strictObject({
+      a: z.string({ error: (issue) => `bad ${String(issue.input)}` }),
+    });
     const result = validate(Strict, { a: 5, [huge]: 1 });
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -62,7 +76,9 @@ describe('validate', () => {
   });
 
   it('sanitizes strings before validation: NFC, control and invisible characters', () => {
-    const result = validate(z.object({ name: z.string().max(4) }), { name: 'Cafe\u0301\u0007\u200b' });
+    const result = validate(z.object({ name: z.string().max(4) }), {
+      name: 'Cafe\u0301\u0007\u200b',
+    });
     expect(result).toEqual({ ok: true, value: { name: 'Café' } });
     // Removal comes before NFC: a mark after a removed character still composes.
     expect(validate(z.string(), 'e\u200b\u0301')).toEqual({ ok: true, value: 'é' });
@@ -104,8 +120,16 @@ describe('validate', () => {
       [JSON.parse('{"a":{"__proto__":{"admin":true}}}'), '/a/__proto__', 'forbidden_key'],
       [JSON.parse('{"constructor":{"prototype":{"x":1}}}'), '/constructor', 'forbidden_key'],
       [{ list: [{ prototype: 1 }] }, '/list/0/prototype', 'forbidden_key'],
-      [JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`), '/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0', 'too_deep'],
-      [Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, i])), '', 'too_many_keys'],
+      [
+        JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`),
+        '/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0',
+        'too_deep',
+      ],
+      [
+        Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, i])),
+        '',
+        'too_many_keys',
+      ],
       [{ s: 'x'.repeat(20) }, '/s', 'too_long'],
     ];
     for (const [input, path, reason] of cases) {
@@ -118,7 +142,10 @@ describe('validate', () => {
   });
 
   it('with sanitize: false keeps strings as given but still refuses prototype keys', () => {
-    expect(validate(z.string(), '\u0007', { sanitize: false })).toEqual({ ok: true, value: '\u0007' });
+    expect(validate(z.string(), '\u0007', { sanitize: false })).toEqual({
+      ok: true,
+      value: '\u0007',
+    });
     const result = validate(z.unknown(), JSON.parse('{"__proto__":1}'), { sanitize: false });
     expect(result.ok).toBe(false);
   });
@@ -142,11 +169,15 @@ describe('sanitizers', () => {
   it('each built-in step', () => {
     expect(sanitizers.trim('  a ')).toBe('a');
     expect(sanitizers.nfc('e\u0301')).toBe('é');
-    expect(sanitizers.stripControl('a\u0000b\u001fc\u007fd\u0085e\tf\ng\rh')).toBe('abcde\tf\ng\rh');
+    expect(sanitizers.stripControl('a\u0000b\u001fc\u007fd\u0085e\tf\ng\rh')).toBe(
+      'abcde\tf\ng\rh',
+    );
     expect(sanitizers.stripInvisible('a\u200bb\u202ec\ufeffd\u00ade')).toBe('abcde');
     // ZWJ keeps emoji sequences whole.
     expect(sanitizers.stripInvisible('👩\u200d💻')).toBe('👩\u200d💻');
-    expect(sanitizers.escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    expect(sanitizers.escapeHtml(`<a href="x">'&'</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;',
+    );
     expect(sanitizers.stripHtml('<style>x</style>a<img src=x onerror=alert(1)>b<')).toBe('ab');
     expect(sanitizers.lowercase('AbC')).toBe('abc');
     expect(sanitizers.email(' Ada@Example.COM ')).toBe('Ada@example.com');
@@ -178,12 +209,12 @@ describe('safeJsonParse', () => {
 describe('pipeline', () => {
   const SignUp = z.object({ email: z.email(), name: z.string().min(1) });
   const toUser = pipeline(SignUp)
-    .then((input) => ({ ...input, handle: input.name.toLowerCase().replace(/\s+/g, '-') }))
+    .pipe((input) => ({ ...input, handle: input.name.toLowerCase().replace(/\s+/g, '-') }))
     .check(
       (user) => user.handle !== 'admin',
       () => ValidationErrors.VALIDATION_INVALID_INPUT({ message: 'taken' }),
     )
-    .then((user) => ({ ok: true as const, value: { ...user, id: 1 } }));
+    .pipe((user) => ({ ok: true as const, value: { ...user, id: 1 } }));
 
   it('runs typed steps from input to domain shape', () => {
     expect(toUser.run({ email: 'ada@example.com', name: 'Ada L' })).toEqual({
@@ -199,7 +230,7 @@ describe('pipeline', () => {
   });
   it('validates in the middle of a chain', () => {
     const parsed = pipeline<string>()
-      .then((text) => text.split(','))
+      .pipe((text) => text.split(','))
       .validate(z.array(z.coerce.number()))
       .run('1,2,x');
     expect(parsed.ok === false && parsed.error.errors?.[0]?.path).toBe('/2');
@@ -210,7 +241,11 @@ describe('pipeline', () => {
 // prototype-polluting key through, and never pollutes Object.prototype.
 describe('fuzzing the sanitization and validation pipeline', () => {
   const polluting = fc.constantFrom('__proto__', 'constructor', 'prototype');
-  const key = fc.oneof(fc.string({ maxLength: 8 }), polluting, fc.constantFrom('\u005f_proto__', 'toString', 'valueOf'));
+  const key = fc.oneof(
+    fc.string({ maxLength: 8 }),
+    polluting,
+    fc.constantFrom('\u005f_proto__', 'toString', 'valueOf'),
+  );
   const text = fc.string({ unit: 'binary', maxLength: 30 });
   const json = fc.letrec((tie) => ({
     value: fc.oneof(
@@ -229,7 +264,11 @@ describe('fuzzing the sanitization and validation pipeline', () => {
     if (typeof value !== 'object' || value === null || depth > 64) return false;
     if (Array.isArray(value)) return value.some((item) => hasForbidden(item, depth + 1));
     return Object.keys(value).some(
-      (k) => k === '__proto__' || k === 'constructor' || k === 'prototype' || hasForbidden((value as Record<string, unknown>)[k], depth + 1),
+      (k) =>
+        k === '__proto__' ||
+        k === 'constructor' ||
+        k === 'prototype' ||
+        hasForbidden((value as Record<string, unknown>)[k], depth + 1),
     );
   };
 
@@ -238,7 +277,11 @@ describe('fuzzing the sanitization and validation pipeline', () => {
     z.looseObject({ title: z.string().optional() }),
     z.record(z.string(), z.unknown()),
     z.array(z.unknown()),
-    z.object({ a: sanitized(z.string(), ['trim', 'stripHtml', 'escapeHtml', 'email', 'url']).optional() }).catchall(z.unknown()),
+    z
+      .object({
+        a: sanitized(z.string(), ['trim', 'stripHtml', 'escapeHtml', 'email', 'url']).optional(),
+      })
+      .catchall(z.unknown()),
   ];
 
   it('validate() always returns a Result and never lets a polluting key through', () => {
@@ -258,7 +301,12 @@ describe('fuzzing the sanitization and validation pipeline', () => {
     const texts = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 60 }),
       json.map((value) => JSON.stringify(value) ?? 'null'),
-      json.map((value) => (JSON.stringify(value) ?? '').replace(/"constructor"|"prototype"|"__proto__"/g, '"\\u005f_proto__"')),
+      json.map((value) =>
+        (JSON.stringify(value) ?? '').replace(
+          /"constructor"|"prototype"|"__proto__"/g,
+          '"\\u005f_proto__"',
+        ),
+      ),
     );
     fc.assert(
       fc.property(texts, (input) => {
@@ -276,7 +324,10 @@ describe('fuzzing the sanitization and validation pipeline', () => {
         const result = validate(z.string(), input);
         expect(result.ok).toBe(true);
         if (!result.ok) return;
-        expect(result.value).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u202a-\u202e\ufeff]/);
+        expect(result.value).not.toMatch(
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: checking they are gone.
+          /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u202a-\u202e\ufeff]/,
+        );
         expect(result.value).toBe(result.value.normalize('NFC'));
       }),
       { numRuns: 300 },

@@ -3,7 +3,12 @@ import * as z from 'zod';
 import { ValidationErrors } from '../errors.js';
 import type { Schema } from '../types.js';
 import { appendFieldErrors, type ErrorCaps } from './field-errors.js';
-import { type Refusal, type ResolvedLimits, type SanitizePlan, sanitizeValue } from './sanitize-walk.js';
+import {
+  type Refusal,
+  type ResolvedLimits,
+  type SanitizePlan,
+  sanitizeValue,
+} from './sanitize-walk.js';
 
 /** The failures {@link validate} and routes return for bad input. */
 export type InputError = ProdError<'VALIDATION_INVALID_INPUT' | 'VALIDATION_UNSAFE_INPUT'>;
@@ -19,7 +24,10 @@ export interface InputCheck {
 }
 
 /** The first step: sanitized input, or the refusal. */
-export function prepare(check: InputCheck, raw: unknown): { ok: true; value: unknown } | { ok: false; refusal: Refusal } {
+export function prepare(
+  check: InputCheck,
+  raw: unknown,
+): { ok: true; value: unknown } | { ok: false; refusal: Refusal } {
   if (check.plan === undefined) {
     if (typeof raw !== 'object' || raw === null) return { ok: true, value: raw };
   }
@@ -45,7 +53,9 @@ export type Parsed =
 export function parseSync(schema: Schema, value: unknown): Parsed {
   try {
     const result = z.safeParse(schema, value);
-    return result.success ? { ok: true, value: result.data } : { ok: false, issues: result.error.issues };
+    return result.success
+      ? { ok: true, value: result.data }
+      : { ok: false, issues: result.error.issues };
   } catch (error) {
     if (error instanceof z.core.$ZodAsyncError) return { ok: 'async' };
     throw error;
@@ -54,7 +64,9 @@ export function parseSync(schema: Schema, value: unknown): Parsed {
 
 export async function parseAsync(schema: Schema, value: unknown): Promise<Parsed> {
   const result = await z.safeParseAsync(schema, value);
-  return result.success ? { ok: true, value: result.data } : { ok: false, issues: result.error.issues };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, issues: result.error.issues };
 }
 
 export function unsafeError(refusal: Refusal): ProdError<'VALIDATION_UNSAFE_INPUT'> {

@@ -30,7 +30,8 @@ function kindOf(schema: Schema, depth = 0): Kind {
     case 'enum': {
       const values = def.values ?? Object.values(def.entries ?? {});
       if (values.length > 0 && values.every((value) => typeof value === 'number')) return 'number';
-      if (values.length > 0 && values.every((value) => typeof value === 'boolean')) return 'boolean';
+      if (values.length > 0 && values.every((value) => typeof value === 'boolean'))
+        return 'boolean';
       return 'string';
     }
     case 'union': {

@@ -12,7 +12,15 @@ import {
 import { ValidationErrors } from '../errors.js';
 import type { RouteSpec } from '../route-meta.js';
 import type { ResponseValidation, Schema } from '../types.js';
-import { ErrorList, type InputCheck, type Parsed, parseAsync, parseSync, prepare, unsafeError } from './check-input.js';
+import {
+  ErrorList,
+  type InputCheck,
+  type Parsed,
+  parseAsync,
+  parseSync,
+  prepare,
+  unsafeError,
+} from './check-input.js';
 import { type CoercionPlan, coerce } from './coerce.js';
 import { DEFAULT_CAPS } from './field-errors.js';
 
@@ -28,7 +36,9 @@ export interface RawInput {
 export interface VersionContext {
   readonly id: string;
   /** From this version's request to the latest one's; undefined when nothing changed. */
-  readonly upgrade: ((raw: RawInput, spec: RouteSpec, request: HttpRequest) => RawInput) | undefined;
+  readonly upgrade:
+    | ((raw: RawInput, spec: RouteSpec, request: HttpRequest) => RawInput)
+    | undefined;
   /** From the latest version's response body to this one's; undefined when nothing changed. */
   readonly downgrade:
     | ((body: unknown, status: number, spec: RouteSpec, request: HttpRequest) => unknown)
@@ -74,7 +84,11 @@ export interface HandlerInput {
   readonly body: unknown;
   readonly version: string | undefined;
   readonly request: HttpRequest;
+  readonly reply: (status: number, body?: unknown, headers?: ReplyShape['headers']) => ReplyShape;
 }
+
+const reply = (status: number, body?: unknown, headers?: ReplyShape['headers']): ReplyShape =>
+  headers === undefined ? { status, body } : { status, body, headers };
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const NO_OPTIONS: HandleOptions = Object.freeze({});
@@ -130,7 +144,10 @@ export function checkEarly(route: CompiledRoute, request: HttpRequest): void {
 
 type Step = { readonly check: PartCheck; readonly value: unknown };
 
-function pick(headers: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
+function pick(
+  headers: Readonly<Record<string, unknown>>,
+  keys: readonly string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of keys) if (headers[key] !== undefined) out[key] = headers[key];
   return out;
@@ -139,7 +156,11 @@ function pick(headers: Readonly<Record<string, unknown>>, keys: readonly string[
 function preparePart(check: PartCheck, raw: unknown): unknown {
   const prepared = prepare(check, raw);
   if (!prepared.ok) throw unsafeError(prepared.refusal);
-  if (check.coercion === undefined || typeof prepared.value !== 'object' || prepared.value === null) {
+  if (
+    check.coercion === undefined ||
+    typeof prepared.value !== 'object' ||
+    prepared.value === null
+  ) {
     return prepared.value;
   }
   return coerce(prepared.value as Record<string, unknown>, check.coercion);
@@ -160,21 +181,29 @@ export function handle(
   let raw: RawInput = request;
   if (version?.upgrade !== undefined) {
     raw = version.upgrade(
-      { params: request.params, query: request.query, headers: request.headers, body: request.body },
+      {
+        params: request.params,
+        query: request.query,
+        headers: request.headers,
+        body: request.body,
+      },
       route.spec,
       request,
     );
   }
   const steps: Step[] = [];
-  if (route.params !== undefined) steps.push({ check: route.params, value: preparePart(route.params, raw.params) });
-  if (route.query !== undefined) steps.push({ check: route.query, value: preparePart(route.query, raw.query) });
+  if (route.params !== undefined)
+    steps.push({ check: route.params, value: preparePart(route.params, raw.params) });
+  if (route.query !== undefined)
+    steps.push({ check: route.query, value: preparePart(route.query, raw.query) });
   if (route.headers !== undefined) {
     steps.push({
       check: route.headers,
       value: preparePart(route.headers, pick(raw.headers, route.headerKeys ?? [])),
     });
   }
-  if (route.body !== undefined) steps.push({ check: route.body, value: preparePart(route.body, raw.body) });
+  if (route.body !== undefined)
+    steps.push({ check: route.body, value: preparePart(route.body, raw.body) });
   const results: Parsed[] = [];
   let async = false;
   for (const step of steps) {
@@ -220,15 +249,18 @@ function call(
     body: next(route.body, undefined),
     version: version?.id,
     request,
+    reply,
   };
   if (errors !== undefined) {
     throw (errors as ErrorList).toError('The request does not match the route\u2019s schemas');
   }
-  const reply = route.handler(input);
-  if (isThenable(reply)) {
-    return (reply as Promise<unknown>).then((answer) => respond(route, request, answer, options, version));
+  const answer = route.handler(input);
+  if (isThenable(answer)) {
+    return (answer as Promise<unknown>).then((later) =>
+      respond(route, request, later, options, version),
+    );
   }
-  return respond(route, request, reply, options, version);
+  return respond(route, request, answer, options, version);
 }
 
 interface ReplyShape {
@@ -248,7 +280,9 @@ function respond(
   if (isProdError(answer) || (isResult(answer) && !answer.ok)) return answer;
   const reply = (isResult(answer) ? (answer as { value: unknown }).value : answer) as ReplyShape;
   if (typeof reply !== 'object' || reply === null || typeof reply.status !== 'number') {
-    throw new TypeError(`The handler of ${route.spec.method} ${route.spec.path} answered no { status }`);
+    throw new TypeError(
+      `The handler of ${route.spec.method} ${route.spec.path} answered no { status }`,
+    );
   }
   const mode = options.mode ?? route.mode;
   const declared = route.responses.get(reply.status);
@@ -256,11 +290,23 @@ function respond(
     return finish(route, request, reply, reply.body, declared, version);
   }
   if (declared === undefined) {
-    return fail(route, request, options, reply.status, `answered ${reply.status}, a status it does not declare`);
+    return fail(
+      route,
+      request,
+      options,
+      reply.status,
+      `answered ${reply.status}, a status it does not declare`,
+    );
   }
   if (declared.schema === null) {
     if (reply.body !== undefined) {
-      return fail(route, request, options, reply.status, `answered a body for ${reply.status}, declared without one`);
+      return fail(
+        route,
+        request,
+        options,
+        reply.status,
+        `answered a body for ${reply.status}, declared without one`,
+      );
     }
     return finish(route, request, reply, undefined, declared, version);
   }
@@ -286,7 +332,14 @@ function checked(
   if (parsed.ok === false) {
     const list = new ErrorList(DEFAULT_CAPS);
     list.add(parsed.issues, '/body');
-    return fail(route, request, options, reply.status, 'answered a body that does not match its schema', list);
+    return fail(
+      route,
+      request,
+      options,
+      reply.status,
+      'answered a body that does not match its schema',
+      list,
+    );
   }
   const value = (parsed as { value: unknown }).value;
   if (mode === 'strict') {
@@ -294,9 +347,22 @@ function checked(
     unknownFields(reply.body, value, '/body', extra, 0);
     if (extra.length > 0) {
       const list = new ErrorList(DEFAULT_CAPS);
-      list.errors.push(...extra.map((path) => ({ path, code: 'unrecognized_key', message: 'is not in the schema' })));
+      list.errors.push(
+        ...extra.map((path) => ({
+          path,
+          code: 'unrecognized_key',
+          message: 'is not in the schema',
+        })),
+      );
       list.total = extra.length;
-      return fail(route, request, options, reply.status, 'answered fields its schema does not declare', list);
+      return fail(
+        route,
+        request,
+        options,
+        reply.status,
+        'answered fields its schema does not declare',
+        list,
+      );
     }
   }
   return finish(route, request, reply, value, declared, version);
@@ -317,7 +383,9 @@ function finish(
   const headers: Record<string, string | readonly string[]> = {};
   if (out !== undefined) headers['content-type'] = declared?.contentType ?? JSON_TYPE;
   if (reply.headers !== undefined) Object.assign(headers, reply.headers);
-  return out === undefined ? { status: reply.status, headers } : { status: reply.status, headers, body: out };
+  return out === undefined
+    ? { status: reply.status, headers }
+    : { status: reply.status, headers, body: out };
 }
 
 function fail(
@@ -349,10 +417,17 @@ function isPlain(value: unknown): value is Record<string, unknown> {
 }
 
 /** Paths of keys the handler gave that the schema's output dropped. */
-function unknownFields(input: unknown, output: unknown, path: string, out: string[], depth: number): void {
+function unknownFields(
+  input: unknown,
+  output: unknown,
+  path: string,
+  out: string[],
+  depth: number,
+): void {
   if (depth > 32 || out.length >= DEFAULT_CAPS.maxErrors) return;
   if (Array.isArray(input) && Array.isArray(output) && input.length === output.length) {
-    for (let i = 0; i < input.length; i++) unknownFields(input[i], output[i], `${path}/${i}`, out, depth + 1);
+    for (let i = 0; i < input.length; i++)
+      unknownFields(input[i], output[i], `${path}/${i}`, out, depth + 1);
     return;
   }
   if (!isPlain(input) || !isPlain(output)) return;

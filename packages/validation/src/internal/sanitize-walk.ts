@@ -44,9 +44,16 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const MAX_PLAN_DEPTH = 24;
 
 /** Keys that can reach a prototype when the object is later merged. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+]);
 
-export function resolveLimits(limits: InputLimits | undefined, check: (name: string, value: unknown, fallback: number) => number): ResolvedLimits {
+export function resolveLimits(
+  limits: InputLimits | undefined,
+  check: (name: string, value: unknown, fallback: number) => number,
+): ResolvedLimits {
   if (limits === undefined) return DEFAULT_LIMITS;
   return Object.freeze({
     maxDepth: check('limits.maxDepth', limits.maxDepth, DEFAULT_LIMITS.maxDepth),
@@ -148,7 +155,9 @@ interface WalkState {
 }
 
 /** The sanitized input, or why it was refused. Copies what it changes; never mutates `value`. */
-export type Sanitized = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly refusal: Refusal };
+export type Sanitized =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly refusal: Refusal };
 
 /**
  * Sanitizes `value` by `plan` and holds it to `limits`. Never throws for any JSON-like input
@@ -250,7 +259,10 @@ function walk(
     }
     const child = record[key];
     const childPlan =
-      (node.fields !== undefined ? node.fields[key] : undefined) ?? node.rest ?? node.fallback ?? node;
+      (node.fields !== undefined ? node.fields[key] : undefined) ??
+      node.rest ??
+      node.fallback ??
+      node;
     const out = walk(child, childPlan, depth + 1, `${path}/${escapePointer(key)}`, state);
     if (state.refusal !== undefined) return undefined;
     if (out !== child) {
