@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import {
+  definePart,
+  defineRouteMeta,
+  type HttpRequest,
+  type HttpResponse,
+  optionChecks,
+  type Part,
+  RequestSlot,
+  type RouteMeta,
+  type RouteMetaKey,
+} from '@prod/core';
+import {
+  API_CSP,
+  type CspDirectives,
+  HTML_CSP,
+  mergeDirectives,
+  NONCE_SLOT,
+  serializeCsp,
+} from './csp.js';
+import { SecurityErrors } from './errors.js';
+import { isHttpToken } from './internal/syntax.js';
+
+/** The two header sets: `api` for JSON answers, `html` for pages the service serves. */
+export type SecurityProfile = 'api' | 'html';
+
+/** Strict-Transport-Security settings. */
+export interface HstsOptions {
+  /** In ms (sent in seconds). Default one year. */
+  readonly maxAge?: number;
+  /** Default true. */
+  readonly includeSubDomains?: boolean;
+  /** Ask to be preloaded in browsers (only once every subdomain is on HTTPS). Default false. */
+  readonly preload?: boolean;
+}
+
+/** What a route (or `overrides`) changes for its responses. */
+export interface RouteSecurityHeaders {
+  /** The profile of this route's responses. Default: the part's. */
+  readonly profile?: SecurityProfile;
+  /** Directives over the profile's (a `null` drops one); `false`: no CSP header at all. */
+  readonly csp?: CspDirectives | false;
+  /** Headers set over the profile's; `null` leaves one out. */
+  readonly headers?: Readonly<Record<string, string | null>>;
+}
+
+/** Options of {@link securityHeadersPart}. */
+export interface SecurityHeadersOptions extends RouteSecurityHeaders {
+  /** The part's name. Default `security-headers`. */
+  readonly name?: string;
+  /**
+   * `Strict-Transport-Security`: on by default (one year, subdomains). Browsers ignore it over
+   * plain HTTP (RFC 6797 section 8.1), so it only takes effect behind TLS. `false` to leave it out.
+   */
+  readonly hsts?: boolean | HstsOptions;
+  /** Send the CSP as `Content-Security-Policy-Report-Only` (try a policy first). Default false. */
+  readonly reportOnly?: boolean;
+  /**
+   * The settings of requests whose route declares none (`routeSecurityHeaders`): for pages the
+   * application serves through its own framework routes (`/docs`), or 404s.
+   */
+  readonly overrides?: (request: HttpRequest) => RouteSecurityHeaders | undefined;
+}
+
+const check = optionChecks(SecurityErrors.SECURITY_INVALID_OPTIONS);
+const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
+
+/**
+ * The route metadata key of the security headers (`@prod/security/headers`). Prefer
+ * {@link routeSecurityHeaders}, which checks what you declare when the route is defined.
+ */
+export const securityHeadersMeta: RouteMetaKey<RouteSecurityHeaders> =
+  defineRouteMeta<RouteSecurityHeaders>('@prod/security/headers');
+
+function checkRouteHeaders(name: string, given: unknown): RouteSecurityHeaders {
+  const value = check.object<RouteSecurityHeaders>(name, given);
+  const profile =
+    value.profile === undefined
+      ? undefined
+      : check.oneOf(`${name}.profile`, value.profile, ['api', 'html'], 'api');
+  if (value.csp !== undefined && value.csp !== false)
+    mergeDirectives(`${name}.csp`, API_CSP, value.csp);
+  if (value.headers !== undefined) {
+    for (const [header, content] of Object.entries(
+      check.object<Record<string, unknown>>(`${name}.headers`, value.headers),
+    )) {
+      if (!isHttpToken(header)) check.fail(`${name}.headers`, 'header names', header);
+      if (content !== null && (typeof content !== 'string' || /[\r\n\0]/.test(content))) {
+        check.fail(
+          `${name}.headers.${header}`,
+          'a header value (no CR, LF or NUL) or null',
+          content,
+        );
+      }
+    }
+  }
+  return Object.freeze({
+    ...(profile === undefined ? {} : { profile }),
+    ...(value.csp === undefined ? {} : { csp: value.csp }),
+    ...(value.headers === undefined ? {} : { headers: Object.freeze({ ...value.headers }) }),
+  });
+}
+
+/**
+ * A route's security headers, checked now: spread it into the route's `meta` (a page of API
+ * docs with the HTML profile and a CDN for its script, say).
+ *
+ * @example
+ * const docs = definePart({
+ *   name: 'docs',
+ *   routes: [
+ *     {
+ *       method: 'GET',
+ *       path: '/docs',
+ *       meta: routeSecurityHeaders({ profile: 'html', csp: { 'script-src': ["'self'", 'https://cdn.example.com'] } }),
+ *       handler: (request) => ({
+ *         status: 200,
+ *         headers: { 'content-type': 'text/html; charset=utf-8' },
+ *         body: `<script nonce="${cspNonce(request)}">boot()</script>`,
+ *       }),
+ *     },
+ *   ],
+ * });
+ */
+export function routeSecurityHeaders(settings: RouteSecurityHeaders): RouteMeta {
+  return securityHeadersMeta(checkRouteHeaders('settings', settings));
+}
+
+const nonces = new RequestSlot<string>('@prod/security csp nonce');
+
+/**
+ * The CSP nonce of this request (made on first use, 128 random bits): put it on your inline
+ * `<script nonce="...">` and `<style nonce="...">`; the security headers part adds
+ * `'nonce-...'` to `script-src` and `style-src` of the HTML profile for this response only.
+ *
+ * @example
+ * declare const request: HttpRequest;
+ * const page = `<script nonce="${cspNonce(request)}">window.start()</script>`;
+ */
+export function cspNonce(request: HttpRequest): string {
+  let nonce = nonces.get(request);
+  if (nonce === undefined) {
+    nonce = randomBytes(16).toString('base64');
+    nonces.set(request, nonce);
+  }
+  return nonce;
+}
+
+interface Compiled {
+  /** Every header of this setting; the CSP without a nonce. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly remove: readonly string[];
+  /** The CSP header's name and its text split around the nonce, when it takes one. */
+  readonly nonce: { readonly header: string; readonly parts: readonly string[] } | undefined;
+}
+
+/**
+ * Security headers on every response, errors and 404s included, on every adapter: helmet's
+ * defaults tuned for an API. The `api` profile (default) sends
+ * `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'`,
+ * `Strict-Transport-Security: max-age=31536000; includeSubDomains`,
+ * `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
+ * `Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Resource-Policy: same-origin`,
+ * `X-Frame-Options: DENY`, `Origin-Agent-Cluster: ?1`, `X-DNS-Prefetch-Control: off`,
+ * `X-Download-Options: noopen`, `X-Permitted-Cross-Domain-Policies: none`,
+ * `X-XSS-Protection: 0`, and removes `X-Powered-By`. The `html` profile keeps the same and
+ * swaps the CSP for one fit for pages ({@link HTML_CSP}), with the request's nonce
+ * ({@link cspNonce}) when the page used one. A header the response sets itself wins; routes
+ * change theirs with {@link routeSecurityHeaders}. Mount it first, so it has the last word.
+ *
+ * @throws `SECURITY_INVALID_OPTIONS` for a bad directive, header or HSTS setting.
+ * @example
+ * const headers = securityHeadersPart(); // the API profile
+ * const withDocs = securityHeadersPart({
+ *   overrides: (request) => (request.path.startsWith('/docs') ? { profile: 'html' } : undefined),
+ * });
+ */
+export function securityHeadersPart(options: SecurityHeadersOptions = {}): Part {
+  const given = checkRouteHeaders('options', options);
+  const all = check.object<SecurityHeadersOptions>('options', options);
+  const name = check.string('name', all.name, 'security-headers', { nonEmpty: true });
+  const reportOnly = check.boolean('reportOnly', all.reportOnly, false);
+  const overrides = check.fn<(request: HttpRequest) => RouteSecurityHeaders | undefined>(
+    'overrides',
+    all.overrides,
+  );
+  let hsts: string | undefined;
+  if (all.hsts !== false) {
+    const settings =
+      all.hsts === undefined || all.hsts === true
+        ? {}
+        : check.object<HstsOptions>('hsts', all.hsts);
+    const maxAge = check.duration('hsts.maxAge', settings.maxAge, YEAR_MS, {
+      max: 2 * YEAR_MS * 100,
+    });
+    const sub = check.boolean('hsts.includeSubDomains', settings.includeSubDomains, true);
+    const preload = check.boolean('hsts.preload', settings.preload, false);
+    if (preload && (!sub || maxAge < YEAR_MS)) {
+      check.fail(
+        'hsts.preload',
+        'includeSubDomains and a maxAge of at least a year (preload rules)',
+        preload,
+      );
+    }
+    hsts = `max-age=${Math.floor(maxAge / 1000)}${sub ? '; includeSubDomains' : ''}${preload ? '; preload' : ''}`;
+  }
+  const cspHeader = reportOnly ? 'content-security-policy-report-only' : 'content-security-policy';
+
+  const baseline: Record<string, string> = {
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'origin-agent-cluster': '?1',
+    'referrer-policy': 'no-referrer',
+    ...(hsts === undefined ? {} : { 'strict-transport-security': hsts }),
+    'x-content-type-options': 'nosniff',
+    'x-dns-prefetch-control': 'off',
+    'x-download-options': 'noopen',
+    'x-frame-options': 'DENY',
+    'x-permitted-cross-domain-policies': 'none',
+    'x-xss-protection': '0',
+  };
+
+  const compile = (settings: RouteSecurityHeaders, base: RouteSecurityHeaders): Compiled => {
+    const profile = settings.profile ?? base.profile ?? 'api';
+    const csp = settings.csp ?? base.csp;
+    const headers: Record<string, string> = { ...baseline };
+    let nonce: Compiled['nonce'];
+    if (csp !== false) {
+      const directives = mergeDirectives('csp', profile === 'html' ? HTML_CSP : API_CSP, csp);
+      headers[cspHeader] = serializeCsp(directives, false);
+      if (profile === 'html')
+        nonce = { header: cspHeader, parts: serializeCsp(directives, true).split(NONCE_SLOT) };
+    }
+    // Removed even from what the response sets: frameworks add it on their own.
+    const remove = ['x-powered-by'];
+    for (const source of [base.headers, settings.headers]) {
+      for (const [header, value] of Object.entries(source ?? {})) {
+        const lower = header.toLowerCase();
+        if (value === null) {
+          delete headers[lower];
+          if (lower === cspHeader) nonce = undefined;
+        } else {
+          headers[lower] = value;
+          if (lower === cspHeader) nonce = undefined;
+        }
+      }
+    }
+    return Object.freeze({ headers: Object.freeze(headers), remove: Object.freeze(remove), nonce });
+  };
+
+  const partSettings = given;
+  const standard = compile({}, partSettings);
+  const compiled = new WeakMap<RouteSecurityHeaders, Compiled>();
+  const compiledFor = (settings: RouteSecurityHeaders | undefined): Compiled => {
+    if (settings === undefined) return standard;
+    let found = compiled.get(settings);
+    if (found === undefined) {
+      // `overrides` answers are checked once, like route metadata is when a route is defined.
+      found = compile(checkRouteHeaders('overrides()', settings), partSettings);
+      compiled.set(settings, found);
+    }
+    return found;
+  };
+
+  return definePart({
+    name,
+    onSend(request, response): HttpResponse {
+      const settings = securityHeadersMeta.read(request) ?? overrides?.(request);
+      const chosen = compiledFor(settings);
+      const own = response.headers;
+      const headers: Record<string, string | readonly string[]> = { ...chosen.headers };
+      const nonce = chosen.nonce === undefined ? undefined : nonces.get(request);
+      if (nonce !== undefined && chosen.nonce !== undefined) {
+        headers[chosen.nonce.header] = chosen.nonce.parts.join(nonce);
+      }
+      if (own !== undefined) {
+        for (const header in own)
+          headers[header.toLowerCase()] = own[header] as string | readonly string[];
+      }
+      for (const header of chosen.remove) delete headers[header];
+      return { ...response, headers };
+    },
+  });
+}

@@ -1,0 +1,3 @@
+import { prodBuild } from '../../config/tsup.preset.ts';
+
+export default prodBuild();
