@@ -9,6 +9,7 @@ import {
   type MaybePromise,
   type ProdError,
 } from '@prod/core';
+import * as z from 'zod';
 import { ValidationErrors } from '../errors.js';
 import type { RouteSpec } from '../route-meta.js';
 import type { ResponseValidation, Schema } from '../types.js';
@@ -142,8 +143,6 @@ export function checkEarly(route: CompiledRoute, request: HttpRequest): void {
   checkBody(route, request);
 }
 
-type Step = { readonly check: PartCheck; readonly value: unknown };
-
 function pick(
   headers: Readonly<Record<string, unknown>>,
   keys: readonly string[],
@@ -166,6 +165,20 @@ function preparePart(check: PartCheck, raw: unknown): unknown {
   return coerce(prepared.value as Record<string, unknown>, check.coercion);
 }
 
+/** One part's parse result: zod's own result object, or `undefined` for an async schema. */
+type PartResult =
+  | { readonly success: true; readonly data: unknown }
+  | { readonly success: false; readonly error: { readonly issues: readonly z.core.$ZodIssue[] } };
+
+function parsePart(check: PartCheck, value: unknown): PartResult | undefined {
+  try {
+    return z.safeParse(check.schema, value) as PartResult;
+  } catch (error) {
+    if (error instanceof z.core.$ZodAsyncError) return undefined;
+    throw error;
+  }
+}
+
 /**
  * Serves one request of a compiled route: per-route body checks, version upgrade, sanitize,
  * coerce and parse every part (all failures collected), the handler, then the response
@@ -177,7 +190,7 @@ export function handle(
   options: HandleOptions = NO_OPTIONS,
 ): MaybePromise<unknown> {
   checkBody(route, request);
-  const version = options.version?.(request);
+  const version = options.version === undefined ? undefined : options.version(request);
   let raw: RawInput = request;
   if (version?.upgrade !== undefined) {
     raw = version.upgrade(
@@ -191,69 +204,87 @@ export function handle(
       request,
     );
   }
-  const steps: Step[] = [];
-  if (route.params !== undefined)
-    steps.push({ check: route.params, value: preparePart(route.params, raw.params) });
-  if (route.query !== undefined)
-    steps.push({ check: route.query, value: preparePart(route.query, raw.query) });
-  if (route.headers !== undefined) {
-    steps.push({
-      check: route.headers,
-      value: preparePart(route.headers, pick(raw.headers, route.headerKeys ?? [])),
-    });
-  }
-  if (route.body !== undefined)
-    steps.push({ check: route.body, value: preparePart(route.body, raw.body) });
-  const results: Parsed[] = [];
+  // Prepared inputs first (a refusal throws at once), then every part parsed, every failure kept.
+  const params = route.params === undefined ? raw.params : preparePart(route.params, raw.params);
+  const query = route.query === undefined ? raw.query : preparePart(route.query, raw.query);
+  const headers =
+    route.headers === undefined
+      ? raw.headers
+      : preparePart(route.headers, pick(raw.headers, route.headerKeys ?? []));
+  const body = route.body === undefined ? undefined : preparePart(route.body, raw.body);
+  let errors: ErrorList | undefined;
   let async = false;
-  for (const step of steps) {
-    const parsed = parseSync(step.check.schema, step.value);
-    if (parsed.ok === 'async') async = true;
-    results.push(parsed);
-  }
-  if (async) {
-    return Promise.all(
-      steps.map((step, i) => {
-        const known = results[i] as Parsed;
-        return known.ok === 'async' ? parseAsync(step.check.schema, step.value) : known;
-      }),
-    ).then((all) => call(route, request, raw, all, options, version));
-  }
-  return call(route, request, raw, results, options, version);
+  const parsed = (check: PartCheck | undefined, value: unknown): unknown => {
+    if (check === undefined) return value;
+    const result = parsePart(check, value);
+    if (result === undefined) {
+      async = true;
+      return undefined;
+    }
+    if (result.success) return result.data;
+    errors ??= new ErrorList(DEFAULT_CAPS);
+    errors.add(result.error.issues, check.prefix);
+    return undefined;
+  };
+  const input: HandlerInput = {
+    params: parsed(route.params, params),
+    query: parsed(route.query, query),
+    headers: parsed(route.headers, headers),
+    body: parsed(route.body, body),
+    version: version?.id,
+    request,
+    reply,
+  };
+  if (async) return handleAsync(route, request, options, version, [params, query, headers, body]);
+  if (errors !== undefined) throw invalidRequest(errors);
+  return call(route, request, input, options, version);
+}
+
+function invalidRequest(errors: ErrorList): ProdError<'VALIDATION_INVALID_INPUT'> {
+  return errors.toError('The request does not match the route\u2019s schemas');
+}
+
+async function handleAsync(
+  route: CompiledRoute,
+  request: HttpRequest,
+  options: HandleOptions,
+  version: VersionContext | undefined,
+  prepared: readonly unknown[],
+): Promise<unknown> {
+  const checks = [route.params, route.query, route.headers, route.body];
+  let errors: ErrorList | undefined;
+  const values = await Promise.all(
+    checks.map(async (check, i) => {
+      if (check === undefined) return prepared[i];
+      const result = await parseAsync(check.schema, prepared[i]);
+      if (result.ok === true) return result.value;
+      if (result.ok === false) {
+        errors ??= new ErrorList(DEFAULT_CAPS);
+        errors.add(result.issues, check.prefix);
+      }
+      return undefined;
+    }),
+  );
+  if (errors !== undefined) throw invalidRequest(errors);
+  const input: HandlerInput = {
+    params: values[0],
+    query: values[1],
+    headers: values[2],
+    body: values[3],
+    version: version?.id,
+    request,
+    reply,
+  };
+  return call(route, request, input, options, version);
 }
 
 function call(
   route: CompiledRoute,
   request: HttpRequest,
-  raw: RawInput,
-  results: readonly Parsed[],
+  input: HandlerInput,
   options: HandleOptions,
   version: VersionContext | undefined,
 ): MaybePromise<unknown> {
-  let errors: ErrorList | undefined;
-  let i = 0;
-  const next = (check: PartCheck | undefined, fallback: unknown): unknown => {
-    if (check === undefined) return fallback;
-    const parsed = results[i++] as Parsed;
-    if (parsed.ok === true) return parsed.value;
-    if (parsed.ok === false) {
-      errors ??= new ErrorList(DEFAULT_CAPS);
-      errors.add(parsed.issues, check.prefix);
-    }
-    return undefined;
-  };
-  const input: HandlerInput = {
-    params: next(route.params, raw.params),
-    query: next(route.query, raw.query),
-    headers: next(route.headers, raw.headers),
-    body: next(route.body, undefined),
-    version: version?.id,
-    request,
-    reply,
-  };
-  if (errors !== undefined) {
-    throw (errors as ErrorList).toError('The request does not match the route\u2019s schemas');
-  }
   const answer = route.handler(input);
   if (isThenable(answer)) {
     return (answer as Promise<unknown>).then((later) =>

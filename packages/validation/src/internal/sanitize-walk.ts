@@ -152,6 +152,9 @@ interface WalkState {
   keys: number;
   refusal: Refusal | undefined;
   readonly limits: ResolvedLimits;
+  /** Where the walk is: the path is only spelled out for a refusal. */
+  readonly segments: (string | number)[];
+  readonly prefix: string;
 }
 
 /** The sanitized input, or why it was refused. Copies what it changes; never mutates `value`. */
@@ -169,9 +172,10 @@ export function sanitizeValue(
   limits: ResolvedLimits,
   path: string,
 ): Sanitized {
-  const state: WalkState = { keys: 0, refusal: undefined, limits };
-  const out = walk(value, sanitizePlan, 0, path, state);
-  if (state.refusal !== undefined) return { ok: false, refusal: state.refusal };
+  const state: WalkState = { keys: 0, refusal: undefined, limits, segments: [], prefix: path };
+  const out = walk(value, sanitizePlan, 0, state);
+  if (state.refusal !== undefined)
+    return { ok: false, refusal: { ...state.refusal, path: pathOf(state) } };
   return { ok: true, value: out };
 }
 
@@ -180,53 +184,57 @@ export function escapePointer(segment: string): string {
   return short.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function refuse(state: WalkState, refusal: Refusal): undefined {
-  state.refusal ??= refusal;
+// The refusal's path is collected as the walk unwinds (segments pushed innermost first), so
+// the walk itself builds no path strings.
+function refuse(
+  state: WalkState,
+  reason: Refusal['reason'],
+  message: string,
+  key?: string,
+): undefined {
+  if (state.refusal !== undefined) return undefined;
+  if (key !== undefined) state.segments.push(key);
+  state.refusal = { path: '', reason, message };
   return undefined;
 }
 
-function walk(
-  value: unknown,
-  node: SanitizePlan,
-  depth: number,
-  path: string,
-  state: WalkState,
-): unknown {
+function pathOf(state: WalkState): string {
+  let path = state.prefix;
+  for (let i = state.segments.length - 1; i >= 0; i--) {
+    const segment = state.segments[i] as string | number;
+    path += `/${typeof segment === 'number' ? segment : escapePointer(segment)}`;
+  }
+  return path;
+}
+
+function walk(value: unknown, node: SanitizePlan, depth: number, state: WalkState): unknown {
   if (typeof value === 'string') {
     let out = value;
     if (node.steps.length > 0 && !(node.asciiSafe && PRINTABLE_ASCII.test(value))) {
       for (const step of node.steps) out = step(out);
     }
     if (out.length > state.limits.maxStringLength) {
-      return refuse(state, {
-        path,
-        reason: 'too_long',
-        message: `is longer than ${state.limits.maxStringLength} characters`,
-      });
+      return refuse(state, 'too_long', `is longer than ${state.limits.maxStringLength} characters`);
     }
     return out;
   }
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= state.limits.maxDepth) {
-    return refuse(state, {
-      path,
-      reason: 'too_deep',
-      message: `nests deeper than ${state.limits.maxDepth} levels`,
-    });
+    return refuse(state, 'too_deep', `nests deeper than ${state.limits.maxDepth} levels`);
   }
   if (Array.isArray(value)) {
     if (value.length > state.limits.maxItems) {
-      return refuse(state, {
-        path,
-        reason: 'too_many_items',
-        message: `has more than ${state.limits.maxItems} items`,
-      });
+      return refuse(state, 'too_many_items', `has more than ${state.limits.maxItems} items`);
     }
     const itemPlan = node.item ?? node.fallback ?? node;
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      const out = walk(item, itemPlan, depth + 1, `${path}/${i}`, state);
+      const out = walk(item, itemPlan, depth + 1, state);
+      if (state.refusal !== undefined) {
+        state.segments.push(i);
+        return undefined;
+      }
       if (state.refusal !== undefined) return undefined;
       if (out !== item) {
         copy ??= value.slice();
@@ -241,21 +249,14 @@ function walk(
   const keys = Object.keys(record);
   state.keys += keys.length;
   if (state.keys > state.limits.maxKeys) {
-    return refuse(state, {
-      path,
-      reason: 'too_many_keys',
-      message: `holds more than ${state.limits.maxKeys} keys in all`,
-    });
+    return refuse(state, 'too_many_keys', `holds more than ${state.limits.maxKeys} keys in all`);
   }
   let copy: Record<string, unknown> | undefined;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    if (FORBIDDEN_KEYS.has(key)) {
-      return refuse(state, {
-        path: `${path}/${key}`,
-        reason: 'forbidden_key',
-        message: `"${key}" is not accepted as a key`,
-      });
+    const length = key.length;
+    if ((length === 9 || length === 11) && FORBIDDEN_KEYS.has(key)) {
+      return refuse(state, 'forbidden_key', `"${key}" is not accepted as a key`, key);
     }
     const child = record[key];
     const childPlan =
@@ -263,7 +264,11 @@ function walk(
       node.rest ??
       node.fallback ??
       node;
-    const out = walk(child, childPlan, depth + 1, `${path}/${escapePointer(key)}`, state);
+    const out = walk(child, childPlan, depth + 1, state);
+    if (state.refusal !== undefined) {
+      state.segments.push(key);
+      return undefined;
+    }
     if (state.refusal !== undefined) return undefined;
     if (out !== child) {
       if (copy === undefined) {
