@@ -1,10 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { err, ok, optionChecks, type ProdError, type Result, withDeadline } from '@prod/core';
+import { type ErrorFactory, err, ok, optionChecks, type Result, withDeadline } from '@prod/core';
 import { hmac, safeEqual, type TokenFormat, tokenFormat } from '@prod/crypto';
 import { LRUCache } from 'lru-cache';
 import type { SecurityActor } from './actor.js';
-import { SecurityErrors } from './errors.js';
+import { type SecurityError, SecurityErrors } from './errors.js';
 import { API_KEY_CHECK, type ApiKeyCheck } from './internal/api-key-check.js';
 import { isPrintable, isScopeToken } from './internal/syntax.js';
 import type { ApiKeyInfo, ApiKeyRecord, ApiKeyStore } from './key-store.js';
@@ -62,6 +62,17 @@ export interface IssueApiKeyInput {
   readonly expiresIn?: number;
 }
 
+/** Why an API key was refused. */
+export type ApiKeyError = SecurityError<
+  | 'SECURITY_INVALID_TOKEN'
+  | 'SECURITY_TOKEN_REVOKED'
+  | 'SECURITY_TOKEN_EXPIRED'
+  | 'SECURITY_KEY_STORE_UNAVAILABLE'
+>;
+
+type StoreError = SecurityError<'SECURITY_KEY_STORE_UNAVAILABLE'>;
+type LookupError = SecurityError<'SECURITY_KEY_NOT_FOUND' | 'SECURITY_KEY_STORE_UNAVAILABLE'>;
+
 /** A key just issued: show `token` once, to its owner; it is never stored. */
 export interface IssuedApiKey {
   readonly token: string;
@@ -78,7 +89,11 @@ export interface ApiKeys {
    * @returns `Ok({ token, key })`; `Err` `SECURITY_INVALID_INPUT` (nothing stored) or
    * `SECURITY_KEY_STORE_UNAVAILABLE`.
    */
-  issue(input: IssueApiKeyInput): Promise<Result<IssuedApiKey, ProdError>>;
+  issue(
+    input: IssueApiKeyInput,
+  ): Promise<
+    Result<IssuedApiKey, SecurityError<'SECURITY_INVALID_INPUT' | 'SECURITY_KEY_STORE_UNAVAILABLE'>>
+  >;
   /**
    * Checks a key as a client sent it: format and checksum first (a typo or a made-up key costs
    * no lookup), then its keyed hash in the cache or the store, compared in constant time, then
@@ -87,18 +102,18 @@ export interface ApiKeys {
    * @returns `Ok(actor)`; `Err` `SECURITY_INVALID_TOKEN`, `SECURITY_TOKEN_REVOKED`,
    * `SECURITY_TOKEN_EXPIRED` or `SECURITY_KEY_STORE_UNAVAILABLE`.
    */
-  verify(key: unknown): Promise<Result<SecurityActor, ProdError>>;
+  verify(key: unknown): Promise<Result<SecurityActor, ApiKeyError>>;
   /** @returns `Ok(info)`; `Err` `SECURITY_KEY_NOT_FOUND` or `SECURITY_KEY_STORE_UNAVAILABLE`. */
-  get(id: string): Promise<Result<ApiKeyInfo, ProdError>>;
+  get(id: string): Promise<Result<ApiKeyInfo, LookupError>>;
   /** The keys of an owner, newest first. @returns `Err` `SECURITY_KEY_STORE_UNAVAILABLE`. */
-  list(owner: string): Promise<Result<ApiKeyInfo[], ProdError>>;
+  list(owner: string): Promise<Result<ApiKeyInfo[], StoreError>>;
   /**
    * Revokes a key: refused from now on by this instance, by the others within `cacheTtl` (at
    * once with a revocation channel). Revoking twice keeps the first time.
    *
    * @returns `Ok(info)`; `Err` `SECURITY_KEY_NOT_FOUND` or `SECURITY_KEY_STORE_UNAVAILABLE`.
    */
-  revoke(id: string): Promise<Result<ApiKeyInfo, ProdError>>;
+  revoke(id: string): Promise<Result<ApiKeyInfo, LookupError>>;
   /** Whether `value` has this format's prefix (so a bearer token is an API key, not a JWT). */
   looksLike(value: string): boolean;
   /** Stops listening to revocation notices. */
@@ -143,7 +158,7 @@ function formatOf(prefix: string): TokenFormat {
   }
 }
 
-const fail = (factory: (typeof SecurityErrors)[keyof typeof SecurityErrors], message: string) =>
+const fail = <TCode extends string>(factory: ErrorFactory<TCode>, message: string) =>
   err(factory({ message, captureStack: false }));
 
 const infoOf = (record: ApiKeyRecord): ApiKeyInfo => {
@@ -216,7 +231,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
   // not a secret: anyone can compute one) cannot evict the keys of real clients.
   const known = new LRUCache<string, CacheEntry>({ max: cacheSize });
   const unknown = new LRUCache<string, CacheEntry>({ max: Math.min(cacheSize, 10_000) });
-  const inflight = new Map<string, Promise<Result<CacheEntry, ProdError>>>();
+  const inflight = new Map<string, Promise<Result<CacheEntry, StoreError>>>();
   // Bumped by every eviction: a lookup that started before a revocation may carry the key as
   // it was, so its answer serves the requests that waited for it but is not cached.
   let generation = 0;
@@ -224,7 +239,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
   const hashesOf = (token: string): string[] =>
     secrets.map((secret) => hmac(secret, token).toString('hex'));
 
-  const decide = (entry: CacheEntry, at: number): Result<SecurityActor, ProdError> => {
+  const decide = (entry: CacheEntry, at: number): Result<SecurityActor, ApiKeyError> => {
     const record = entry.record;
     if (record === undefined || entry.actor === undefined) {
       return fail(SecurityErrors.SECURITY_INVALID_TOKEN, 'The API key is not valid');
@@ -243,7 +258,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
     return ok(entry.actor);
   };
 
-  const storeFailure = (cause: unknown, timedOut: boolean): ProdError =>
+  const storeFailure = (cause: unknown, timedOut: boolean): StoreError =>
     SecurityErrors.SECURITY_KEY_STORE_UNAVAILABLE({
       message: timedOut
         ? `The API key store did not answer within ${lookupTimeout} ms`
@@ -253,13 +268,13 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
       captureStack: false,
     });
 
-  const lookup = (cacheKey: string, token: string): Promise<Result<CacheEntry, ProdError>> => {
+  const lookup = (cacheKey: string, token: string): Promise<Result<CacheEntry, StoreError>> => {
     let pending = inflight.get(cacheKey);
     if (pending !== undefined) return pending;
     const startedIn = generation;
     const hashes = hashesOf(token);
     pending = withDeadline(() => store.findByHash(hashes), { timeoutMs: lookupTimeout })
-      .then((outcome): Result<CacheEntry, ProdError> => {
+      .then((outcome): Result<CacheEntry, StoreError> => {
         if (outcome.status === 'timeout') return err(storeFailure(undefined, true));
         if (outcome.status === 'threw') return err(storeFailure(outcome.error, false));
         const record = outcome.value;
@@ -303,7 +318,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
 
   const viaStore = async <TValue>(
     work: () => Promise<TValue>,
-  ): Promise<Result<TValue, ProdError>> => {
+  ): Promise<Result<TValue, StoreError>> => {
     const outcome = await withDeadline(work, { timeoutMs: lookupTimeout });
     if (outcome.status === 'settled') return ok(outcome.value);
     return err(
@@ -314,7 +329,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
     );
   };
 
-  const invalidInput = (message: string): Result<never, ProdError> =>
+  const invalidInput = (message: string): Result<never, SecurityError<'SECURITY_INVALID_INPUT'>> =>
     err(SecurityErrors.SECURITY_INVALID_INPUT({ message, captureStack: false }));
 
   const apiKeys: ApiKeys = {

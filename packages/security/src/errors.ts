@@ -1,4 +1,4 @@
-import { defineErrors } from '@prod/core';
+import { defineErrors, type ProdError } from '@prod/core';
 
 /**
  * The error codes of @prod/security.
@@ -50,3 +50,9 @@ export const SecurityErrors = defineErrors({
   SECURITY_INVALID_INPUT: { status: 400, title: 'Invalid API key input' },
   SECURITY_INVALID_OPTIONS: { status: 500, title: 'Invalid security options' },
 });
+
+/** The codes of {@link SecurityErrors}. */
+export type SecurityErrorCode = keyof typeof SecurityErrors;
+
+/** An error of this package, with the codes it can have (all of them by default). */
+export type SecurityError<TCode extends SecurityErrorCode = SecurityErrorCode> = ProdError<TCode>;

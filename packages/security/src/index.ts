@@ -1,6 +1,7 @@
 export type { SecurityActor } from './actor.js';
 export { currentActor } from './actor.js';
 export type {
+  ApiKeyError,
   ApiKeys,
   ApiKeysOptions,
   IssueApiKeyInput,
@@ -14,10 +15,17 @@ export type { CorsPartOptions, OriginRule } from './cors-part.js';
 export { corsPart } from './cors-part.js';
 export type { CspDirectives } from './csp.js';
 export { API_CSP, cspHash, HTML_CSP } from './csp.js';
+export type { SecurityError, SecurityErrorCode } from './errors.js';
 export { SecurityErrors } from './errors.js';
 export type { FetchMetadataOptions } from './fetch-metadata-part.js';
 export { fetchMetadataPart } from './fetch-metadata-part.js';
-export type { JwtActor, JwtVerifier, JwtVerifierOptions, VerifiedJwt } from './jwt-verifier.js';
+export type {
+  JwtActor,
+  JwtError,
+  JwtVerifier,
+  JwtVerifierOptions,
+  VerifiedJwt,
+} from './jwt-verifier.js';
 export { createJwtVerifier } from './jwt-verifier.js';
 export type { ApiKeyInfo, ApiKeyRecord, ApiKeyStore } from './key-store.js';
 export { memoryKeyStore } from './memory-key-store.js';
@@ -27,7 +35,12 @@ export {
   applyApiKeyMigration,
   postgresKeyStore,
 } from './postgres-key-store.js';
-export type { RemoteJwks, RemoteJwksOptions, RemoteJwksStatus } from './remote-jwks.js';
+export type {
+  JwksError,
+  RemoteJwks,
+  RemoteJwksOptions,
+  RemoteJwksStatus,
+} from './remote-jwks.js';
 export { remoteJwks } from './remote-jwks.js';
 export type {
   RedisPublisher,

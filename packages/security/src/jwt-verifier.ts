@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { KeyObject, type webcrypto } from 'node:crypto';
-import { err, isProdError, ok, optionChecks, type ProdError, type Result } from '@prod/core';
+import { err, ok, optionChecks, type Result } from '@prod/core';
 import {
   createLocalJWKSet,
   type JWK,
@@ -11,7 +11,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { SecurityActor } from './actor.js';
-import { SecurityErrors } from './errors.js';
+import { type SecurityError, SecurityErrors } from './errors.js';
 import { isPrintable, isScopeToken } from './internal/syntax.js';
 import { type RemoteJwks, remoteJwks } from './remote-jwks.js';
 
@@ -72,6 +72,11 @@ export interface VerifiedJwt {
   readonly actor: SecurityActor;
 }
 
+/** Why a JWT was refused (a 401), or could not be checked (the JWKS: a 503). */
+export type JwtError = SecurityError<
+  'SECURITY_INVALID_TOKEN' | 'SECURITY_TOKEN_EXPIRED' | 'SECURITY_JWKS_UNAVAILABLE'
+>;
+
 /** Verifies bearer JWTs. Made by {@link createJwtVerifier}. */
 export interface JwtVerifier {
   /**
@@ -82,7 +87,7 @@ export interface JwtVerifier {
    * key, wrong issuer or audience, not yet valid, no subject), `SECURITY_TOKEN_EXPIRED`, or
    * `SECURITY_JWKS_UNAVAILABLE` (the keys could not be fetched: not the token's fault).
    */
-  verify(token: unknown): Promise<Result<VerifiedJwt, ProdError>>;
+  verify(token: unknown): Promise<Result<VerifiedJwt, JwtError>>;
   /** The remote key set, when verifying against one (for `refresh()` and `status()`). */
   readonly jwks: RemoteJwks | undefined;
 }
@@ -160,7 +165,7 @@ function localKeys(value: unknown): JWTVerifyGetKey | KeyObject | CryptoKey {
   }
 }
 
-const invalid = (message: string): Result<never, ProdError> =>
+const invalid = (message: string): Result<never, JwtError> =>
   err(SecurityErrors.SECURITY_INVALID_TOKEN({ message, captureStack: false }));
 
 const CLAIM_MESSAGES: Readonly<Record<string, string>> = {
@@ -172,16 +177,16 @@ const CLAIM_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** One error per outcome; the client learns what was wrong, never a stack or a key. */
-function tokenError(error: unknown): ProdError {
+function tokenError(error: unknown): JwtError {
   // Only what our own key resolver throws is a 503: an attacker cannot make a token raise it.
-  if (isProdError(error)) return error;
+  if (SecurityErrors.SECURITY_JWKS_UNAVAILABLE.is(error)) return error;
   const code = (error as { code?: unknown } | null)?.code;
   const fresh = (
     factory:
       | typeof SecurityErrors.SECURITY_INVALID_TOKEN
       | typeof SecurityErrors.SECURITY_TOKEN_EXPIRED,
     message: string,
-  ): ProdError => factory({ message, captureStack: false });
+  ): JwtError => factory({ message, captureStack: false });
   switch (code) {
     case 'ERR_JWT_EXPIRED':
       return fresh(SecurityErrors.SECURITY_TOKEN_EXPIRED, 'The token expired');
@@ -374,7 +379,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
 
   return Object.freeze({
     jwks,
-    async verify(token: unknown): Promise<Result<VerifiedJwt, ProdError>> {
+    async verify(token: unknown): Promise<Result<VerifiedJwt, JwtError>> {
       if (typeof token !== 'string' || token === '') return invalid('The token is malformed');
       // Measured before anything is decoded: a megabyte of base64 costs nothing here.
       if (token.length > maxTokenBytes)

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { err, ok, optionChecks, type ProdError, type Result, withDeadline } from '@prod/core';
+import { err, ok, optionChecks, type Result, withDeadline } from '@prod/core';
 import {
   createLocalJWKSet,
   type FlattenedJWSInput,
@@ -7,7 +7,10 @@ import {
   type JWSHeaderParameters,
   type JWTVerifyGetKey,
 } from 'jose';
-import { SecurityErrors } from './errors.js';
+import { type SecurityError, SecurityErrors } from './errors.js';
+
+/** Why the keys of a remote JWKS could not be had. */
+export type JwksError = SecurityError<'SECURITY_JWKS_UNAVAILABLE'>;
 
 /** Options of {@link remoteJwks}. */
 export interface RemoteJwksOptions {
@@ -49,7 +52,7 @@ export interface RemoteJwksStatus {
   /** How many keys the last good fetch held. */
   readonly keys: number;
   /** Why the last fetch failed, when it did. */
-  readonly lastError: ProdError | undefined;
+  readonly lastError: JwksError | undefined;
   /** The earliest time (epoch ms) the next fetch may start. */
   readonly nextFetchAt: number;
 }
@@ -60,7 +63,7 @@ export interface RemoteJwks {
   /**
    * The key resolver for jose's `jwtVerify`: the key of the token's `kid`, fetching the set
    * when it is missing, stale, or lacks that `kid` (once per cooldown). Throws a
-   * `SECURITY_JWKS_UNAVAILABLE` ProdError when the set cannot be fetched.
+   * `SECURITY_JWKS_UNAVAILABLE` JwksError when the set cannot be fetched.
    */
   readonly getKey: JWTVerifyGetKey;
   /**
@@ -69,7 +72,7 @@ export interface RemoteJwks {
    *
    * @returns `Ok`; `Err` `SECURITY_JWKS_UNAVAILABLE`.
    */
-  refresh(): Promise<Result<void, ProdError>>;
+  refresh(): Promise<Result<void, JwksError>>;
   status(): RemoteJwksStatus;
 }
 
@@ -160,10 +163,10 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
   let nextFetchAt = Number.NEGATIVE_INFINITY;
   let failures = 0;
   let fetches = 0;
-  let lastError: ProdError | undefined;
-  let pending: Promise<Result<void, ProdError>> | undefined;
+  let lastError: JwksError | undefined;
+  let pending: Promise<Result<void, JwksError>> | undefined;
 
-  const unavailable = (message: string, cause?: unknown): ProdError =>
+  const unavailable = (message: string, cause?: unknown): JwksError =>
     SecurityErrors.SECURITY_JWKS_UNAVAILABLE({
       message,
       retryAfterMs: Math.max(1000, nextFetchAt - now()),
@@ -195,7 +198,7 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
     return { set: createLocalJWKSet({ keys }), count: keys.length };
   };
 
-  const attempt = async (): Promise<Result<void, ProdError>> => {
+  const attempt = async (): Promise<Result<void, JwksError>> => {
     fetches += 1;
     const outcome = await withDeadline(download, { timeoutMs: timeout });
     const at = now();
@@ -217,7 +220,7 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
     return err(lastError);
   };
 
-  const refresh = (): Promise<Result<void, ProdError>> => {
+  const refresh = (): Promise<Result<void, JwksError>> => {
     pending ??= attempt().finally(() => {
       pending = undefined;
     });

@@ -1,12 +1,13 @@
-import type { MaybePromise, ProdError, Result } from '@prod/core';
+import type { MaybePromise, Result } from '@prod/core';
 import type { SecurityActor } from '../actor.js';
+import type { ApiKeyError } from '../api-keys.js';
 
 /**
  * The check behind `ApiKeys.verify`, answering synchronously when the key's lookup is cached,
  * so that `authPart` makes no promise for a cached key (each one costs an AsyncLocalStorage
  * hook). Kept off the public surface under a symbol of this package.
  */
-export type ApiKeyCheck = (token: unknown) => MaybePromise<Result<SecurityActor, ProdError>>;
+export type ApiKeyCheck = (token: unknown) => MaybePromise<Result<SecurityActor, ApiKeyError>>;
 
 export const API_KEY_CHECK: unique symbol = Symbol('@prod/security/api-key-check');
 
