@@ -455,3 +455,27 @@ describe('bad options and schemas (thrown at definition)', () => {
     }
   });
 });
+
+describe('problem messages', () => {
+  it("keeps a schema's own message for a format check (a regex with a custom error)", () => {
+    const custom = z.object({ host: z.string().regex(/^a$/, { error: 'the letter a' }) });
+    const [problem] = problemsOf(() => defineConfig(custom, { env: { HOST: 'b' } }));
+    expect(problem).toMatchObject({ key: 'host', expected: 'the letter a', source: 'env:HOST' });
+  });
+
+  it('names the variable of an unset key that a guard refuses', () => {
+    const urlSchema = z.object({ url: fromEnv(z.string().optional(), 'DATABASE_URL') });
+    const [problem] = problemsOf(() =>
+      defineConfig(urlSchema, {
+        env: {},
+        profile: 'production',
+        guards: [{ key: 'url', check: (value) => (value === undefined ? 'a URL' : undefined) }],
+      }),
+    );
+    expect(problem).toMatchObject({
+      key: 'url',
+      expected: 'a URL',
+      source: 'unset (DATABASE_URL)',
+    });
+  });
+});

@@ -60,7 +60,10 @@ function expectedOf(issue: Issue, leaf: Leaf | undefined): string {
         ? `one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`
         : issue.message;
     case 'invalid_format':
-      return `a valid ${issue.format ?? 'format'}`;
+      // zod's own messages start with "Invalid"; a schema's custom message says it better.
+      return /^invalid\b/i.test(issue.message)
+        ? `a valid ${issue.format ?? 'format'}`
+        : issue.message;
     default:
       return issue.message.replace(PREFIX, '') || issue.message;
   }
@@ -179,9 +182,11 @@ export function resolveConfig(input: ResolveInput): Resolved {
     }
     if (typeof refused === 'string' && refused !== '') {
       const leaf = shape.leafByPath.get(guard.key);
-      problems.push(
-        problem(guard.key, sourceOf(leaf, true), refused, display(current, leaf?.secret === true)),
-      );
+      const source =
+        leaf !== undefined && sources.get(leaf.path) === 'unset'
+          ? `unset (${leaf.env})`
+          : sourceOf(leaf, true);
+      problems.push(problem(guard.key, source, refused, display(current, leaf?.secret === true)));
     }
   }
   if (problems.length > 0) return { ok: false, problems };
