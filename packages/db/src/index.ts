@@ -17,7 +17,6 @@ export type {
   Instrumentation,
   InstrumentLogger,
   InstrumentOptions,
-  MetricsRegistryLike,
   RequestQueryStats,
   RequestRef,
 } from './instrument.js';
@@ -29,8 +28,6 @@ export type {
   IntegrityReport,
 } from './integrity.js';
 export { checkConstraints, verifyIntegrity } from './integrity.js';
-export type { SchemaDifference } from './internal/catalog.js';
-export type { SqlStatement } from './internal/sql-parser.js';
 export type {
   Migration,
   MigrationDefinition,
@@ -73,3 +70,4 @@ export type {
 export { isSqlClient, toSqlClient } from './sql-client.js';
 export type { DigestOptions, TableComparison, TableDigest } from './table-digest.js';
 export { compareDigests, digestTables } from './table-digest.js';
+export type { MetricsRegistryLike, SchemaDifference, SqlStatement } from './types.js';

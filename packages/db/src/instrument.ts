@@ -2,16 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ContextLogger, currentContext, optionChecks, type RequestContext } from '@prod/core';
 import { DbErrors } from './errors.js';
 import { fingerprintQuery, type QueryFingerprint } from './fingerprint.js';
-import {
-  type DurationHistogram,
-  durationHistogram,
-  type MetricsRegistryLike,
-} from './internal/histogram.js';
+import { type DurationHistogram, durationHistogram } from './internal/histogram.js';
 import { sqlState } from './internal/pg-errors.js';
 import { firstRow } from './internal/sql.js';
 import { type SqlClient, type SqlQueryable, type SqlSource, toSqlClient } from './sql-client.js';
-
-export type { MetricsRegistryLike } from './internal/histogram.js';
+import type { MetricsRegistryLike } from './types.js';
 
 /** Where the query histogram goes: `createMetrics()` of @prod/metrics fits as it is (`{ registry }`). */
 export interface DbMetricsTarget {
@@ -128,11 +123,15 @@ interface RequestState {
   nPlusOneLogged: Set<string> | undefined;
 }
 
-// Shared by every instrumentation (and both builds), so a request's budget counts all its queries.
+// Shared by every instrumentation (and both builds), so a request's budget counts all its
+// queries: in the context's own extensions (the adapters give every request one), else in a
+// WeakMap for contexts made without them.
 const STATE_KEY = Symbol.for('@prod/db/request-state');
 const globalState = globalThis as { [STATE_KEY]?: WeakMap<RequestContext, RequestState> };
 globalState[STATE_KEY] ??= new WeakMap();
 const requests: WeakMap<RequestContext, RequestState> = globalState[STATE_KEY];
+const stateOf = (context: RequestContext): RequestState | undefined =>
+  (context.extensions?.get(STATE_KEY) as RequestState | undefined) ?? requests.get(context);
 
 // Marks our own queries (EXPLAIN and its catalog reads), which are never recorded.
 const internal = new AsyncLocalStorage<true>();
@@ -144,7 +143,7 @@ const internal = new AsyncLocalStorage<true>();
 export function requestQueryStats(): RequestQueryStats | undefined {
   const context = currentContext();
   if (context === undefined) return undefined;
-  const state = requests.get(context);
+  const state = stateOf(context);
   return state === undefined
     ? undefined
     : { queries: state.queries, totalMs: state.totalMs, slow: state.slow };
@@ -307,7 +306,7 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
       ms / 1000,
     );
     if (context !== undefined) {
-      let state = requests.get(context);
+      let state = stateOf(context);
       if (state === undefined) {
         state = {
           queries: 0,
@@ -317,7 +316,8 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
           byFingerprint: undefined,
           nPlusOneLogged: undefined,
         };
-        requests.set(context, state);
+        if (context.extensions !== undefined) context.extensions.set(STATE_KEY, state);
+        else requests.set(context, state);
       }
       state.queries += 1;
       state.totalMs += ms;

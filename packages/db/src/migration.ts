@@ -4,8 +4,9 @@ import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { err, ok, type ProdError, type Result } from '@prod/core';
 import { DbErrors } from './errors.js';
-import { loadParser, type SqlStatement, splitStatements } from './internal/sql-parser.js';
+import { loadParser, splitStatements } from './internal/sql-parser.js';
 import type { SqlQueryable } from './sql-client.js';
+import type { SqlStatement } from './types.js';
 
 /** A migration step written in code: it gets the transaction (or, for `transaction: false`, the client). */
 export type MigrationFunction = (db: SqlQueryable) => Promise<void> | void;

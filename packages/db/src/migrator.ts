@@ -3,10 +3,9 @@ import { hostname } from 'node:os';
 import { type ContextLogger, err, ok, optionChecks, type ProdError, type Result } from '@prod/core';
 import { DbErrors } from './errors.js';
 import { concurrentlyRanges } from './fingerprint.js';
-import { diffSnapshots, type SchemaDifference, snapshotSchema } from './internal/catalog.js';
+import { diffSnapshots, snapshotSchema } from './internal/catalog.js';
 import { isConnectionError, isLockTimeout, serverFields } from './internal/pg-errors.js';
 import { firstRow, int32Hash, quoteIdent, sleep } from './internal/sql.js';
-import type { SqlStatement } from './internal/sql-parser.js';
 import { lineColumn } from './internal/sql-parser.js';
 import {
   compareVersions,
@@ -18,6 +17,7 @@ import {
   normalizeVersion,
 } from './migration.js';
 import { type SqlClient, type SqlQueryable, type SqlSource, toSqlClient } from './sql-client.js';
+import type { SchemaDifference, SqlStatement } from './types.js';
 
 /** Where a migrator logs what it applies (pino's level methods fit). */
 export type MigrationLogger = Pick<ContextLogger, 'info' | 'warn'>;

@@ -219,7 +219,8 @@ describe.skipIf(!database.available)(
           route: '/accounts',
         });
         // Another request starts from zero.
-        await runWithContext({ requestId: 'req-2' }, async () => {
+        // An adapter's context keeps the state in its extensions.
+        await runWithContext({ requestId: 'req-2', extensions: new Map() }, async () => {
           await pool.query('SELECT 1');
           expect(requestQueryStats()).toMatchObject({ queries: 1 });
         });

@@ -1,5 +1,6 @@
 // A comparable picture of one schema, read from the catalogs: what drift detection compares.
 import type { SqlQueryable } from '../sql-client.js';
+import type { SchemaDifference } from '../types.js';
 import { quoteIdent } from './sql.js';
 
 /** `kind:name` -> definition. */
@@ -94,20 +95,6 @@ export async function snapshotSchema(
     }
   }
   return snapshot;
-}
-
-/** One difference between the schema the migrations produce and the live one. */
-export interface SchemaDifference {
-  /** `relation`, `column`, `constraint`, `index`, `view`, `function`, `trigger` or `type`. */
-  readonly object: string;
-  /** `notes`, `notes.title`, `notes.notes_pkey`... */
-  readonly name: string;
-  /** `missing`: the migrations create it, the live schema lacks it; `unexpected`: the other way; `changed`: both, differently. */
-  readonly change: 'missing' | 'unexpected' | 'changed';
-  /** What the migrations produce. */
-  readonly expected?: string;
-  /** What the live schema has. */
-  readonly actual?: string;
 }
 
 /** Differences between `expected` (from the migrations) and `actual` (live), sorted by key. */

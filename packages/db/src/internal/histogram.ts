@@ -1,12 +1,7 @@
 // The db.client.operation.duration histogram as a prom-client compatible collector: the hot
 // path bumps plain numbers, prom-client reads them at scrape time. No prom-client import.
 import { DbErrors } from '../errors.js';
-
-/** What the histogram needs of a registry: prom-client's `Registry` fits (so @prod/metrics' `createMetrics().registry`). */
-export interface MetricsRegistryLike {
-  registerMetric(metric: never): void;
-  getSingleMetric(name: string): unknown;
-}
+import type { MetricsRegistryLike } from '../types.js';
 
 /** Upper bounds (seconds): OpenTelemetry's advice for `db.client.operation.duration`. */
 export const DB_DURATION_BUCKETS: readonly number[] = Object.freeze([

@@ -2,6 +2,7 @@
 // statements exactly as the server would, and reports syntax errors before anything runs.
 import { err, ok, type ProdError, type Result } from '@prod/core';
 import { DbErrors } from '../errors.js';
+import type { SqlStatement } from '../types.js';
 
 interface ParsedStatement {
   readonly stmt?: Record<string, unknown>;
@@ -25,29 +26,6 @@ export function loadParser(): Promise<Parser> {
     return module;
   })();
   return loading;
-}
-
-/** One statement of a SQL file. */
-export interface SqlStatement {
-  /** 1-based position in the file. */
-  readonly index: number;
-  /** The statement text, without the leading comments and the trailing semicolon. */
-  readonly text: string;
-  /** Character offset of its first token in the file. */
-  readonly offset: number;
-  /** 1-based line and column of its first token in the file. */
-  readonly line: number;
-  readonly column: number;
-  /** The parse node's type (`CreateStmt`, `IndexStmt`, `SelectStmt`...). */
-  readonly node: string;
-  /** Why it cannot run in a transaction block, when it cannot (e.g. `CREATE INDEX CONCURRENTLY`). */
-  readonly outsideTransaction: string | undefined;
-  /** `BEGIN`, `COMMIT`, `ROLLBACK`...: transaction control, which a migration must not contain. */
-  readonly transactionControl: boolean;
-  /** For `CREATE INDEX CONCURRENTLY name`: the index it builds (to clean up an invalid one). */
-  readonly concurrentIndex:
-    | { readonly schema: string | undefined; readonly name: string }
-    | undefined;
 }
 
 /** Line and column (1-based) of a character offset. */
