@@ -15,5 +15,21 @@ export type { PostgresTestDatabase, PostgresTestOptions } from './postgres-test.
 export { postgresTestDatabase } from './postgres-test.js';
 export type { RecordedResponse, RecordingPart } from './recording-part.js';
 export { recordingPart } from './recording-part.js';
+export type {
+  RedisClusterOptions,
+  RedisClusterServers,
+  RedisSentinelOptions,
+  RedisSentinelServers,
+  RedisServer,
+  RedisServerOptions,
+} from './redis-servers.js';
+export {
+  redisCommand,
+  redisCommandStats,
+  redisServerAvailable,
+  startRedisCluster,
+  startRedisSentinel,
+  startRedisServer,
+} from './redis-servers.js';
 export type { RedisTestOptions, RedisTestTarget } from './redis-test.js';
 export { redisTestUrl } from './redis-test.js';
