@@ -12,6 +12,7 @@
  */
 import KeyvRedis from '@keyv/redis';
 import { createCache, redisStore } from '@prod/cache';
+import { redisCommand, redisCommandStats, startRedisServer } from '@prod/testing';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisDriver } from 'bentocache/drivers/redis';
@@ -20,13 +21,12 @@ import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { keep, type MicroGroup, runMicro } from '../../../config/bench-micro.js';
-import { commandStats, rawCommand, startRedis } from '../test/support/redis-server.js';
 
 const CHILD = process.env.BENCH_MICRO_CHILD !== undefined;
 const PORT_VARIABLE = 'PROD_CACHE_BENCH_REDIS_PORT';
 
 // The parent starts the one Redis every measuring process uses.
-const server = CHILD ? undefined : await startRedis();
+const server = CHILD ? undefined : await startRedisServer();
 if (server !== undefined) process.env[PORT_VARIABLE] = String(server.port);
 const port = Number(process.env[PORT_VARIABLE]);
 const url = `redis://127.0.0.1:${port}`;
@@ -263,10 +263,10 @@ if (server !== undefined) {
 
   // Redis commands per operation, each contender alone on the server: 1 000 operations.
   const perOp = async (label: string, op: () => Promise<unknown>): Promise<string> => {
-    await rawCommand(port, 'CONFIG RESETSTAT');
+    await redisCommand(port, 'CONFIG', 'RESETSTAT');
     const n = 1_000;
     for (let i = 0; i < n; i += 1) await op();
-    const stats = await commandStats(port);
+    const stats = await redisCommandStats(port);
     const counted = [...stats].filter(([name]) => name !== 'info' && !name.startsWith('config'));
     const total = counted.reduce((sum, [, calls]) => sum + calls, 0);
     const detail = counted.map(([name, calls]) => `${name} ${(calls / n).toFixed(2)}`).join(', ');

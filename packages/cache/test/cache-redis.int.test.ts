@@ -1,14 +1,14 @@
 import v8 from 'node:v8';
 import { type Cache, createCache, redisStore } from '@prod/cache';
-import { redisTestUrl } from '@prod/testing';
+import {
+  type RedisServer,
+  redisCommandStats,
+  redisServerAvailable,
+  redisTestUrl,
+  startRedisServer,
+} from '@prod/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  commandStats,
-  type RedisProcess,
-  redisServerAvailable,
-  startRedis,
-} from './support/redis-server.js';
 
 const redis = await redisTestUrl();
 const canStart = await redisServerAvailable();
@@ -146,10 +146,10 @@ describe.skipIf(!redis.available)(
 describe.skipIf(!canStart)(
   'Redis commands per operation, on a redis-server of its own (skipped: no redis-server)',
   () => {
-    let server: RedisProcess;
+    let server: RedisServer;
     let cache: Cache;
     beforeAll(async () => {
-      server = await startRedis();
+      server = await startRedisServer();
       cache = createCache({
         namespace: 'count',
         jitter: 0,
@@ -163,9 +163,9 @@ describe.skipIf(!canStart)(
     });
 
     const delta = async (work: () => Promise<unknown>): Promise<Map<string, number>> => {
-      const before = await commandStats(server.port);
+      const before = await redisCommandStats(server);
       await work();
-      const after = await commandStats(server.port);
+      const after = await redisCommandStats(server);
       const changes = new Map<string, number>();
       for (const [name, calls] of after) {
         const diff = calls - (before.get(name) ?? 0);

@@ -1,20 +1,20 @@
 import { createCache, redisStore } from '@prod/cache';
+import { type RedisClusterServers, redisServerAvailable, startRedisCluster } from '@prod/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisCluster, redisServerAvailable, startCluster } from './support/redis-server.js';
 import { runStoreSuite } from './support/store-suite.js';
 
 // A 3-master Redis Cluster started on spare ports for this file, killed by PID at the end.
 const available = await redisServerAvailable();
-let cluster: RedisCluster | undefined;
+let cluster: RedisClusterServers | undefined;
 const clients: Cluster[] = [];
 
 const connect = async (): Promise<Cluster> => {
   if (cluster === undefined) throw new Error('no cluster');
-  const client = new Cluster(
-    cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
-    { enableOfflineQueue: false, lazyConnect: true },
-  );
+  const client = new Cluster([...cluster.startupNodes], {
+    enableOfflineQueue: false,
+    lazyConnect: true,
+  });
   client.on('error', () => {});
   clients.push(client);
   await client.connect();
@@ -23,7 +23,7 @@ const connect = async (): Promise<Cluster> => {
 
 describe.skipIf(!available)('Redis Cluster, 3 nodes (skipped: no redis-server binary)', () => {
   beforeAll(async () => {
-    cluster = await startCluster(3);
+    cluster = await startRedisCluster({ nodes: 3 });
   }, 30_000);
   afterAll(async () => {
     for (const client of clients) client.disconnect();

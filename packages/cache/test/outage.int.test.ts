@@ -1,12 +1,12 @@
 import { type Cache, type CacheEvents, createCache, redisStore } from '@prod/cache';
+import {
+  type RedisServer,
+  redisCommand,
+  redisServerAvailable,
+  startRedisServer,
+} from '@prod/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type RedisProcess,
-  rawCommand,
-  redisServerAvailable,
-  startRedis,
-} from './support/redis-server.js';
 
 // A redis-server of this file's own on a spare port, killed and paused on purpose.
 const available = await redisServerAvailable();
@@ -24,7 +24,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 }
 
 describe.skipIf(!available)('Redis goes away (skipped: no redis-server binary)', () => {
-  let server: RedisProcess;
+  let server: RedisServer;
   let client: Redis;
   let cache: Cache;
   const errors: CacheEvents['l2Error'][] = [];
@@ -32,7 +32,7 @@ describe.skipIf(!available)('Redis goes away (skipped: no redis-server binary)',
   const bus: boolean[] = [];
 
   beforeAll(async () => {
-    server = await startRedis();
+    server = await startRedisServer();
     client = new Redis(server.url, {
       enableOfflineQueue: false,
       lazyConnect: true,
@@ -65,7 +65,7 @@ describe.skipIf(!available)('Redis goes away (skipped: no redis-server binary)',
   it('keeps answering while the server is paused (a hang), each call within the L2 timeout', async () => {
     await cache.set('warm', 'in-l1');
     // The server stops answering for 1.5 s: commands sit unanswered on an open connection.
-    await rawCommand(server.port, 'CLIENT PAUSE 1500 ALL');
+    await redisCommand(server, 'CLIENT', 'PAUSE', 1500, 'ALL');
     const calls: [string, () => Promise<unknown>][] = [
       ['get (L1 hit)', () => cache.get('warm')],
       ['get (L1 miss)', () => cache.get('cold')],

@@ -1,18 +1,18 @@
 import { createCache, redisStore } from '@prod/cache';
+import { type RedisSentinelServers, redisServerAvailable, startRedisSentinel } from '@prod/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisSentinel, redisServerAvailable, startSentinel } from './support/redis-server.js';
 import { runStoreSuite } from './support/store-suite.js';
 
 // A master and a Sentinel on spare ports; the clients find the master through the Sentinel.
 const available = await redisServerAvailable();
-let sentinel: RedisSentinel | undefined;
+let sentinel: RedisSentinelServers | undefined;
 const clients: Redis[] = [];
 
 const connect = async (): Promise<Redis> => {
   if (sentinel === undefined) throw new Error('no sentinel');
   const client = new Redis({
-    sentinels: [{ host: '127.0.0.1', port: sentinel.sentinelPort }],
+    sentinels: [...sentinel.sentinels],
     name: sentinel.name,
     enableOfflineQueue: false,
     lazyConnect: true,
@@ -25,7 +25,7 @@ const connect = async (): Promise<Redis> => {
 
 describe.skipIf(!available)('Redis through Sentinel (skipped: no redis-server binary)', () => {
   beforeAll(async () => {
-    sentinel = await startSentinel();
+    sentinel = await startRedisSentinel();
   }, 30_000);
   afterAll(async () => {
     for (const client of clients) client.disconnect();

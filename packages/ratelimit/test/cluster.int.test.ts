@@ -2,9 +2,11 @@
 // after), an ioredis Cluster client, every algorithm. Each script touches one key, so keys of one
 // decision may live on different nodes.
 import { type Algorithm, createRateLimiter, redisStore } from '@prod/ratelimit';
+import { type RedisClusterServers, redisServerAvailable, startRedisCluster } from '@prod/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRedisServer, type LocalCluster, redisCluster } from './fixtures/redis-servers.js';
+
+const canStart = await redisServerAvailable();
 
 const ALGORITHMS: readonly Algorithm[] = [
   'fixed-window',
@@ -13,15 +15,15 @@ const ALGORITHMS: readonly Algorithm[] = [
   'concurrency',
 ];
 
-describe.skipIf(!hasRedisServer)('Redis Cluster, 3 masters (skipped: no redis-server)', () => {
-  let cluster: LocalCluster;
+describe.skipIf(!canStart)('Redis Cluster, 3 masters (skipped: no redis-server)', () => {
+  let cluster: RedisClusterServers;
   let client: Cluster;
   beforeAll(async () => {
-    cluster = await redisCluster();
-    client = new Cluster(
-      cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
-      { enableOfflineQueue: true, redisOptions: { maxRetriesPerRequest: 1 } },
-    );
+    cluster = await startRedisCluster({ nodes: 3 });
+    client = new Cluster([...cluster.startupNodes], {
+      enableOfflineQueue: true,
+      redisOptions: { maxRetriesPerRequest: 1 },
+    });
     client.on('error', () => {});
     await new Promise((resolve) => client.once('ready', resolve));
   }, 30_000);
