@@ -20,13 +20,13 @@ import {
 import { compileSanitizer, resolveLimits } from './internal/sanitize-walk.js';
 import { objectShape } from './internal/schema-shape.js';
 import { isSchema, type RouteSpec, routeSpecMeta } from './route-meta.js';
-import type { SanitizeOptions } from './sanitize.js';
 import type {
   RequestSchemas,
   ResponseDeclaration,
   ResponsesDeclaration,
   ResponseValidation,
   RouteDefinition,
+  SanitizeOptions,
 } from './types.js';
 
 /** A route made by {@link defineRoute}: a neutral `Route` any part can serve, typed by its schemas. */

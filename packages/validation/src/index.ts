@@ -6,6 +6,7 @@ export type { DocsPage, DocsPageOptions } from './docs-page.js';
 export { renderDocsPage } from './docs-page.js';
 export { ValidationErrors } from './errors.js';
 export type { InferInput, InferReply } from './infer.js';
+export type { RawInput, VersionContext } from './internal/route-runtime.js';
 export type { JsonObject, OpenApiInfo, OpenApiOptions, SecurityScheme } from './openapi.js';
 export { openApiDocument } from './openapi.js';
 export type { OpenApiPartOptions } from './openapi-part.js';
@@ -17,13 +18,15 @@ export type { RouteSpec } from './route-meta.js';
 export { routeSpecMeta } from './route-meta.js';
 export type { SafeJsonOptions } from './safe-json.js';
 export { safeJsonParse } from './safe-json.js';
-export type { FieldSanitizer, InputLimits, SanitizeOptions, SanitizeStep } from './sanitize.js';
+export type { FieldSanitizer } from './sanitize.js';
 export { DEFAULT_STRING_STEPS, sanitized, sanitizers, sanitizeString } from './sanitize.js';
 export type {
   DeprecationInfo,
+  InputLimits,
   PathParamNames,
   PathParams,
   Reply,
+  ReplyBuilder,
   ReplyFor,
   ReplyHeaders,
   RequestOptions,
@@ -36,6 +39,8 @@ export type {
   ResponseValidation,
   RouteDefinition,
   RouteInput,
+  SanitizeOptions,
+  SanitizeStep,
   Schema,
   TypedHandler,
 } from './types.js';

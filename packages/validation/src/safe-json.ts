@@ -2,7 +2,7 @@ import { err, type OptionChecks, ok, optionChecks, type ProdError, type Result }
 import { ValidationErrors } from './errors.js';
 import { unsafeError } from './internal/check-input.js';
 import { compileSanitizer, resolveLimits, sanitizeValue } from './internal/sanitize-walk.js';
-import type { InputLimits } from './sanitize.js';
+import type { InputLimits } from './types.js';
 
 /** Bounds of {@link safeJsonParse}. */
 export interface SafeJsonOptions extends InputLimits {

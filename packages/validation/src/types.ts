@@ -7,7 +7,56 @@ import type {
   RouteMeta,
 } from '@prod/core';
 import type * as z from 'zod';
-import type { SanitizeOptions } from './sanitize.js';
+
+/**
+ * One step of a string's sanitization, by name or as a function:
+ *
+ * | step | what it does |
+ * | --- | --- |
+ * | `trim` | removes white space at both ends |
+ * | `nfc` | Unicode normalization form C (one spelling for `é`) |
+ * | `stripControl` | removes C0 and C1 control characters except tab, line feed and carriage return |
+ * | `stripInvisible` | removes zero-width and bidirectional formatting characters (U+200B, U+200E/F, U+202A-E, U+2060-4, U+2066-9, U+FEFF, U+00AD), keeping ZWJ/ZWNJ that emoji and some scripts need |
+ * | `escapeHtml` | `&`, `<`, `>`, `"`, `'` as entities: for plain-text fields shown in HTML |
+ * | `stripHtml` | removes tags (and the content of `script` and `style`), then any `<` or `>` left |
+ * | `lowercase` | lower case |
+ * | `email` | trims, lower-cases the domain and turns an internationalized domain to ASCII (punycode) |
+ * | `url` | the WHATWG URL serialization (lower-case scheme and host, punycode, default port and dot segments removed); text that does not parse as a URL is left for validation to refuse |
+ */
+export type SanitizeStep =
+  | 'trim'
+  | 'nfc'
+  | 'stripControl'
+  | 'stripInvisible'
+  | 'escapeHtml'
+  | 'stripHtml'
+  | 'lowercase'
+  | 'email'
+  | 'url'
+  | ((value: string) => string);
+
+/** Bounds that input is held to before it is validated. */
+export interface InputLimits {
+  /** Deepest nesting of objects and arrays. Default 32. */
+  readonly maxDepth?: number;
+  /** Most object keys in the whole input. Default 1000. */
+  readonly maxKeys?: number;
+  /** Longest array. Default 10,000. */
+  readonly maxItems?: number;
+  /** Longest string, in UTF-16 code units, after sanitization. Default 1,000,000. */
+  readonly maxStringLength?: number;
+}
+
+/** The sanitization a route (or {@link validate}) applies before validation. */
+export interface SanitizeOptions {
+  /**
+   * Steps applied to every string of the input (params, query, headers and body), before the
+   * field's own steps (`sanitized`). Default `['stripControl', 'stripInvisible', 'nfc']`;
+   * `[]` for none.
+   */
+  readonly strings?: readonly SanitizeStep[];
+  readonly limits?: InputLimits;
+}
 
 /** Any zod 4 schema (classic or mini). */
 export type Schema = z.core.$ZodType;

@@ -12,8 +12,7 @@ import {
 } from './internal/check-input.js';
 import { DEFAULT_CAPS } from './internal/field-errors.js';
 import { compileSanitizer, resolveLimits } from './internal/sanitize-walk.js';
-import type { SanitizeOptions } from './sanitize.js';
-import type { Schema } from './types.js';
+import type { SanitizeOptions, Schema } from './types.js';
 
 /** How {@link validate} treats its input. */
 export interface ValidateOptions {

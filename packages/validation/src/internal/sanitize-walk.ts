@@ -1,12 +1,5 @@
-import {
-  DEFAULT_STRING_STEPS,
-  type InputLimits,
-  type SanitizeOptions,
-  type SanitizeStep,
-  sanitizeRegistry,
-  stepFunction,
-} from '../sanitize.js';
-import type { Schema } from '../types.js';
+import { DEFAULT_STRING_STEPS, sanitizeRegistry, stepFunction } from '../sanitize.js';
+import type { InputLimits, SanitizeOptions, SanitizeStep, Schema } from '../types.js';
 import { defOf, unwrapChain } from './schema-shape.js';
 
 type Step = (value: string) => string;
