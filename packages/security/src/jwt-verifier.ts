@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { KeyObject, type webcrypto } from 'node:crypto';
+import { createSecretKey, KeyObject, type webcrypto } from 'node:crypto';
 import { err, ok, optionChecks, type Result } from '@prod/core';
 import {
   createLocalJWKSet,
@@ -281,7 +281,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   }
 
   let jwks: RemoteJwks | undefined;
-  let key: JWTVerifyGetKey | KeyObject | CryptoKey | Uint8Array;
+  let key: JWTVerifyGetKey | KeyObject | CryptoKey;
   if (given.jwks !== undefined) {
     const source = given.jwks;
     jwks =
@@ -308,7 +308,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         `${bytes.byteLength} bytes`,
       );
     }
-    key = new Uint8Array(bytes);
+    // A KeyObject, not bytes: jose imports raw bytes into WebCrypto on every verification, and
+    // converts a KeyObject once (it caches the CryptoKey per KeyObject).
+    key = createSecretKey(bytes);
   }
 
   const clockTolerance = check.duration('clockTolerance', given.clockTolerance, 30_000);

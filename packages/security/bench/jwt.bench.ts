@@ -1,0 +1,113 @@
+/**
+ * Bearer JWT verification: jose's `jwtVerify` called directly (the same key, algorithm list,
+ * issuer and audience) against our verifier and against the whole auth part's `onRequest`
+ * (header parsing, the verifier, the actor set in the request context). ES256 with a local
+ * public key, and HS256 with a shared secret, where the signature is cheap and any overhead
+ * shows (against jose given the secret as bytes, as its README does, and as a KeyObject). Run: `pnpm bench:micro security/bench/jwt`.
+ */
+import { createSecretKey, generateKeyPairSync } from 'node:crypto';
+import { runWithContext } from '@prod/core';
+import { authPart, createJwtVerifier } from '@prod/security';
+import { fakeRequest } from '@prod/testing';
+import { jwtVerify, SignJWT } from 'jose';
+import { keep, runMicro } from '../../../config/bench-micro.js';
+
+const issuer = 'https://idp.bench/';
+const audience = 'https://api.bench';
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+// jose's README passes a secret as bytes; a KeyObject is the faster way to call it (jose
+// converts a KeyObject to a CryptoKey once and caches it, bytes are imported on every call).
+const secret = new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!!');
+const secretKeyObject = createSecretKey(secret);
+
+const claims = { scope: 'notes:read notes:write' };
+const es256 = await new SignJWT(claims)
+  .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+  .setIssuer(issuer)
+  .setAudience(audience)
+  .setSubject('user-7')
+  .setIssuedAt()
+  .setExpirationTime('10h')
+  .sign(privateKey);
+const hs256 = await new SignJWT(claims)
+  .setProtectedHeader({ alg: 'HS256' })
+  .setIssuer(issuer)
+  .setAudience(audience)
+  .setSubject('user-7')
+  .setIssuedAt()
+  .setExpirationTime('10h')
+  .sign(secret);
+
+const joseOptions = (algorithms: string[]) => ({
+  algorithms,
+  issuer,
+  audience,
+  clockTolerance: 30,
+  requiredClaims: ['sub', 'exp'],
+});
+const esOptions = joseOptions(['ES256']);
+const hsOptions = joseOptions(['HS256']);
+const esVerifier = createJwtVerifier({ keys: publicKey, issuer, audience, algorithms: ['ES256'] });
+const hsVerifier = createJwtVerifier({ secret, issuer, audience });
+const esPart = authPart({ jwt: esVerifier });
+const hsPart = authPart({ jwt: hsVerifier });
+const esRequest = fakeRequest({ headers: { authorization: `Bearer ${es256}` } });
+const hsRequest = fakeRequest({ headers: { authorization: `Bearer ${hs256}` } });
+
+// A sanity check before measuring: every contender accepts its token.
+for (const [name, outcome] of [
+  ['es verifier', await esVerifier.verify(es256)],
+  ['hs verifier', await hsVerifier.verify(hs256)],
+] as const) {
+  if (!outcome.ok) throw new Error(`${name}: ${outcome.error.message}`);
+}
+for (const [name, part, request] of [
+  ['es part', esPart, esRequest],
+  ['hs part', hsPart, hsRequest],
+] as const) {
+  const answer = await runWithContext({ requestId: 'check' }, () => part.onRequest?.(request));
+  if (answer !== undefined) throw new Error(`${name} refused the token`);
+}
+
+const JOSE = 'jose.jwtVerify';
+const JOSE_KEYOBJECT = 'jose.jwtVerify (KeyObject secret)';
+const VERIFIER = '@prod/security createJwtVerifier().verify';
+const PART = '@prod/security authPart onRequest';
+const context = { requestId: 'bench' };
+const inContext = (run: () => Promise<void>): Promise<void> => runWithContext(context, run);
+
+await runMicro({
+  file: import.meta.url,
+  title: '@prod/security: bearer JWT verification vs jose.jwtVerify',
+  groups: [
+    {
+      name: 'ES256, local public key',
+      around: inContext,
+      contenders: {
+        [JOSE]: async () => keep(await jwtVerify(es256, publicKey, esOptions)),
+        [VERIFIER]: async () => keep(await esVerifier.verify(es256)),
+        [PART]: async () => keep(await esPart.onRequest?.(esRequest)),
+      },
+      ratios: [
+        { ours: VERIFIER, peer: JOSE },
+        { ours: PART, peer: JOSE },
+      ],
+    },
+    {
+      name: 'HS256, shared secret',
+      around: inContext,
+      contenders: {
+        [JOSE]: async () => keep(await jwtVerify(hs256, secret, hsOptions)),
+        [JOSE_KEYOBJECT]: async () => keep(await jwtVerify(hs256, secretKeyObject, hsOptions)),
+        [VERIFIER]: async () => keep(await hsVerifier.verify(hs256)),
+        [PART]: async () => keep(await hsPart.onRequest?.(hsRequest)),
+      },
+      ratios: [
+        { ours: VERIFIER, peer: JOSE },
+        { ours: PART, peer: JOSE },
+        { ours: VERIFIER, peer: JOSE_KEYOBJECT },
+        { ours: PART, peer: JOSE_KEYOBJECT },
+      ],
+    },
+  ],
+});
