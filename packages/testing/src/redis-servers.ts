@@ -30,7 +30,7 @@ export interface RedisServer {
   readonly url: string;
   /** Its own temp folder (`--dir`); its log is `redis.log` in it. */
   readonly dir: string;
-  /** The process id while it runs; `undefined` once killed or stopped. */
+  /** The process id while it runs; `undefined` once killed, stopped or crashed. */
   readonly pid: number | undefined;
   /**
    * An outage: SIGKILL to its PID (never a kill by name), no goodbye to the clients. Resolves
@@ -407,7 +407,8 @@ async function startProcess(spec: ServerSpec): Promise<RedisServer> {
     url: `redis://${HOST}:${port}`,
     dir,
     get pid() {
-      return child?.pid;
+      // A server that crashed on its own is not running either.
+      return child?.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },
     kill,
     async restart() {

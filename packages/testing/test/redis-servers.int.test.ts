@@ -163,6 +163,16 @@ describe.skipIf(!canStart)('a redis-server of its own (skipped: no redis-server)
     expect(await redisCommand(server, 'GET', 'k')).toBe('');
   });
 
+  it('a server that dies on its own has no pid, and restarts like a killed one', async () => {
+    const server = await start();
+    const first = server.pid as number;
+    await redisCommand(server, 'SHUTDOWN', 'NOSAVE').catch(() => {}); // the connection drops
+    expect(await gone(first)).toBe(true);
+    expect(server.pid).toBeUndefined();
+    await server.restart();
+    expect(await redisCommand(server, 'PING')).toBe('PONG');
+  });
+
   it('restart of a running server replaces its process', async () => {
     const server = await start();
     const first = server.pid as number;
