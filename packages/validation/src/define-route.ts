@@ -18,7 +18,7 @@ import {
   reportToLog,
 } from './internal/route-runtime.js';
 import { compileSanitizer, resolveLimits } from './internal/sanitize-walk.js';
-import { objectShape } from './internal/schema-shape.js';
+import { isClosed, objectShape } from './internal/schema-shape.js';
 import { isSchema, type RouteSpec, routeSpecMeta } from './route-meta.js';
 import type {
   RequestSchemas,
@@ -134,6 +134,9 @@ function partCheck(
     plan: sanitize === false ? undefined : compileSanitizer(schema, sanitize),
     limits,
     prefix: `/${name}`,
+    // Only a body: the adapters have bounded its size and depth and refused `__proto__`; the
+    // query and headers keep their walk (prototype keys in a query are refused here).
+    skipWalk: name === 'body' && sanitize === false && isClosed(schema),
     coercion: coerced ? compileCoercion(schema) : undefined,
   });
 }

@@ -8,6 +8,7 @@ import {
   parseAsync,
   parseSync,
   prepare,
+  RefusedInput,
   unsafeError,
 } from './internal/check-input.js';
 import { DEFAULT_CAPS } from './internal/field-errors.js';
@@ -52,6 +53,8 @@ export function compileCheck(
     plan: sanitize === false ? undefined : compileSanitizer(schema, sanitize),
     limits,
     prefix: prefix ?? check.string('path', options.path, ''),
+    // Outside HTTP nothing has bounded the input before: always walk it.
+    skipWalk: false,
   });
   if (plain) compiled.set(schema, result);
   return result;
@@ -89,8 +92,8 @@ export function validate<TSchema extends Schema>(
 ): Result<z.output<TSchema>, ValidationError> {
   const inputCheck = compileCheck(schema, options);
   const prepared = prepare(inputCheck, input);
-  if (!prepared.ok) return err(unsafeError(prepared.refusal));
-  const parsed = parseSync(schema, prepared.value);
+  if (prepared instanceof RefusedInput) return err(unsafeError(prepared.refusal));
+  const parsed = parseSync(schema, prepared);
   if (parsed.ok === true) return ok(parsed.value as z.output<TSchema>);
   if (parsed.ok === 'async') {
     throw ValidationErrors.VALIDATION_INVALID_OPTIONS({
@@ -112,8 +115,8 @@ export async function validateAsync<TSchema extends Schema>(
 ): Promise<Result<z.output<TSchema>, ValidationError>> {
   const inputCheck = compileCheck(schema, options);
   const prepared = prepare(inputCheck, input);
-  if (!prepared.ok) return err(unsafeError(prepared.refusal));
-  const parsed = await parseAsync(schema, prepared.value);
+  if (prepared instanceof RefusedInput) return err(unsafeError(prepared.refusal));
+  const parsed = await parseAsync(schema, prepared);
   if (parsed.ok === true) return ok(parsed.value as z.output<TSchema>);
   if (parsed.ok === 'async') throw new Error('unreachable');
   return err(invalid(parsed.issues, inputCheck.prefix, capsOf(options)));

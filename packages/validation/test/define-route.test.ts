@@ -116,6 +116,33 @@ describe('defineRoute: input', () => {
     expect(isProdError(body.error, 'VALIDATION_UNSAFE_INPUT')).toBe(true);
   });
 
+  it('sanitize: false keeps prototype keys out either way: stripped by a closed schema, refused by an open one', async () => {
+    const seen = vi.fn();
+    const closed = defineRoute({
+      method: 'POST',
+      path: '/closed',
+      sanitize: false,
+      request: { body: z.object({ a: z.string() }) },
+      responses: { 204: null },
+      handler: ({ body }) => {
+        seen(body);
+        return { status: 204 };
+      },
+    });
+    await call(closed, { body: JSON.parse('{"a":"\\u0007","prototype":{"x":1},"constructor":1}') });
+    expect(seen).toHaveBeenCalledWith({ a: '\u0007' });
+    const open = defineRoute({
+      method: 'POST',
+      path: '/open',
+      sanitize: false,
+      request: { body: z.record(z.string(), z.unknown()) },
+      responses: { 204: null },
+      handler: (_input) => ({ status: 204 }),
+    });
+    const { error } = await call(open, { body: JSON.parse('{"a":{"prototype":{"x":1}}}') });
+    expect(isProdError(error, 'VALIDATION_UNSAFE_INPUT')).toBe(true);
+  });
+
   it('without schemas the handler gets the raw params and query', async () => {
     const raw = defineRoute({
       method: 'GET',

@@ -21,17 +21,25 @@ export interface InputCheck {
   readonly limits: ResolvedLimits;
   /** JSON Pointer prefix of its errors (`/body`), `''` for a bare value. */
   readonly prefix: string;
+  /**
+   * Whether the walk can be skipped: no sanitization, no explicit limits, and a closed schema
+   * (its output holds only declared keys, see `isClosed`), so nothing it refuses could reach
+   * the output anyway (the adapters bound bodies' size, depth and `__proto__` keys).
+   */
+  readonly skipWalk: boolean;
 }
 
-/** The first step: sanitized input, or the refusal. */
-export function prepare(
-  check: InputCheck,
-  raw: unknown,
-): { ok: true; value: unknown } | { ok: false; refusal: Refusal } {
-  if (check.plan === undefined) {
-    if (typeof raw !== 'object' || raw === null) return { ok: true, value: raw };
-  }
-  return sanitizeValue(raw, check.plan ?? NO_STEPS, check.limits, check.prefix);
+/** Why an input was refused before validation. */
+export class RefusedInput {
+  constructor(readonly refusal: Refusal) {}
+}
+
+/** The first step: the sanitized input, or a {@link RefusedInput}. */
+export function prepare(check: InputCheck, raw: unknown): unknown {
+  if (check.skipWalk) return raw;
+  if (check.plan === undefined && (typeof raw !== 'object' || raw === null)) return raw;
+  const walked = sanitizeValue(raw, check.plan ?? NO_STEPS, check.limits, check.prefix);
+  return walked.ok ? walked.value : new RefusedInput(walked.refusal);
 }
 
 const NO_STEPS: SanitizePlan = Object.freeze({

@@ -20,6 +20,7 @@ import {
   parseAsync,
   parseSync,
   prepare,
+  RefusedInput,
   unsafeError,
 } from './check-input.js';
 import { type CoercionPlan, coerce } from './coerce.js';
@@ -154,15 +155,11 @@ function pick(
 
 function preparePart(check: PartCheck, raw: unknown): unknown {
   const prepared = prepare(check, raw);
-  if (!prepared.ok) throw unsafeError(prepared.refusal);
-  if (
-    check.coercion === undefined ||
-    typeof prepared.value !== 'object' ||
-    prepared.value === null
-  ) {
-    return prepared.value;
+  if (prepared instanceof RefusedInput) throw unsafeError(prepared.refusal);
+  if (check.coercion === undefined || typeof prepared !== 'object' || prepared === null) {
+    return prepared;
   }
-  return coerce(prepared.value as Record<string, unknown>, check.coercion);
+  return coerce(prepared as Record<string, unknown>, check.coercion);
 }
 
 /** One part's parse result: zod's own result object, or `undefined` for an async schema. */

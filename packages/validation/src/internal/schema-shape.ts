@@ -5,6 +5,10 @@ import type { Schema } from '../types.js';
 
 interface Def {
   readonly type: string;
+  readonly left?: Schema;
+  readonly right?: Schema;
+  readonly items?: readonly Schema[];
+  readonly rest?: Schema | null;
   readonly innerType?: Schema;
   readonly in?: Schema;
   readonly out?: Schema;
@@ -64,4 +68,62 @@ export function objectShape(schema: Schema): Readonly<Record<string, Schema>> | 
 export function acceptsUndefined(schema: Schema): boolean {
   const optin = (schema._zod as { optin?: string }).optin;
   return optin === 'optional' || optin === 'defaulted';
+}
+
+const CLOSED_LEAVES = new Set([
+  'string',
+  'number',
+  'int',
+  'boolean',
+  'bigint',
+  'null',
+  'undefined',
+  'void',
+  'never',
+  'literal',
+  'enum',
+  'date',
+  'nan',
+  'template_literal',
+  'success',
+  'transform',
+]);
+
+/**
+ * Whether what `schema` outputs can hold only the keys it declares, at a depth it bounds:
+ * objects that strip or refuse unknown keys, arrays and tuples of such, unions of such,
+ * primitives. Records, loose objects, catchalls, `unknown`, `any` and lazy (recursive)
+ * schemas are open: their output can carry whatever the input held.
+ */
+export function isClosed(schema: Schema, depth = 0): boolean {
+  if (depth > 24) return false;
+  const def = defOf(schema);
+  if (CLOSED_LEAVES.has(def.type)) return true;
+  const next = (child: Schema | undefined | null): boolean =>
+    child != null && isClosed(child, depth + 1);
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'catch':
+    case 'readonly':
+    case 'nonoptional':
+      return next(def.innerType);
+    case 'pipe':
+      return next(def.out);
+    case 'object':
+      if (def.catchall !== undefined && defOf(def.catchall).type !== 'never') return false;
+      return Object.values(def.shape ?? {}).every((field) => next(field));
+    case 'array':
+      return next(def.element);
+    case 'tuple':
+      return (def.items ?? []).every((item) => next(item)) && (def.rest == null || next(def.rest));
+    case 'union':
+      return (def.options ?? []).every((option) => next(option));
+    case 'intersection':
+      return next(def.left) && next(def.right);
+    default:
+      return false;
+  }
 }
