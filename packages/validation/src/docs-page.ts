@@ -13,6 +13,8 @@ export interface DocsPageOptions {
 export interface DocsPage {
   readonly html: string;
   readonly contentSecurityPolicy: string;
+  /** The CSP source of the page's one inline style (`'sha256-...'`), for a policy of your own. */
+  readonly styleSource: string;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -164,5 +166,6 @@ ${info.description === undefined ? '' : `<p>${esc(info.description)}</p>`}
   return {
     html,
     contentSecurityPolicy: `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    styleSource: `'sha256-${STYLE_HASH}'`,
   };
 }

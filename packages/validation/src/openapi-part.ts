@@ -1,5 +1,6 @@
 import {
   definePart,
+  defineRouteMeta,
   type HttpRequest,
   type HttpResponse,
   type OptionChecks,
@@ -25,7 +26,19 @@ interface Rendered {
   readonly json: string;
   readonly html: string;
   readonly csp: string;
+  readonly style: string;
 }
+
+/**
+ * The route metadata @prod/security's headers part reads (`@prod/security/headers`, keyed by
+ * `Symbol.for` like every route metadata key), declared here by its documented name rather
+ * than imported: a feature package does not import another. With it, the docs page is served
+ * under the HTML profile of the security headers, its inline style allowed by hash.
+ */
+const securityHeadersMeta = defineRouteMeta<{
+  readonly profile: 'html';
+  readonly csp: Readonly<Record<string, readonly string[]>>;
+}>('@prod/security/headers');
 
 const check: OptionChecks = optionChecks(ValidationErrors.VALIDATION_INVALID_OPTIONS);
 
@@ -75,6 +88,7 @@ export function openApiPart(options: OpenApiPartOptions): Part {
       json: JSON.stringify(document),
       html: page.html,
       csp: page.contentSecurityPolicy,
+      style: page.styleSource,
     });
   }
   const latest = rendered.get(versions?.latest);
@@ -111,12 +125,18 @@ export function openApiPart(options: OpenApiPartOptions): Part {
   const routes: Route[] = [
     { method: 'GET', path, handler: (request) => jsonResponse(pick(request)) },
   ];
-  if (docsPath !== false)
+  const docsMeta = securityHeadersMeta({
+    profile: 'html',
+    csp: { 'style-src': [(latest as Rendered).style] },
+  });
+  if (docsPath !== false) {
     routes.push({
       method: 'GET',
       path: docsPath,
+      meta: docsMeta,
       handler: (request) => htmlResponse(pick(request)),
     });
+  }
   if (versions?.from === 'path') {
     for (const id of versions.ids) {
       routes.push({
@@ -128,6 +148,7 @@ export function openApiPart(options: OpenApiPartOptions): Part {
         routes.push({
           method: 'GET',
           path: `/${id}${docsPath}`,
+          meta: docsMeta,
           handler: (request) => htmlResponse(pick(request, id)),
         });
       }

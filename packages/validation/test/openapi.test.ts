@@ -1,5 +1,5 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { defineRoute, type JsonObject, openApiDocument, renderDocsPage } from '@prod/validation';
+import { defineRoute, type JsonObject, openApiDocument, openApiPart, renderDocsPage } from '@prod/validation';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -188,6 +188,22 @@ describe('openApiDocument', () => {
     const doc = openApiDocument({ info: options.info, servers: options.servers, routes: [tree] });
     expect(JSON.stringify(doc)).toContain('#/components/schemas/Schema1');
     expect(await validateDocument(doc)).toEqual([]);
+  });
+});
+
+describe('openApiPart', () => {
+  it('asks @prod/security (when mounted) for its HTML profile on /docs, the page\u2019s style allowed by hash', () => {
+    const part = openApiPart({ ...options });
+    const docs = part.routes?.find((route) => route.path === '/docs');
+    const page = renderDocsPage(openApiDocument(options), { specUrl: '/openapi.json' });
+    expect(docs?.meta?.[Symbol.for('@prod/security/headers')]).toEqual({
+      profile: 'html',
+      csp: { 'style-src': [page.styleSource] },
+    });
+    expect(part.routes?.map((route) => `${route.method} ${route.path}`)).toEqual([
+      'GET /openapi.json',
+      'GET /docs',
+    ]);
   });
 });
 
