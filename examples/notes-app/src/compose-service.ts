@@ -1,4 +1,19 @@
 import {
+  type AuditLog,
+  type AuditSink,
+  auditPart,
+  createAuditLog,
+  memorySink,
+  postgresSink,
+} from '@prod/audit';
+import {
+  type Cache,
+  type CacheStore,
+  redisStore as cacheRedisStore,
+  createCache,
+  httpCachePart,
+} from '@prod/cache';
+import {
   configFlagSource,
   createFlags,
   type FlagSource,
@@ -26,14 +41,26 @@ import {
   requestLoggingPart,
 } from '@prod/logger';
 import { createMetrics, type Metrics, metricsPart } from '@prod/metrics';
+import {
+  createRateLimiter,
+  type RateLimiter,
+  memoryStore as rateLimitMemoryStore,
+  rateLimitPart,
+  redisStore as rateLimitRedisStore,
+} from '@prod/ratelimit';
 import { tracingPart } from '@prod/tracing';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
+import { cachedNotesStore } from './cached-notes-store.js';
 import type { ServiceConfig, ServiceSettings } from './config.js';
+import { encryptedNotesStore } from './encrypted-notes-store.js';
 import { NOTES_FLAG_DECLARATIONS, type NotesFlags } from './notes-flags.js';
+import { notesWriteTiers } from './notes-limits.js';
 import { notesPart } from './notes-part.js';
 import type { NotesStore } from './notes-store.js';
 import { openStore } from './open-store.js';
+import { serviceKeys } from './service-keys.js';
+import type { SqlClient } from './sql-notes-store.js';
 import { startTracing } from './start-tracing.js';
 
 /** What {@link composeService} may be given beyond the configuration (tests use these). */
@@ -53,7 +80,27 @@ export interface Service {
   readonly health: Health;
   readonly metrics: Metrics;
   readonly errors: ErrorAggregator;
+  /**
+   * The notes store as the routes use it: note bodies encrypted (the `NOTES_KEYS` keyring),
+   * notes read by id through {@link Service.cache}, in memory, PGlite or PostgreSQL.
+   */
   readonly store: NotesStore;
+  /**
+   * The notes read by id (@prod/cache): an in-process LRU, with Redis behind it when
+   * `REDIS_URL` is set. It holds what the database holds: bodies as ciphertext.
+   */
+  readonly cache: Cache;
+  /** The rate limiter of `POST /v1/notes` (@prod/ratelimit): in memory, or in Redis. */
+  readonly limiter: RateLimiter;
+  /**
+   * The audit log of every write (@prod/audit): in the store's database (PostgreSQL or PGlite,
+   * table `audit_log`), in memory with the memory store. `audit.verify()` checks its chain.
+   */
+  readonly audit: AuditLog;
+  /** Where {@link Service.audit} writes: `read('default')` gives its records back. */
+  readonly auditSink: AuditSink;
+  /** The database of a SQL store (PGlite or the pg pool), undefined for the memory store. */
+  readonly database: SqlClient | undefined;
   /**
    * The feature flags (`notes.search`), from the Redis flag store when `REDIS_URL` is set,
    * else from the configuration (`NOTES_FLAGS`, the runtime file).
@@ -74,7 +121,7 @@ const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/health/startup',
 const quiet = (request: HttpRequest): boolean => QUIET_PATHS.has(request.path);
 
 interface RedisConnections {
-  /** Commands: the readiness check and the flag store. */
+  /** Commands: the readiness check, the flag store, the cache and the rate limiter. */
   readonly client: Redis;
   /** Pub/sub: the flag store hears of changes here. */
   readonly subscriber: Redis;
@@ -154,12 +201,15 @@ async function runHooks(hooks: readonly ShutdownHook[]): Promise<void> {
 /**
  * Builds the whole service from its configuration: the logger, tracing (OpenTelemetry SDK),
  * metrics, health checks (Redis and PostgreSQL or PGlite when used; event loop and heap),
- * the error aggregator, the notes store, the feature flags (counted on
+ * the error aggregator, the keys (`NOTES_KEYS`, `AUDIT_SIGNING_KEY`, ephemeral with one
+ * warning where the configuration allows), the notes store (bodies encrypted, reads by id
+ * cached), the audit log, the rate limiter, the feature flags (counted on
  * `feature_flag_evaluations_total`), the runtime configuration file when one is set, and the
  * parts that serve them over HTTP:
  *
  * `tracing` -> `request-logging` -> `metrics` (`GET /metrics`) -> `health`
- * (`/health/live|ready|startup`) -> `notes` (`/v1/notes...`) -> `errors`.
+ * (`/health/live|ready|startup`) -> `audit` -> `ratelimit` -> `http-cache` -> `notes`
+ * (`/v1/notes...`) -> your parts -> `errors`.
  *
  * @returns `Ok(Service)`, or `Err` when the store cannot be opened (`UNAVAILABLE` for a
  * PostgreSQL that does not answer) or the runtime file cannot be read
@@ -218,6 +268,19 @@ export async function composeService(
     'configuration',
   );
 
+  const keys = serviceKeys(config);
+  if (!keys.ok) {
+    await runHooks(hooks);
+    return err(keys.error);
+  }
+  const { keyring, signingKey, ephemeral } = keys.value;
+  if (ephemeral.length > 0) {
+    configLog.warn(
+      { ephemeral },
+      `${ephemeral.join(' and ')} unset: using ephemeral keys, so what they protect does not outlive this process (set them as secrets; NODE_ENV=production and NOTES_STORE=postgres require them)`,
+    );
+  }
+
   const checks: HealthCheck[] = [eventLoopLagCheck(), heapCheck()];
   const opened = await openStore(config, logger);
   if (!opened.ok) {
@@ -245,6 +308,60 @@ export async function composeService(
     defaultLabels: { service: config.serviceName },
     exemplars: true,
   });
+  const redisKeys = `${config.redisKeyPrefix}${config.serviceName}:`;
+
+  const auditSink =
+    opened.value.db === undefined ? memorySink() : postgresSink({ db: opened.value.db });
+  const auditLog = logger.module('audit');
+  const audit = createAuditLog({
+    sink: auditSink,
+    signingKey,
+    app: { service: config.serviceName },
+    onError: (error) => auditLog.error({ err: error }, 'audit checkpoint failed'),
+  });
+  // Registered after the store: hooks run newest first, so the last checkpoint is written
+  // while the database is still open.
+  hooks.push({ name: 'audit', close: () => audit.close() });
+
+  const cacheLog = logger.module('cache');
+  const cacheTier: (CacheStore & { close(): Promise<void> }) | undefined =
+    redis === undefined
+      ? undefined
+      : cacheRedisStore({ client: redis.client, prefix: `${redisKeys}cache:` });
+  const cache = createCache({
+    name: 'notes',
+    namespace: 'notes',
+    ttl: 60_000,
+    // A note read in the last five minutes is still answered while the database is down.
+    grace: 300_000,
+    // Bounded in bytes too: a body may be 10,000 characters (40 kB as ciphertext).
+    l1: { maxEntries: 5_000, maxBytes: 16 * 1024 * 1024 },
+    metrics,
+    ...(cacheTier === undefined ? {} : { l2: cacheTier }),
+  });
+  cache.on('l2Error', ({ error, operation }) =>
+    cacheLog.debug({ err: error, operation }, 'cache: Redis call failed'),
+  );
+  cache.on('circuit', ({ from, to }) => cacheLog.warn({ from, to }, 'cache: Redis circuit'));
+  hooks.push({
+    name: 'cache',
+    close: async () => {
+      await cache.close();
+      await cacheTier?.close();
+    },
+  });
+
+  const limiter = createRateLimiter({
+    name: 'notes',
+    store:
+      redis === undefined
+        ? rateLimitMemoryStore()
+        : rateLimitRedisStore({ client: redis.client, prefix: `${redisKeys}ratelimit:` }),
+    tiers: notesWriteTiers(config.writeLimit),
+    defaultTier: 'free',
+    metrics,
+  });
+  hooks.push({ name: 'ratelimit', close: () => limiter.close() });
 
   const source: FlagSource =
     redis === undefined
@@ -279,7 +396,8 @@ export async function composeService(
   const liveFlags = flags;
   hooks.push({ name: 'flags', close: () => liveFlags.close() });
 
-  const store = opened.value.store;
+  // Encryption outermost: the cache below it, Redis included, only ever sees ciphertext.
+  const store = encryptedNotesStore(cachedNotesStore(opened.value.store, cache), keyring);
   const parts: Part[] = [
     tracingPart({ ignore: quiet }),
     requestLoggingPart({ logger, ignore: quiet, headers: ['user-agent'] }),
@@ -287,7 +405,14 @@ export async function composeService(
     healthPart(health, {
       detail: config.healthToken === undefined ? false : bearerToken(config.healthToken.reveal()),
     }),
-    notesPart(store, { flags: liveFlags }),
+    // Records in onResponse, after the answer: mounted early, it still sees the actor an
+    // authentication part (mounted after it) sets.
+    auditPart(audit),
+    // Only the routes that declare a policy (POST /v1/notes): probes and reads are never limited.
+    rateLimitPart(limiter, { scope: 'routes' }),
+    // ETags only where a route asks (GET /v1/notes/:id), so probes and /metrics are not hashed.
+    httpCachePart({ etag: false }),
+    notesPart(store, { flags: liveFlags, writeLimit: config.writeLimit }),
     ...(options.parts ?? []),
     errorPart({ aggregator: errors }),
   ];
@@ -299,6 +424,11 @@ export async function composeService(
     metrics,
     errors,
     store,
+    cache,
+    limiter,
+    audit,
+    auditSink,
+    database: opened.value.db,
     flags: liveFlags,
     parts,
     bodyLimit: '64kb',

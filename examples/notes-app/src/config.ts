@@ -9,6 +9,7 @@ import {
   secret,
 } from '@prod/config';
 import { ok, type ProdError, type Result } from '@prod/core';
+import { keyringFromJson } from '@prod/crypto';
 import { parseLevelSpec } from '@prod/logger';
 import { z } from 'zod';
 import { NOTES_FLAG_DECLARATIONS } from './notes-flags.js';
@@ -96,6 +97,35 @@ export const serviceSchema = z.object({
     secret(z.string().min(16, { error: 'at least 16 characters' })).optional(),
     'HEALTH_TOKEN',
   ),
+  // The keyring of the note bodies at rest: JSON key specs of @prod/crypto, one `primary`.
+  notesKeys: fromEnv(
+    secret(
+      z.string().superRefine((json, context) => {
+        // keyringFromJson names what is wrong, never the key material.
+        const keyring = keyringFromJson(json);
+        if (!keyring.ok) {
+          context.addIssue({
+            code: 'custom',
+            message: `a keyring like [{"id":1,"key":"<43 base64url characters>","status":"primary"}] (${keyring.error.message})`,
+          });
+        }
+      }),
+    ).optional(),
+    'NOTES_KEYS',
+  ),
+  auditSigningKey: fromEnv(
+    secret(z.string().min(32, { error: 'at least 32 characters' })).optional(),
+    'AUDIT_SIGNING_KEY',
+  ),
+  writeLimit: fromEnv(
+    z
+      .number()
+      .int({ error: 'an integer from 1 to 1000000' })
+      .min(1, { error: 'an integer from 1 to 1000000' })
+      .max(1_000_000, { error: 'an integer from 1 to 1000000' })
+      .default(60),
+    'NOTES_WRITE_LIMIT',
+  ),
   flags: fromEnv(reloadable(flagDefinitions()), 'NOTES_FLAGS'),
   runtimeFile: fromEnv(z.string().min(1).max(4096).optional(), 'NOTES_RUNTIME_CONFIG'),
 });
@@ -132,6 +162,24 @@ export interface ServiceConfig {
   readonly otlpEndpoint: string | undefined;
   /** `HEALTH_TOKEN`: callers with `Authorization: Bearer <token>` see the health detail view. */
   readonly healthToken: Secret | undefined;
+  /**
+   * `NOTES_KEYS`: the keyring that encrypts note bodies at rest (JSON key specs of @prod/crypto,
+   * `[{ "id": 1, "key": "<43 base64url characters>", "status": "primary" }]`; older keys
+   * `enabled` to read what they wrote). Required in production and with `NOTES_STORE=postgres`;
+   * elsewhere unset means an ephemeral key, with one warning at start.
+   */
+  readonly notesKeys: Secret | undefined;
+  /**
+   * `AUDIT_SIGNING_KEY`: 32+ characters, the HMAC key of the audit log's checkpoints. Required
+   * like `NOTES_KEYS`; keep it out of the database the audit log lives in.
+   */
+  readonly auditSigningKey: Secret | undefined;
+  /**
+   * `NOTES_WRITE_LIMIT`, default 60: `POST /v1/notes` a minute per client IP and per API key
+   * (`x-api-key`), for the default (`free`) tier; `pro` gets ten times as many, `enterprise`
+   * no limit.
+   */
+  readonly writeLimit: number;
   /** `NOTES_RUNTIME_CONFIG`: a JSON or YAML file of reloadable settings, watched while running. */
   readonly runtimeFile: string | undefined;
   /** The @prod/config configuration these values come from (flags, sources, reloads). */
@@ -140,11 +188,45 @@ export interface ServiceConfig {
 
 type Settings = z.output<typeof serviceSchema>;
 
+const storeOf = (values: {
+  readonly store?: StoreKind | undefined;
+  readonly databaseUrl?: unknown;
+}): StoreKind => values.store ?? (values.databaseUrl === undefined ? 'memory' : 'postgres');
+
 // The profile (NODE_ENV) changes nothing here: these rules hold everywhere.
 const EVERY_PROFILE = ['development', 'test', 'production'];
+const NOT_PRODUCTION = ['development', 'test'];
+
+/**
+ * The keys a production start needs, and so does a store that outlives the process: with an
+ * ephemeral key, the notes (and audit checkpoints) written before a restart could not be read
+ * (verified) after it. In production both guards would say the same: the first one suffices.
+ */
+function keyGuards(
+  key: 'notesKeys' | 'auditSigningKey',
+  variable: string,
+  protects: string,
+): ConfigGuard<Settings>[] {
+  return [
+    {
+      key,
+      check: (value) => (value === undefined ? `${variable}, required in production` : undefined),
+    },
+    {
+      key,
+      profiles: NOT_PRODUCTION,
+      check: (value, settings) =>
+        value === undefined && storeOf(settings) === 'postgres'
+          ? `${variable}, required with NOTES_STORE=postgres (an ephemeral key would not outlive a restart, ${protects} would)`
+          : undefined,
+    },
+  ];
+}
 const DECLARED_FLAGS = Object.keys(NOTES_FLAG_DECLARATIONS);
 
 const guards: ConfigGuard<Settings>[] = [
+  ...keyGuards('notesKeys', 'NOTES_KEYS', 'the notes'),
+  ...keyGuards('auditSigningKey', 'AUDIT_SIGNING_KEY', 'the audit log'),
   {
     key: 'databaseUrl',
     profiles: EVERY_PROFILE,
@@ -179,8 +261,10 @@ const guards: ConfigGuard<Settings>[] = [
  * environment (`NAME` or `NAME_FILE`). The profile is `NODE_ENV` (`development` when unset;
  * an unknown one is refused).
  *
- * Unknown variables are ignored. Secrets (`DATABASE_URL`, `REDIS_URL`, `HEALTH_TOKEN`) are never
- * shown, in errors or in `settings.describe()`.
+ * Unknown variables are ignored. Secrets (`DATABASE_URL`, `REDIS_URL`, `HEALTH_TOKEN`,
+ * `NOTES_KEYS`, `AUDIT_SIGNING_KEY`) are never shown, in errors or in `settings.describe()`.
+ * The two keys are required in production (`NODE_ENV=production`) and with
+ * `NOTES_STORE=postgres`.
  *
  * @returns `Ok(config)`, or `Err` `CONFIG_INVALID` listing every problem at once: `errors` has
  * one `{ path, message }` per key, `details.problems` the key, its source (`env:PORT`), what was
@@ -202,12 +286,15 @@ export function loadConfig(
     port: values.port,
     host: values.host,
     logLevel: values.logLevel,
-    store: values.store ?? (values.databaseUrl === undefined ? 'memory' : 'postgres'),
+    store: storeOf(values),
     databaseUrl: values.databaseUrl,
     redisUrl: values.redisUrl,
     redisKeyPrefix: values.redisKeyPrefix,
     otlpEndpoint: values.otlpEndpoint,
     healthToken: values.healthToken,
+    notesKeys: values.notesKeys,
+    auditSigningKey: values.auditSigningKey,
+    writeLimit: values.writeLimit,
     runtimeFile: values.runtimeFile,
     settings,
   });

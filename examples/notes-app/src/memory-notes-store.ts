@@ -3,15 +3,18 @@ import { ok, type ProdError, type Result } from '@prod/core';
 import type { ListOptions, NewNote, Note, NotePatch } from './note.js';
 import type { NotesStore } from './notes-store.js';
 
-/** Whether `note` holds `needle` (lower case) in its title or body, ignoring case. */
+/**
+ * Whether `note` holds `needle` (lower case) in its title, ignoring case. Not the body: the
+ * service keeps it encrypted, and a ciphertext has nothing to search.
+ */
 function matches(note: Note, needle: string): boolean {
-  return note.title.toLowerCase().includes(needle) || note.body.toLowerCase().includes(needle);
+  return note.title.toLowerCase().includes(needle);
 }
 
 /**
  * Notes in a Map, lost on restart: for tests and `NOTES_STORE=memory`. Lists in creation
- * order, like the SQL store, and searches (`q`) as it does: a substring of the title or the
- * body, ignoring case, every character plain.
+ * order, like the SQL store, and searches (`q`) as it does: a substring of the title,
+ * ignoring case, every character plain.
  */
 export function memoryNotesStore(): NotesStore {
   const notes = new Map<string, Note>();
@@ -19,10 +22,10 @@ export function memoryNotesStore(): NotesStore {
     Promise.resolve(ok(value));
   return {
     kind: 'memory',
-    create(input: NewNote) {
+    create(input: NewNote, id?: string) {
       const now = new Date().toISOString();
       const note: Note = {
-        id: randomUUID(),
+        id: id ?? randomUUID(),
         title: input.title,
         body: input.body,
         createdAt: now,

@@ -29,8 +29,9 @@ export interface ListOptions {
   /** 0 or more. */
   readonly offset: number;
   /**
-   * Only notes whose title or body contains this text, ignoring case (1-200 characters after
-   * trimming; `%` and `_` are plain characters). Read only while the `notes.search` flag is on.
+   * Only notes whose title contains this text, ignoring case (1-200 characters after trimming;
+   * `%` and `_` are plain characters). Read only while the `notes.search` flag is on. Titles
+   * only: bodies are encrypted at rest, and a ciphertext has nothing to search.
    */
   readonly q?: string;
 }

@@ -7,4 +7,6 @@ import { defineErrors } from '@prod/core';
  */
 export const NotesErrors = defineErrors({
   NOTE_NOT_FOUND: { status: 404, title: 'Note not found' },
+  // A server-side problem (a key removed too early, a changed row): nothing the caller can fix.
+  NOTE_BODY_UNREADABLE: { status: 500, title: 'Note unreadable' },
 });

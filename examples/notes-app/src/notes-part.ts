@@ -1,3 +1,5 @@
+import { type AuditResource, auditAction } from '@prod/audit';
+import { httpCacheMeta } from '@prod/cache';
 import {
   currentContext,
   definePart,
@@ -5,9 +7,12 @@ import {
   json,
   type Part,
   type ProdError,
+  RequestSlot,
 } from '@prod/core';
+import { rateLimitPolicy } from '@prod/ratelimit';
 import { NotesErrors } from './notes-errors.js';
 import type { NotesFlagReader } from './notes-flags.js';
+import { notesWritePolicies } from './notes-limits.js';
 import type { NotesStore } from './notes-store.js';
 import { parseListOptions, parseNewNote, parseNotePatch } from './validate-note.js';
 
@@ -39,10 +44,25 @@ function targetingKey(request: HttpRequest): string {
   return request.ip ?? 'anonymous';
 }
 
+/** The note a `POST` created, for its audit record (written after the answer). */
+const createdNote = new RequestSlot<string>('notes/created');
+
+/** The note an audit record is about: the id of the path (or the one created), when valid. */
+function auditedNote(request: HttpRequest): AuditResource {
+  const id = createdNote.get(request) ?? noteId(request);
+  return id === undefined ? { type: 'note' } : { type: 'note', id };
+}
+
 /** What {@link notesPart} may be given beyond the store. */
 export interface NotesPartOptions {
   /** The flags (`notes.search` gates `?q=`). Default none: every flag at its default, off. */
   readonly flags?: NotesFlagReader;
+  /**
+   * `POST /v1/notes` a minute, per client address and per API key (`NOTES_WRITE_LIMIT`):
+   * the policies `notes-write-ip` and `notes-write` of {@link notesWritePolicies}, counted by
+   * the rate-limit part. Default 60.
+   */
+  readonly writeLimit?: number;
 }
 
 /**
@@ -61,23 +81,40 @@ export interface NotesPartOptions {
  * a storage failure the store's error (`503 UNAVAILABLE` when the database is down). Handlers
  * throw the error and the adapter answers it as problem+json.
  *
- * `q` (search in titles and bodies) is read only while the `notes.search` flag is on for the
- * caller (the actor, `x-user-id` or the IP); otherwise it is ignored, whatever it holds, and the
- * answer has no `q`.
+ * `q` (search in titles) is read only while the `notes.search` flag is on for the caller (the
+ * actor, `x-user-id` or the IP); otherwise it is ignored, whatever it holds, and the answer has
+ * no `q`.
+ *
+ * The routes carry metadata for the cross-cutting parts (they do nothing without them):
+ *
+ * - every write (`POST`, `PATCH`, `DELETE`) is audited by `auditPart` of @prod/audit, as
+ *   `note.create`, `note.update`, `note.delete` with the note's id;
+ * - `POST /v1/notes` is rate limited by `rateLimitPart` of @prod/ratelimit (`writeLimit` a
+ *   minute per address and per API key);
+ * - `GET /v1/notes/:id` gets a strong `ETag` and `Cache-Control: private, no-cache` from
+ *   `httpCachePart` of @prod/cache: a client revalidates with `If-None-Match` and gets a `304`
+ *   while the note is unchanged. Answers are not kept server-side: the note is cached below the
+ *   encryption, as ciphertext (see `cachedNotesStore`).
  */
 export function notesPart(store: NotesStore, options: NotesPartOptions = {}): Part {
   const { flags } = options;
+  const writeLimit = options.writeLimit ?? 60;
   return definePart({
     name: 'notes',
     routes: [
       {
         method: 'POST',
         path: '/v1/notes',
+        meta: {
+          ...auditAction({ action: 'note.create', resource: auditedNote }),
+          ...rateLimitPolicy({ policies: notesWritePolicies(writeLimit) }),
+        },
         handler: async (request) => {
           const input = parseNewNote(request.body);
           if (!input.ok) throw input.error;
           const created = await store.create(input.value);
           if (!created.ok) throw created.error;
+          createdNote.set(request, created.value.id);
           return json(201, created.value, { location: `/v1/notes/${created.value.id}` });
         },
       },
@@ -99,6 +136,8 @@ export function notesPart(store: NotesStore, options: NotesPartOptions = {}): Pa
       {
         method: 'GET',
         path: '/v1/notes/:id',
+        // Private: notes will belong to their authors once @prod/security lands.
+        meta: httpCacheMeta({ private: true, noCache: true }),
         handler: async (request) => {
           const id = noteId(request);
           if (id === undefined) throw notFound(request.params.id ?? '');
@@ -111,6 +150,7 @@ export function notesPart(store: NotesStore, options: NotesPartOptions = {}): Pa
       {
         method: 'PATCH',
         path: '/v1/notes/:id',
+        meta: auditAction({ action: 'note.update', resource: auditedNote }),
         handler: async (request) => {
           const id = noteId(request);
           if (id === undefined) throw notFound(request.params.id ?? '');
@@ -125,6 +165,7 @@ export function notesPart(store: NotesStore, options: NotesPartOptions = {}): Pa
       {
         method: 'DELETE',
         path: '/v1/notes/:id',
+        meta: auditAction({ action: 'note.delete', resource: auditedNote }),
         handler: async (request) => {
           const id = noteId(request);
           if (id === undefined) throw notFound(request.params.id ?? '');

@@ -8,7 +8,11 @@ import type { ListOptions, NewNote, Note, NotePatch } from './note.js';
 export interface NotesStore {
   /** `memory`, `pglite` or `postgres`: shown in logs and spans. */
   readonly kind: string;
-  create(note: NewNote): Promise<Result<Note, ProdError>>;
+  /**
+   * Stores a new note under `id` (a UUID), or under a fresh one: a layer above may need the id
+   * before the write (the encrypted store binds the body's ciphertext to it).
+   */
+  create(note: NewNote, id?: string): Promise<Result<Note, ProdError>>;
   list(options: ListOptions): Promise<Result<Note[], ProdError>>;
   get(id: string): Promise<Result<Note | undefined, ProdError>>;
   update(id: string, patch: NotePatch): Promise<Result<Note | undefined, ProdError>>;

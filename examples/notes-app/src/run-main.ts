@@ -45,14 +45,17 @@ export function serverUrl(server: Server): string {
   return `http://${host}:${address.port}`;
 }
 
-/** The curl lines the demo prints, for a service at `url`. */
-export function describeEndpoints(url: string): string {
+/**
+ * The curl lines the demo prints, for a service at `url` that takes `writeLimit` notes a
+ * minute per client (`NOTES_WRITE_LIMIT`, default 60).
+ */
+export function describeEndpoints(url: string, writeLimit = 60): string {
   const json = "-H 'content-type: application/json'";
   return [
-    `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":"Hello","body":"My first note"}'`,
+    `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":"Hello","body":"My first note"}'    # RateLimit headers; 429 past ${writeLimit} a minute`,
     `  curl -i ${url}/v1/notes`,
-    `  curl -i '${url}/v1/notes?q=first'    # a search, with the notes.search flag on (NOTES_FLAGS)`,
-    `  curl -i ${url}/v1/notes/<id>`,
+    `  curl -i '${url}/v1/notes?q=hello'    # a search in titles, with the notes.search flag on (NOTES_FLAGS)`,
+    `  curl -i ${url}/v1/notes/<id>    # an ETag; again with -H 'if-none-match: <etag>': 304`,
     `  curl -i -X PATCH ${url}/v1/notes/<id> ${json} -d '{"title":"Renamed"}'`,
     `  curl -i -X DELETE ${url}/v1/notes/<id>`,
     `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":""}'    # 422 with field errors`,
@@ -131,9 +134,9 @@ export async function runMain(
     process.exit(1);
   }
   shutdownOnSignals(running);
-  const { serviceName, store } = config.value;
+  const { serviceName, store, writeLimit } = config.value;
   process.stderr.write(
     `${serviceName} (${running.framework}, ${store} store) listening on ${running.url}\n` +
-      `Try:\n${describeEndpoints(running.url)}\nStop with Ctrl-C (graceful shutdown).\n`,
+      `Try:\n${describeEndpoints(running.url, writeLimit)}\nStop with Ctrl-C (graceful shutdown).\n`,
   );
 }

@@ -83,8 +83,9 @@ export async function createNotesTable(db: SqlClient): Promise<Result<void, Prod
  * Notes in a SQL table, on PostgreSQL (a pg `Pool`) or PGlite: the same statements run on
  * both. Each call is a span (`notes.db.<operation>`); a failure of the database becomes an
  * `Err` (`UNAVAILABLE` for a refused or reset connection, else `INTERNAL`), never a throw.
- * Lists in creation order (ties by id); a search (`q`) is `ILIKE` on the title and the body,
- * `%` and `_` escaped (no index: a scan, which suits a notes list; pg_trgm would index it).
+ * Lists in creation order (ties by id); a search (`q`) is `ILIKE` on the title, `%` and `_`
+ * escaped (no index: a scan, which suits a notes list; pg_trgm would index it). Not on the
+ * body: the service stores it encrypted, and a ciphertext has nothing to search.
  *
  * Call {@link createNotesTable} first.
  */
@@ -103,12 +104,12 @@ export function sqlNotesStore(db: SqlClient, kind: 'pglite' | 'postgres'): Notes
 
   return {
     kind,
-    create(input: NewNote) {
+    create(input: NewNote, id?: string) {
       const now = new Date().toISOString();
       return run(
         'insert',
         `INSERT INTO notes (${COLUMNS}) VALUES ($1, $2, $3, $4, $4) RETURNING ${COLUMNS}`,
-        [randomUUID(), input.title, input.body, now],
+        [id ?? randomUUID(), input.title, input.body, now],
         (rows) => toNote(rows[0]),
       );
     },
@@ -124,7 +125,7 @@ export function sqlNotesStore(db: SqlClient, kind: 'pglite' | 'postgres'): Notes
       return run(
         'select',
         `SELECT ${COLUMNS} FROM notes
-         WHERE title ILIKE $3 ESCAPE '\\' OR body ILIKE $3 ESCAPE '\\'
+         WHERE title ILIKE $3 ESCAPE '\\'
          ORDER BY created_at, id LIMIT $1 OFFSET $2`,
         [limit, offset, containsPattern(q)],
         (rows) => rows.map(toNote),

@@ -1,6 +1,7 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuditEntry, MemorySink } from '@prod/audit';
 import { composeService, loadConfig, type Service, type ServiceConfig } from 'example-notes-app';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -121,5 +122,70 @@ describe('composeService: NOTES_RUNTIME_CONFIG, reloadable settings from a watch
       logDestination: { write: () => true },
     });
     expect(!composed.ok && composed.error.code).toBe('CONFIG_SOURCE_FAILED');
+  });
+});
+
+describe('composeService: keys, the audit log, the cache and the limiter', () => {
+  const KEYS = {
+    NOTES_KEYS: JSON.stringify([{ id: 9, key: 'q'.repeat(43), status: 'primary' }]),
+    AUDIT_SIGNING_KEY: 'an-audit-signing-key-of-32-characters',
+  };
+  const warnings = (lines: Record<string, unknown>[]) =>
+    lines.filter((line) => line.level === 'warn' && line.module === 'config');
+
+  it('warns once, naming both, when it runs on ephemeral keys; not when they are configured', async () => {
+    const ephemeral = await compose({});
+    await ephemeral.service.close();
+    expect(warnings(ephemeral.lines)).toHaveLength(1);
+    expect(warnings(ephemeral.lines)[0]).toMatchObject({
+      ephemeral: ['NOTES_KEYS', 'AUDIT_SIGNING_KEY'],
+    });
+    const configured = await compose(KEYS);
+    await configured.service.close();
+    expect(warnings(configured.lines)).toEqual([]);
+    expect(JSON.stringify(configured.lines)).not.toContain('qqqqqqqq');
+  });
+
+  it('keeps a signed audit chain on the memory store that verify() checks, tampering named', async () => {
+    const { service } = await compose(KEYS);
+    try {
+      for (const id of ['n1', 'n2', 'n3']) {
+        const recorded = await service.audit.record({
+          action: 'note.update',
+          resource: { type: 'note', id },
+        });
+        expect(recorded.ok).toBe(true);
+      }
+      expect((await service.audit.checkpoint()).ok).toBe(true);
+      const clean = await service.audit.verify();
+      expect(clean.ok && clean.value).toMatchObject({ ok: true, records: 4, issues: [] });
+
+      const records = (service.auditSink as MemorySink).records;
+      const second = records[1] as AuditEntry;
+      records[1] = { ...second, resource: { type: 'note', id: 'someone-else' } };
+      const tampered = await service.audit.verify();
+      expect(tampered.ok && tampered.value.ok).toBe(false);
+      expect(tampered.ok && tampered.value.issues.map((issue) => [issue.kind, issue.seq])).toEqual([
+        ['modified', 2],
+      ]);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('closes the rate limiter, the cache and the audit log before Redis and the store', async () => {
+    const { service } = await compose({});
+    await service.close();
+    // Hooks run newest first.
+    expect(service.hooks.map((hook) => hook.name)).toEqual([
+      'logger',
+      'tracing',
+      'errors',
+      'config',
+      'audit',
+      'cache',
+      'ratelimit',
+      'flags',
+    ]);
   });
 });

@@ -23,7 +23,14 @@ const values = ({ settings: _settings, ...rest }: ServiceConfig) => ({
   databaseUrl: rest.databaseUrl?.reveal(),
   redisUrl: rest.redisUrl?.reveal(),
   healthToken: rest.healthToken?.reveal(),
+  notesKeys: rest.notesKeys?.reveal(),
+  auditSigningKey: rest.auditSigningKey?.reveal(),
 });
+
+const KEYRING = JSON.stringify([{ id: 7, key: 'k'.repeat(43), status: 'primary' }]);
+const SIGNING_KEY = 'an-audit-signing-key-of-32-characters';
+/** What a store that outlives the process needs, and production. */
+const KEYS = { NOTES_KEYS: KEYRING, AUDIT_SIGNING_KEY: SIGNING_KEY };
 
 describe('loadConfig', () => {
   it('runs on embedded defaults with an empty environment', () => {
@@ -39,6 +46,9 @@ describe('loadConfig', () => {
       redisKeyPrefix: '',
       otlpEndpoint: undefined,
       healthToken: undefined,
+      notesKeys: undefined,
+      auditSigningKey: undefined,
+      writeLimit: 60,
       runtimeFile: undefined,
     });
     expect(config.settings.profile).toBe('development');
@@ -57,6 +67,8 @@ describe('loadConfig', () => {
       REDIS_KEY_PREFIX: 'eu:',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       HEALTH_TOKEN: 'a-long-enough-token',
+      ...KEYS,
+      NOTES_WRITE_LIMIT: '5',
       NOTES_RUNTIME_CONFIG: '/etc/notes/runtime.yaml',
       UNRELATED: 'ignored',
     });
@@ -71,6 +83,9 @@ describe('loadConfig', () => {
       redisKeyPrefix: 'eu:',
       otlpEndpoint: 'http://collector:4318',
       healthToken: 'a-long-enough-token',
+      notesKeys: KEYRING,
+      auditSigningKey: SIGNING_KEY,
+      writeLimit: 5,
       runtimeFile: '/etc/notes/runtime.yaml',
     });
     expect(config.settings.sourceOf('port')).toBe('env:PORT');
@@ -78,13 +93,22 @@ describe('loadConfig', () => {
     expect([empty.port, empty.store, empty.logLevel]).toEqual([3000, 'memory', 'info']);
   });
 
-  it('keeps the URLs and the token as secrets: redacted in every rendering, revealed on demand', () => {
+  it('keeps the URLs, the token and the keys as secrets: redacted in every rendering, revealed on demand', () => {
+    const keyring = JSON.stringify([{ id: 7, key: `hunter2${'k'.repeat(36)}`, status: 'primary' }]);
     const config = load({
       DATABASE_URL: 'postgres://app:hunter2@db/notes',
       REDIS_URL: 'redis://:hunter2@cache:6379',
       HEALTH_TOKEN: 'hunter2-hunter2-hunter2',
+      NOTES_KEYS: keyring,
+      AUDIT_SIGNING_KEY: 'hunter2-hunter2-hunter2-hunter2-hunter2',
     });
-    for (const value of [config.databaseUrl, config.redisUrl, config.healthToken]) {
+    for (const value of [
+      config.databaseUrl,
+      config.redisUrl,
+      config.healthToken,
+      config.notesKeys,
+      config.auditSigningKey,
+    ]) {
       expect(isSecret(value)).toBe(true);
       expect(`${value}`).toBe('[REDACTED]');
     }
@@ -96,7 +120,14 @@ describe('loadConfig', () => {
     ];
     for (const text of renderings) expect(text).not.toContain('hunter2');
     expect(config.databaseUrl?.reveal()).toBe('postgres://app:hunter2@db/notes');
-    expect(config.settings.secretKeys).toEqual(['databaseUrl', 'redisUrl', 'healthToken']);
+    expect(config.notesKeys?.reveal()).toBe(keyring);
+    expect(config.settings.secretKeys).toEqual([
+      'databaseUrl',
+      'redisUrl',
+      'healthToken',
+      'notesKeys',
+      'auditSigningKey',
+    ]);
   });
 
   it('describes every setting with its variable, value, source and kind', () => {
@@ -118,6 +149,9 @@ describe('loadConfig', () => {
       'REDIS_KEY_PREFIX',
       'OTEL_EXPORTER_OTLP_ENDPOINT',
       'HEALTH_TOKEN',
+      'NOTES_KEYS',
+      'AUDIT_SIGNING_KEY',
+      'NOTES_WRITE_LIMIT',
       'NOTES_FLAGS',
       'NOTES_RUNTIME_CONFIG',
     ]);
@@ -129,14 +163,14 @@ describe('loadConfig', () => {
     try {
       const path = join(folder, 'database-url');
       writeFileSync(path, 'postgres://app:from-a-file@db/notes\n');
-      const config = load({ DATABASE_URL_FILE: path });
+      const config = load({ DATABASE_URL_FILE: path, ...KEYS });
       expect(config.databaseUrl?.reveal()).toBe('postgres://app:from-a-file@db/notes');
       expect(config.store).toBe('postgres');
       expect(config.settings.sourceOf('databaseUrl')).toBe(`env:DATABASE_URL_FILE (${path})`);
       // Both at once is a mistake, not a silent choice.
-      expect(fail({ DATABASE_URL: 'postgres://db/x', DATABASE_URL_FILE: path }).errors).toEqual([
-        expect.objectContaining({ path: 'databaseUrl' }),
-      ]);
+      expect(
+        fail({ DATABASE_URL: 'postgres://db/x', DATABASE_URL_FILE: path, ...KEYS }).errors,
+      ).toEqual([expect.objectContaining({ path: 'databaseUrl' })]);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
@@ -171,6 +205,14 @@ describe('loadConfig', () => {
     ['REDIS_KEY_PREFIX', 'redisKeyPrefix', 'has space'],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'otlpEndpoint', 'grpc://collector:4317'],
     ['HEALTH_TOKEN', 'healthToken', 'short'],
+    ['NOTES_KEYS', 'notesKeys', 'not json'],
+    ['NOTES_KEYS', 'notesKeys', '[]'],
+    ['NOTES_KEYS', 'notesKeys', '[{"id":1,"key":"too-short","status":"primary"}]'],
+    ['NOTES_KEYS', 'notesKeys', `[{"id":1,"key":"${'k'.repeat(43)}","status":"enabled"}]`],
+    ['AUDIT_SIGNING_KEY', 'auditSigningKey', 'shorter-than-32-characters'],
+    ['NOTES_WRITE_LIMIT', 'writeLimit', '0'],
+    ['NOTES_WRITE_LIMIT', 'writeLimit', '1.5'],
+    ['NOTES_WRITE_LIMIT', 'writeLimit', 'many'],
     ['NOTES_FLAGS', 'flags', 'not json'],
     [
       'NOTES_FLAGS',
@@ -207,7 +249,7 @@ describe('loadConfig', () => {
 
   it('needs DATABASE_URL for NOTES_STORE=postgres, in every profile', () => {
     for (const profile of ['development', 'test', 'production']) {
-      const error = fail({ NOTES_STORE: 'postgres', NODE_ENV: profile });
+      const error = fail({ NOTES_STORE: 'postgres', NODE_ENV: profile, ...KEYS });
       expect(error.errors?.map((entry) => entry.path)).toEqual(['databaseUrl']);
       expect(error.message).toContain('a DATABASE_URL, required when NOTES_STORE=postgres');
     }
@@ -223,9 +265,47 @@ describe('loadConfig', () => {
   });
 
   it('takes the profile from NODE_ENV and refuses one it does not know', () => {
-    expect(load({ NODE_ENV: 'production' }).settings.production).toBe(true);
+    expect(load({ NODE_ENV: 'production', ...KEYS }).settings.production).toBe(true);
     const error = fail({ NODE_ENV: 'prodution' });
     expect(error.message).toContain('profile: expected one of development, test, production');
+  });
+
+  it('needs NOTES_KEYS and AUDIT_SIGNING_KEY in production, naming both, whatever the store', () => {
+    for (const store of ['memory', 'pglite']) {
+      const error = fail({ NODE_ENV: 'production', NOTES_STORE: store });
+      expect(error.errors?.map((entry) => entry.path)).toEqual(['notesKeys', 'auditSigningKey']);
+      expect(error.message).toContain('NOTES_KEYS, required in production');
+      expect(error.message).toContain('AUDIT_SIGNING_KEY, required in production');
+    }
+    expect(fail({ NODE_ENV: 'production', NOTES_KEYS: KEYRING }).errors).toEqual([
+      expect.objectContaining({ path: 'auditSigningKey' }),
+    ]);
+  });
+
+  it('needs them with NOTES_STORE=postgres in every profile, and nowhere else outside production', () => {
+    for (const profile of ['development', 'test']) {
+      const error = fail({ NODE_ENV: profile, DATABASE_URL: 'postgres://db/notes' });
+      expect(error.errors?.map((entry) => entry.path)).toEqual(['notesKeys', 'auditSigningKey']);
+      expect(error.message).toContain(
+        'NOTES_KEYS, required with NOTES_STORE=postgres (an ephemeral key would not outlive a restart, the notes would)',
+      );
+      for (const store of ['memory', 'pglite']) {
+        const config = load({ NODE_ENV: profile, NOTES_STORE: store });
+        expect([config.notesKeys, config.auditSigningKey]).toEqual([undefined, undefined]);
+      }
+    }
+  });
+
+  it('says what is wrong with a keyring without showing any of it', () => {
+    const material = 'm'.repeat(40);
+    const error = fail({
+      NOTES_KEYS: JSON.stringify([{ id: 1, key: material, status: 'primary' }]),
+    });
+    expect(error.errors?.map((entry) => entry.path)).toEqual(['notesKeys']);
+    expect(error.message).toMatch(
+      /notesKeys: expected a keyring like .*found \[REDACTED\] \(from env:NOTES_KEYS\)/,
+    );
+    expect(error.message + JSON.stringify(error.details)).not.toContain(material);
   });
 
   it('does not read inherited keys of a polluted environment object', () => {

@@ -1,3 +1,5 @@
+import { auditAction } from '@prod/audit';
+import { httpCacheMeta } from '@prod/cache';
 import {
   CoreErrors,
   err,
@@ -7,6 +9,7 @@ import {
   type Route,
   runWithContext,
 } from '@prod/core';
+import { rateLimitMeta } from '@prod/ratelimit';
 import {
   memoryNotesStore,
   type NotesFlagReader,
@@ -56,6 +59,48 @@ describe('notesPart', () => {
       'PATCH /v1/notes/:id',
       'DELETE /v1/notes/:id',
     ]);
+  });
+
+  it('declares an audit action on every write, a rate limit on POST, an ETag policy on GET :id', () => {
+    const routes = notesPart(memoryNotesStore(), { writeLimit: 7 }).routes ?? [];
+    const actions = routes.map((r) => [`${r.method} ${r.path}`, auditAction.read(r)?.action]);
+    expect(actions).toEqual([
+      ['POST /v1/notes', 'note.create'],
+      ['GET /v1/notes', undefined],
+      ['GET /v1/notes/:id', undefined],
+      ['PATCH /v1/notes/:id', 'note.update'],
+      ['DELETE /v1/notes/:id', 'note.delete'],
+    ]);
+    const limited = routes.filter((r) => rateLimitMeta.read(r) !== undefined);
+    expect(limited.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/notes']);
+    expect(
+      rateLimitMeta.read(limited[0] ?? {})?.policies?.map((p) => [p.name, p.limit, p.key]),
+    ).toEqual([
+      ['notes-write-ip', 7, 'ip'],
+      ['notes-write', 7, 'api-key'],
+    ]);
+    const cached = routes.filter((r) => httpCacheMeta.read(r) !== undefined);
+    expect(cached.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/notes/:id']);
+  });
+
+  it('names the note of each audited write: the created one, or the id of the path', async () => {
+    const store = memoryNotesStore();
+    const part = notesPart(store);
+    const [post, , , patch] = part.routes ?? [];
+    if (post === undefined || patch === undefined) throw new Error('routes missing');
+    const creating = request({ method: 'POST', body: { title: 'a' } });
+    const created = await post.handler(creating);
+    const id = (created.body as { id: string }).id;
+    const resourceOf = (r: Route, at: HttpRequest) => {
+      const resource = auditAction.read(r)?.resource;
+      return typeof resource === 'function' ? resource(at) : resource;
+    };
+    expect(resourceOf(post, creating)).toEqual({ type: 'note', id });
+    expect(resourceOf(patch, request({ params: { id: id.toUpperCase() } }))).toEqual({
+      type: 'note',
+      id,
+    });
+    expect(resourceOf(patch, request({ params: { id: 'not-a-uuid' } }))).toEqual({ type: 'note' });
   });
 
   it('creates with 201 and a Location, then finds the note by an upper-case id too', async () => {
@@ -158,7 +203,7 @@ describe('notesPart: the search gated by notes.search', () => {
       ['Milk run', ''],
       ['100%_done', 'literal'],
       ['100 done', 'no percent'],
-      ['Work', 'buy MILK for the office'],
+      ['Buy MILK for work', 'office'],
     ] as const) {
       await store.create({ title, body });
     }
@@ -180,13 +225,15 @@ describe('notesPart: the search gated by notes.search', () => {
     }
   });
 
-  it('filters titles and bodies, ignoring case, while the flag is on', async () => {
+  it('filters titles, ignoring case, while the flag is on; bodies are not searched', async () => {
     const list = route(await seeded(), 'GET', '/v1/notes', searchFlag(true));
     const response = await list.handler(request({ query: { q: ' MiLk ' } }));
-    expect(titles(response)).toEqual(['Groceries', 'Milk run', 'Work']);
+    // Groceries has milk in its body only.
+    expect(titles(response)).toEqual(['Milk run', 'Buy MILK for work']);
     expect(response.body).toMatchObject({ q: 'MiLk', limit: 50, offset: 0 });
     const paged = await list.handler(request({ query: { q: 'milk', limit: '1', offset: '1' } }));
-    expect(titles(paged)).toEqual(['Milk run']);
+    expect(titles(paged)).toEqual(['Buy MILK for work']);
+    expect(titles(await list.handler(request({ query: { q: 'eggs' } })))).toEqual([]);
   });
 
   it('takes % and _ as plain characters', async () => {

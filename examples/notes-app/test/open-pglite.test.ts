@@ -1,6 +1,12 @@
 import { loadConfig, openPglite, PGLITE_SETTINGS } from 'example-notes-app';
 import { describe, expect, it } from 'vitest';
 
+// A database outlives the process: its keys must too (ephemeral ones are refused there).
+const KEYS = {
+  NOTES_KEYS: JSON.stringify([{ id: 1, key: 'a'.repeat(43), status: 'primary' }]),
+  AUDIT_SIGNING_KEY: 'an-audit-signing-key-of-32-characters',
+};
+
 describe('the embedded stores', () => {
   it('keeps the demo on the memory store unless PGlite is asked for', () => {
     // The footprint choice (docs/reliability.md): a Map by default, PGlite one variable away.
@@ -10,7 +16,7 @@ describe('the embedded stores', () => {
     };
     expect(store({})).toBe('memory');
     expect(store({ NOTES_STORE: 'pglite' })).toBe('pglite');
-    expect(store({ DATABASE_URL: 'postgres://db/notes' })).toBe('postgres');
+    expect(store({ DATABASE_URL: 'postgres://db/notes', ...KEYS })).toBe('postgres');
   });
 
   it('starts PGlite with a 16 MB page cache instead of 128 MB, and it still runs SQL', async () => {

@@ -70,17 +70,18 @@ describe.skipIf(!database.available)(
       expect(page.ok && page.value.map((note) => note.id)).toEqual([ids[1]]);
     });
 
-    it('searches titles and bodies with ILIKE, taking %, _ and \\ as plain characters', async () => {
+    it('searches titles (not bodies) with ILIKE, taking %, _ and \\ as plain characters', async () => {
       const store = sqlNotesStore(pool, 'postgres');
       const memory = memoryNotesStore();
       const tag = `t${Date.now().toString(36)}`;
       const notes: [string, string][] = [
+        // milk in the body only: the service keeps bodies encrypted, a search never reads them.
         [`${tag} Groceries`, 'milk, eggs'],
         [`${tag} 100%_done`, 'literal'],
         [`${tag} 100 done`, 'no percent'],
-        [`${tag} path`, 'C:\\notes\\today'],
-        [`${tag} quote`, "it's; DROP TABLE notes; --"],
-        [`${tag} Work`, 'buy MILK'],
+        [`${tag} path C:\\notes\\today`, ''],
+        [`${tag} quote it's; DROP TABLE notes; --`, ''],
+        [`${tag} Buy MILK`, 'office'],
       ];
       for (const [title, body] of notes) {
         expect((await store.create({ title, body })).ok).toBe(true);
@@ -97,14 +98,15 @@ describe.skipIf(!database.available)(
           .map((title) => title.slice(tag.length + 1));
       };
       const cases: [string, string[]][] = [
-        ['milk', ['Groceries', 'Work']],
+        ['milk', ['Buy MILK']],
+        ['eggs', []],
         ['%_', ['100%_done']],
         ['100_', []],
         ['100%', ['100%_done']],
         ['_', ['100%_done']],
-        ['\\notes\\', ['path']],
-        ['\\', ['path']],
-        ["'s; DROP", ['quote']],
+        ['\\notes\\', ['path C:\\notes\\today']],
+        ['\\', ['path C:\\notes\\today']],
+        ["'s; DROP", ["quote it's; DROP TABLE notes; --"]],
         [tag.toUpperCase(), notes.map(([title]) => title.slice(tag.length + 1))],
       ];
       for (const [q, expected] of cases) {
