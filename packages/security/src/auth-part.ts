@@ -62,6 +62,7 @@ const QUOTED_SAFE = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
 // Anything longer is refused before the syntax check: the JWT limit is 8 KiB by default, and a
 // Node server refuses headers over 16 KiB before any part runs.
 const MAX_CREDENTIAL = 16 * 1024;
+const MAX_REQUIREMENTS = 256;
 
 /** RFC 6750 section 3: the quoted parameters carry only these characters. */
 function quotedSafe(text: string): string {
@@ -120,8 +121,9 @@ export function authPart(options: AuthPartOptions): Part {
     'requirement',
     given.requirement,
   );
-  // `requirement` usually answers one of a few constant objects: resolve each once.
-  const resolved = new WeakMap<RouteAuth, ResolvedRouteAuth>();
+  // `requirement` answers a few distinct requirements, often as a fresh literal per call:
+  // each is checked once, remembered by what it says (not by the object, which dies young).
+  const resolved = new Map<string, ResolvedRouteAuth>();
   const challengeBase = `Bearer realm="${realm}"`;
 
   const requirementFor = (request: HttpRequest): ResolvedRouteAuth => {
@@ -129,10 +131,12 @@ export function authPart(options: AuthPartOptions): Part {
     if (declared !== undefined) return declared;
     const asked = requirementOf?.(request);
     if (asked === undefined) return fallback;
-    let found = resolved.get(asked);
+    const key = `${String(asked.auth)}|${JSON.stringify(asked.scopes ?? [])}`;
+    let found = resolved.get(key);
     if (found === undefined) {
       found = resolveRouteAuth('requirement()', asked);
-      resolved.set(asked, found);
+      if (resolved.size >= MAX_REQUIREMENTS) resolved.clear();
+      resolved.set(key, found);
     }
     return found;
   };

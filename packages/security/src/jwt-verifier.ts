@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { createSecretKey, KeyObject, type webcrypto } from 'node:crypto';
+import { KeyObject, type webcrypto } from 'node:crypto';
 import { err, ok, optionChecks, type Result } from '@prod/core';
 import {
   createLocalJWKSet,
@@ -281,7 +281,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   }
 
   let jwks: RemoteJwks | undefined;
-  let key: JWTVerifyGetKey | KeyObject | CryptoKey;
+  let key: JWTVerifyGetKey | KeyObject | CryptoKey | Uint8Array;
   if (given.jwks !== undefined) {
     const source = given.jwks;
     jwks =
@@ -308,9 +308,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         `${bytes.byteLength} bytes`,
       );
     }
-    // A KeyObject, not bytes: jose imports raw bytes into WebCrypto on every verification, and
-    // converts a KeyObject once (it caches the CryptoKey per KeyObject).
-    key = createSecretKey(bytes);
+    key = new Uint8Array(bytes);
   }
 
   const clockTolerance = check.duration('clockTolerance', given.clockTolerance, 30_000);
@@ -357,25 +355,33 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     payload: JWTPayload,
     header: JWTHeaderParameters,
   ): SecurityActor | undefined => {
-    const made: JwtActor | undefined =
-      toActor !== undefined
-        ? toActor(payload, header)
-        : {
-            id: payload.sub as string,
-            scopes: scopesOf(payload),
-            ...(tierClaim !== undefined && isPrintable(payload[tierClaim], 64)
-              ? { tier: payload[tierClaim] as string }
-              : {}),
-          };
-    if (made === undefined || !isPrintable(made.id, 256) || made.id === '') return undefined;
+    let id: unknown;
+    let type = actorType;
+    let scopes: readonly string[];
+    let tier: unknown;
+    if (toActor === undefined) {
+      id = payload.sub;
+      scopes = scopesOf(payload);
+      tier = tierClaim === undefined ? undefined : payload[tierClaim];
+    } else {
+      const made = toActor(payload, header);
+      if (made === undefined) return undefined;
+      id = made.id;
+      type = typeof made.type === 'string' && made.type !== '' ? made.type : actorType;
+      scopes = Object.freeze((Array.isArray(made.scopes) ? made.scopes : []).filter(isScopeToken));
+      tier = made.tier;
+    }
+    if (!isPrintable(id, 256) || id === '') return undefined;
+    // The payload is jose's own fresh object: frozen, not copied.
+    Object.freeze(payload);
     return Object.freeze({
-      id: made.id,
-      type: made.type ?? actorType,
-      scopes: Object.freeze((made.scopes ?? []).filter(isScopeToken)),
-      ...(made.tier === undefined ? {} : { tier: made.tier }),
+      id,
+      type,
+      scopes,
+      ...(isPrintable(tier, 64) ? { tier } : {}),
       via: 'jwt' as const,
       ...(typeof payload.iss === 'string' ? { issuer: payload.iss } : {}),
-      claims: Object.freeze({ ...payload }),
+      claims: payload,
     });
   };
 
