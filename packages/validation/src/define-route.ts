@@ -9,6 +9,7 @@ import {
 } from '@prod/core';
 import { ValidationErrors } from './errors.js';
 import { compileCoercion } from './internal/coerce.js';
+import { DEFAULT_CAPS } from './internal/field-errors.js';
 import {
   type CompiledResponse,
   type CompiledRoute,
@@ -294,6 +295,13 @@ export function defineRoute<
     ),
     mode,
     report: report ?? reportToLog,
+    caps:
+      definition.maxErrors === undefined
+        ? DEFAULT_CAPS
+        : {
+            ...DEFAULT_CAPS,
+            maxErrors: check.integer('maxErrors', definition.maxErrors, 50, { min: 1 }),
+          },
     handler: definition.handler as unknown as CompiledRoute['handler'],
   });
   const route = Object.freeze({

@@ -242,6 +242,8 @@ export interface RouteDefinition<
   readonly responses: TResponses;
   /** Default: `strip` when `NODE_ENV` is `production`, else `strict`. */
   readonly responseValidation?: ResponseValidation;
+  /** Most field errors a `400 VALIDATION_INVALID_INPUT` lists (`details.errorCount` has all). Default 50. */
+  readonly maxErrors?: number;
   /** Sanitization before validation; `false` for none. Default: see {@link SanitizeOptions}. */
   readonly sanitize?: SanitizeOptions | false;
   /** Told when a response fails validation. Default: the context logger, else `console.error`. */

@@ -101,6 +101,21 @@ describe('defineRoute: input', () => {
     ]);
   });
 
+  it('maxErrors caps the listed errors of a route', async () => {
+    const strict = defineRoute({
+      method: 'POST',
+      path: '/strict',
+      maxErrors: 20,
+      request: { body: z.strictObject({ a: z.string().optional() }) },
+      responses: { 204: null },
+      handler: (_input) => ({ status: 204 }),
+    });
+    const body = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, i]));
+    const { error } = await call(strict, { body });
+    expect((error as { errors: unknown[] }).errors).toHaveLength(20);
+    expect((error as { details: unknown }).details).toEqual({ errorCount: 300, listed: 20 });
+  });
+
   it('refuses prototype keys in the query and the body before validation', async () => {
     const query = await call(route, {
       params: { id: '1', part: 'a' },

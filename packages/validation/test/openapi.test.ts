@@ -1,5 +1,11 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { defineRoute, type JsonObject, openApiDocument, openApiPart, renderDocsPage } from '@prod/validation';
+import {
+  defineRoute,
+  type JsonObject,
+  openApiDocument,
+  openApiPart,
+  renderDocsPage,
+} from '@prod/validation';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';

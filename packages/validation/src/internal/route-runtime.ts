@@ -24,7 +24,7 @@ import {
   unsafeError,
 } from './check-input.js';
 import { type CoercionPlan, coerce } from './coerce.js';
-import { DEFAULT_CAPS } from './field-errors.js';
+import { DEFAULT_CAPS, type ErrorCaps } from './field-errors.js';
 
 /** The raw parts of a request, before validation (what version changes transform). */
 export interface RawInput {
@@ -76,6 +76,8 @@ export interface CompiledRoute {
   readonly responses: ReadonlyMap<number, CompiledResponse>;
   readonly mode: ResponseValidation;
   readonly report: (error: ProdError<'VALIDATION_RESPONSE_INVALID'>, request: HttpRequest) => void;
+  /** How many field errors a 400 lists, and how long their messages may be. */
+  readonly caps: ErrorCaps;
   readonly handler: (input: HandlerInput) => unknown;
 }
 
@@ -219,7 +221,7 @@ export function handle(
       return undefined;
     }
     if (result.success) return result.data;
-    errors ??= new ErrorList(DEFAULT_CAPS);
+    errors ??= new ErrorList(route.caps);
     errors.add(result.error.issues, check.prefix);
     return undefined;
   };
@@ -256,7 +258,7 @@ async function handleAsync(
       const result = await parseAsync(check.schema, prepared[i]);
       if (result.ok === true) return result.value;
       if (result.ok === false) {
-        errors ??= new ErrorList(DEFAULT_CAPS);
+        errors ??= new ErrorList(route.caps);
         errors.add(result.issues, check.prefix);
       }
       return undefined;
