@@ -5,6 +5,7 @@ export type {
 } from './conformance/run-observability-conformance.js';
 export { runObservabilityConformance } from './conformance/run-observability-conformance.js';
 export type { AdapterBoot, BootedServer, NativeRoutes } from './conformance/types.js';
+export { TestingErrors } from './errors.js';
 export type { FakeClock, FakeClockOptions } from './fake-clock.js';
 export { useFakeClock } from './fake-clock.js';
 export { fakeRequest } from './fake-request.js';

@@ -4,14 +4,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineErrors, optionChecks } from '@prod/core';
+import { optionChecks } from '@prod/core';
+import { TestingErrors } from './errors.js';
 
 // The package has no error catalogue of its own yet; this one code is the only ProdError it
 // throws, and its code is what callers match on.
-const RedisServerErrors = defineErrors({
-  TESTING_INVALID_OPTIONS: { status: 500, title: 'Invalid test helper options' },
-});
-const check = optionChecks(RedisServerErrors.TESTING_INVALID_OPTIONS);
+const check = optionChecks(TestingErrors.TESTING_INVALID_OPTIONS);
 
 const HOST = '127.0.0.1';
 // Spare ports come from 17000-19999: below the ephemeral range (outgoing connections never
