@@ -7,8 +7,6 @@ import { join } from 'node:path';
 import { optionChecks } from '@prod/core';
 import { TestingErrors } from './errors.js';
 
-// The package has no error catalogue of its own yet; this one code is the only ProdError it
-// throws, and its code is what callers match on.
 const check = optionChecks(TestingErrors.TESTING_INVALID_OPTIONS);
 
 const HOST = '127.0.0.1';
