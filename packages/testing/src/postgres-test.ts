@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { serviceUnavailable } from './service-unavailable.js';
 
-/** A throw-away PostgreSQL schema for one test file. */
+/** A throw-away PostgreSQL schema (or database) for one test file. */
 export interface PostgresTestDatabase {
   /** False when PostgreSQL did not answer (locally only: under CI=true that throws). */
   readonly available: boolean;
   /** The server URL, without a schema. */
   readonly baseUrl: string;
-  /** A URL whose connections use `schema` as their search_path. */
+  /** A URL whose connections use `schema` as their search_path (or the throw-away database). */
   readonly url: string;
-  /** The random schema name (`test_<hex>`). */
+  /** The random schema name (`test_<hex>`); `public` for a throw-away database. */
   readonly schema: string;
-  /** Drops the schema and everything in it. */
+  /** The database `url` connects to: the test database, or the throw-away one. */
+  readonly database: string;
+  /** Drops the schema (or the database, even with connections still open) and everything in it. */
   drop(): Promise<void>;
 }
 
@@ -21,6 +23,11 @@ export interface PostgresTestOptions {
   readonly url?: string;
   /** How long to wait for the connection. Default 2000 ms. */
   readonly timeoutMs?: number;
+  /**
+   * A whole throw-away database (`test_<hex>`) instead of a schema, for tests that need one
+   * (backup and restore, `CREATE DATABASE` comparisons, extensions). Default false.
+   */
+  readonly database?: boolean;
 }
 
 /**
@@ -40,9 +47,16 @@ export async function postgresTestDatabase(
 ): Promise<PostgresTestDatabase> {
   const baseUrl =
     options.url ?? process.env.POSTGRES_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const schema = `test_${randomBytes(6).toString('hex')}`;
+  const name = `test_${randomBytes(6).toString('hex')}`;
+  const whole = options.database === true;
+  const schema = whole ? 'public' : name;
   const separator = baseUrl.includes('?') ? '&' : '?';
-  const url = `${baseUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const target = new URL(baseUrl);
+  if (whole) target.pathname = `/${name}`;
+  const url = whole
+    ? target.toString()
+    : `${baseUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const database = whole ? name : decodeURIComponent(new URL(baseUrl).pathname.slice(1));
   const { default: pg } = await import('pg');
   const admin = new pg.Client({
     connectionString: baseUrl,
@@ -50,7 +64,7 @@ export async function postgresTestDatabase(
   });
   try {
     await admin.connect();
-    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await admin.query(whole ? `CREATE DATABASE "${name}"` : `CREATE SCHEMA "${schema}"`);
   } catch (error) {
     await admin.end().catch(() => {});
     serviceUnavailable(
@@ -58,16 +72,21 @@ export async function postgresTestDatabase(
       baseUrl,
       error instanceof Error ? error.message : String(error),
     );
-    return { available: false, baseUrl, url, schema, drop: async () => {} };
+    return { available: false, baseUrl, url, schema, database, drop: async () => {} };
   }
   return {
     available: true,
     baseUrl,
     url,
     schema,
+    database,
     async drop() {
       try {
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.query(
+          whole
+            ? `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`
+            : `DROP SCHEMA IF EXISTS "${schema}" CASCADE`,
+        );
       } finally {
         await admin.end();
       }

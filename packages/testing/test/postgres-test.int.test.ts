@@ -31,6 +31,32 @@ describe.skipIf(!db.available)('postgresTestDatabase (skipped: PostgreSQL not re
   });
 });
 
+describe.skipIf(!db.available)('postgresTestDatabase({ database: true })', () => {
+  it('gives a whole throw-away database, dropped even while a connection is still open', async () => {
+    const whole = await postgresTestDatabase({ database: true });
+    expect(whole.database).toMatch(/^test_[0-9a-f]{12}$/);
+    const client = new pg.Client({ connectionString: whole.url });
+    client.on('error', () => {});
+    await client.connect();
+    const { rows } = await client.query<{ name: string }>('SELECT current_database() AS name');
+    expect(rows[0]?.name).toBe(whole.database);
+    await client.query('CREATE TABLE t (id int)');
+    // Left open on purpose: drop() must not wait for it.
+    await whole.drop();
+    const check = new pg.Client({ connectionString: whole.baseUrl });
+    await check.connect();
+    try {
+      const { rowCount } = await check.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+        whole.database,
+      ]);
+      expect(rowCount).toBe(0);
+    } finally {
+      await check.end();
+      await client.end().catch(() => {});
+    }
+  });
+});
+
 describe('postgresTestDatabase against a port nothing listens on', () => {
   const savedCi = process.env.CI;
   afterEach(() => {
