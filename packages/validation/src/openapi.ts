@@ -53,6 +53,7 @@ export interface OpenApiOptions {
   readonly info: OpenApiInfo;
   /** The routes to document; routes not made by `defineRoute` are left out. */
   readonly routes: readonly Route[];
+  /** Default `[{ url: '/' }]` (OpenAPI's own default, spelled out). */
   readonly servers?: readonly { readonly url: string; readonly description?: string }[];
   readonly securitySchemes?: Readonly<Record<string, SecurityScheme>>;
   /** The security of every operation that declares none (`[{ bearer: [] }]`). Default: none (public). */
@@ -397,8 +398,8 @@ export function openApiDocument(options: OpenApiOptions): JsonObject {
       version: versions !== undefined && version !== undefined ? version : info.version,
     },
   };
-  if (options.servers !== undefined)
-    document.servers = options.servers.map((server) => ({ ...server }));
+  // OpenAPI's own default (a server at `/`), spelled out: linters require a server.
+  document.servers = (options.servers ?? [{ url: '/' }]).map((server) => ({ ...server }));
   if (options.security !== undefined)
     document.security = options.security.map((requirement) => ({ ...requirement }));
   if (tags.size > 0) document.tags = [...tags.values()];

@@ -142,6 +142,12 @@ describe('openApiDocument', () => {
     );
   });
 
+  it('a document without servers gets OpenAPI\u2019s default one and still lints clean', async () => {
+    const bare = openApiDocument({ ...options, servers: undefined as never });
+    expect(bare.servers).toEqual([{ url: '/' }]);
+    expect(await validateDocument(bare)).toEqual([]);
+  });
+
   it('refuses two different schemas under one id, unknown security schemes and duplicate operationIds', () => {
     const a = defineRoute({
       method: 'GET',
