@@ -60,6 +60,12 @@ export interface IssueApiKeyInput {
   readonly expiresAt?: Date | number;
   /** Or: for how long from now, in ms. */
   readonly expiresIn?: number;
+  /**
+   * A key to register instead of a fresh one: a key kept in configuration or a secret store
+   * (`API_KEY=prod_...`). It must have this format (prefix, length, checksum). Default: a new
+   * random key.
+   */
+  readonly token?: string;
 }
 
 /** Why an API key was refused. */
@@ -366,7 +372,22 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
       if (expiry !== undefined && (!Number.isSafeInteger(expiry) || expiry <= createdAt)) {
         return invalidInput('the expiry must be a time in the future');
       }
-      const { token, hint } = format.generate();
+      let issued: { readonly token: string; readonly hint: string };
+      if (input.token === undefined) issued = format.generate();
+      else {
+        const parsed = format.parse(input.token);
+        if (!parsed.ok)
+          return invalidInput(`token must be a ${prefix} key (prefix, length and checksum)`);
+        issued = { token: input.token as string, hint: parsed.value.hint };
+        // Registering the same configured key on every start is idempotent.
+        const existing = await viaStore(() => store.findByHash(hashesOf(issued.token)));
+        if (!existing.ok) return existing;
+        if (existing.value !== undefined) {
+          if (existing.value.revokedAt !== undefined) return invalidInput('this key was revoked');
+          return ok({ token: issued.token, key: infoOf(existing.value) });
+        }
+      }
+      const { token, hint } = issued;
       const record: ApiKeyRecord = Object.freeze({
         id: randomUUID(),
         hash: hmac(secrets[0] as Buffer, token).toString('hex'),

@@ -339,6 +339,29 @@ describe('createApiKeys', () => {
     expect(first.ok && second.ok && second.value.revokedAt === first.value.revokedAt).toBe(true);
   });
 
+  it('registers a configured key once, idempotently, and refuses one of another format', async () => {
+    const counting = countingStore();
+    const apiKeys = createApiKeys({ secret: SECRET, store: counting.store });
+    const configured = tokenFormat({ prefix: 'prod' }).generate().token;
+    const first = await apiKeys.issue({ owner: 'ci', scopes: ['deploy'], token: configured });
+    if (!first.ok) throw first.error;
+    expect(first.value.token).toBe(configured);
+    expect((await apiKeys.verify(configured)).ok).toBe(true);
+    const again = await apiKeys.issue({ owner: 'ci', scopes: ['deploy'], token: configured });
+    expect(again.ok && again.value.key.id).toBe(first.value.key.id);
+    expect(counting.calls.insert).toBe(1);
+    const other = tokenFormat({ prefix: 'acme' }).generate().token;
+    expect(codeOf(await apiKeys.issue({ owner: 'ci', token: other }))).toBe(
+      'SECURITY_INVALID_INPUT',
+    );
+    const typo = `${configured.slice(0, -1)}${configured.at(-1) === '0' ? '1' : '0'}`;
+    expect(codeOf(await apiKeys.issue({ owner: 'ci', token: typo }))).toBe('SECURITY_INVALID_INPUT');
+    await apiKeys.revoke(first.value.key.id);
+    expect(codeOf(await apiKeys.issue({ owner: 'ci', token: configured }))).toBe(
+      'SECURITY_INVALID_INPUT',
+    );
+  });
+
   it('refuses input it cannot store, and stores nothing', async () => {
     const counting = countingStore();
     const apiKeys = createApiKeys({ secret: SECRET, store: counting.store, now: () => 1_000 });
