@@ -89,7 +89,7 @@ const prod: Contender = async () => {
     },
     responses: { 200: Hello },
     responseValidation: 'strip',
-    handler: (_input) => ({ status: 200, body: { hello: 'world' } }),
+    handler: () => ({ status: 200, body: { hello: 'world' } }),
   });
   mountExpress(app, { parts: [apiPart({ routes: [search] })] });
   return listen(createServer(app));

@@ -73,7 +73,7 @@ const prod: Contender = async () => {
     request: { query: z.object(query) },
     responses: { 200: Hello },
     responseValidation: 'strip',
-    handler: (_input) => ({ status: 200, body: { hello: 'world' } }),
+    handler: () => ({ status: 200, body: { hello: 'world' } }),
   });
   await app.register(prodFastify, { parts: [apiPart({ routes: [search] })] });
   return started(app);

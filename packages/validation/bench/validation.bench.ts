@@ -16,7 +16,7 @@ const route = defineRoute({
   path: '/orders',
   request: { body: Order },
   responses: { 204: null },
-  handler: (_input) => ({ status: 204 }),
+  handler: () => ({ status: 204 }),
 });
 const unsanitized = defineRoute({
   method: 'POST',
@@ -24,7 +24,7 @@ const unsanitized = defineRoute({
   sanitize: false,
   request: { body: Order },
   responses: { 204: null },
-  handler: (_input) => ({ status: 204 }),
+  handler: () => ({ status: 204 }),
 });
 const request = fakeRequest({ method: 'POST', path: '/orders', body: orderBody });
 const accented = fakeRequest({

@@ -22,6 +22,7 @@ export type { FieldSanitizer } from './sanitize.js';
 export { DEFAULT_STRING_STEPS, sanitized, sanitizers, sanitizeString } from './sanitize.js';
 export type {
   DeprecationInfo,
+  HttpStatusCode,
   InputLimits,
   PathParamNames,
   PathParams,

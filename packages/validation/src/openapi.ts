@@ -333,7 +333,7 @@ function operation(
  *   path: '/status',
  *   summary: 'Status',
  *   responses: { 200: z.object({ ok: z.boolean() }) },
- *   handler: (_input) => ({ status: 200, body: { ok: true } }),
+ *   handler: () => ({ status: 200, body: { ok: true } }),
  * });
  * const document = openApiDocument({ info: { title: 'Notes', version: '1.0.0' }, routes: [health] });
  * console.log(Object.keys(document.paths as object)); // ['/status']

@@ -145,10 +145,90 @@ export type ReplyFor<TStatus extends number, TDeclaration> = [ResponseBody<TDecl
       readonly headers?: ReplyHeaders;
     };
 
+/** The HTTP status codes of the IANA registry (and 418). */
+export type HttpStatusCode =
+  | 100
+  | 101
+  | 102
+  | 103
+  | 200
+  | 201
+  | 202
+  | 203
+  | 204
+  | 205
+  | 206
+  | 207
+  | 208
+  | 226
+  | 300
+  | 301
+  | 302
+  | 303
+  | 304
+  | 305
+  | 307
+  | 308
+  | 400
+  | 401
+  | 402
+  | 403
+  | 404
+  | 405
+  | 406
+  | 407
+  | 408
+  | 409
+  | 410
+  | 411
+  | 412
+  | 413
+  | 414
+  | 415
+  | 416
+  | 417
+  | 418
+  | 421
+  | 422
+  | 423
+  | 424
+  | 425
+  | 426
+  | 428
+  | 429
+  | 431
+  | 451
+  | 500
+  | 501
+  | 502
+  | 503
+  | 504
+  | 505
+  | 506
+  | 507
+  | 508
+  | 510
+  | 511;
+
+// Mapped over a fixed union of literal statuses, not over `keyof TResponses`: a handler without
+// parameters is checked before `TResponses` is inferred, and only a contextual type made of
+// literals keeps `status: 200` from widening to `number` there.
+type KnownReply<TResponses extends ResponsesDeclaration> = {
+  [TStatus in HttpStatusCode]: TStatus extends keyof TResponses
+    ? ReplyFor<TStatus, TResponses[TStatus]>
+    : never;
+}[HttpStatusCode];
+
+type OtherStatus<TResponses> = Exclude<keyof TResponses & number, HttpStatusCode>;
+
+type OtherReply<TResponses extends ResponsesDeclaration> = {
+  [TStatus in OtherStatus<TResponses>]: ReplyFor<TStatus, TResponses[TStatus]>;
+}[OtherStatus<TResponses>];
+
 /** Every answer a route's handler may give: one per declared status, each with its body type. */
-export type Reply<TResponses extends ResponsesDeclaration> = {
-  [TStatus in keyof TResponses & number]: ReplyFor<TStatus, TResponses[TStatus]>;
-}[keyof TResponses & number];
+export type Reply<TResponses extends ResponsesDeclaration> =
+  | KnownReply<TResponses>
+  | OtherReply<TResponses>;
 
 type Trim<TSegment extends string> = TSegment extends `${infer THead}/${string}` ? THead : TSegment;
 

@@ -108,7 +108,7 @@ describe('defineRoute: input', () => {
       maxErrors: 20,
       request: { body: z.strictObject({ a: z.string().optional() }) },
       responses: { 204: null },
-      handler: (_input) => ({ status: 204 }),
+      handler: () => ({ status: 204 }),
     });
     const body = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, i]));
     const { error } = await call(strict, { body });
@@ -152,7 +152,7 @@ describe('defineRoute: input', () => {
       sanitize: false,
       request: { body: z.record(z.string(), z.unknown()) },
       responses: { 204: null },
-      handler: (_input) => ({ status: 204 }),
+      handler: () => ({ status: 204 }),
     });
     const { error } = await call(open, { body: JSON.parse('{"a":{"prototype":{"x":1}}}') });
     expect(isProdError(error, 'VALIDATION_UNSAFE_INPUT')).toBe(true);
@@ -179,7 +179,7 @@ describe('defineRoute: input', () => {
         }),
       },
       responses: { 201: null },
-      handler: (_input) => ({ status: 201 }),
+      handler: () => ({ status: 201 }),
     });
     expect((await call(taken, { body: { name: 'ada' } })).answer?.status).toBe(201);
     const { error } = await call(taken, { body: { name: 'admin' } });
@@ -198,7 +198,7 @@ describe('defineRoute: input', () => {
         contentTypes: ['application/merge-patch+json'],
       },
       responses: { 204: null },
-      handler: (_input) => ({ status: 204 }),
+      handler: () => ({ status: 204 }),
     });
     const json = { 'content-type': 'application/merge-patch+json' };
     expect(
@@ -297,7 +297,7 @@ describe('defineRoute: responses', () => {
       path: '/x',
       responseValidation: 'strict',
       responses: { 200: Note },
-      handler: (_input) => ({ status: 200, body: { id: '1' } }) as never,
+      handler: () => ({ status: 200, body: { id: '1' } }) as never,
     });
     await call(route, {});
     expect(spy).toHaveBeenCalledWith(
@@ -330,7 +330,7 @@ describe('defineRoute: responses', () => {
       responses: {
         200: z.object({ at: z.date().transform((d) => d.toISOString()), n: z.number().default(1) }),
       },
-      handler: async (_input) => ({ status: 200, body: { at: new Date(0) } }),
+      handler: async () => ({ status: 200, body: { at: new Date(0) } }),
     });
     expect((await call(route, {})).answer?.body).toEqual({ at: '1970-01-01T00:00:00.000Z', n: 1 });
   });

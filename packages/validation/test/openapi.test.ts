@@ -153,13 +153,13 @@ describe('openApiDocument', () => {
       method: 'GET',
       path: '/a',
       responses: { 200: z.object({ a: z.string() }).meta({ id: 'Same' }) },
-      handler: (_input) => ({ status: 200, body: { a: '' } }),
+      handler: () => ({ status: 200, body: { a: '' } }),
     });
     const b = defineRoute({
       method: 'GET',
       path: '/b',
       responses: { 200: z.object({ b: z.number() }).meta({ id: 'Same' }) },
-      handler: (_input) => ({ status: 200, body: { b: 1 } }),
+      handler: () => ({ status: 200, body: { b: 1 } }),
     });
     expect(() => openApiDocument({ info: options.info, routes: [a, b] })).toThrowError(
       expect.objectContaining({ code: 'VALIDATION_INVALID_OPTIONS' }),
@@ -169,7 +169,7 @@ describe('openApiDocument', () => {
       path: '/s',
       security: [{ missing: [] }],
       responses: { 204: null },
-      handler: (_input) => ({ status: 204 }),
+      handler: () => ({ status: 204 }),
     });
     expect(() => openApiDocument({ info: options.info, routes: [secured] })).toThrow(/missing/);
     const twin = defineRoute({
@@ -177,7 +177,7 @@ describe('openApiDocument', () => {
       path: '/t',
       operationId: 'getA',
       responses: { 204: null },
-      handler: (_input) => ({ status: 204 }),
+      handler: () => ({ status: 204 }),
     });
     expect(() => openApiDocument({ info: options.info, routes: [a, twin] })).toThrow(/operationId/);
   });
@@ -195,7 +195,7 @@ describe('openApiDocument', () => {
       path: '/tree',
       summary: 'Tree',
       responses: { 200: TreeSchema },
-      handler: (_input) => ({ status: 200, body: { name: 'r', children: [] } }),
+      handler: () => ({ status: 200, body: { name: 'r', children: [] } }),
     });
     const doc = openApiDocument({ info: options.info, servers: options.servers, routes: [tree] });
     expect(JSON.stringify(doc)).toContain('#/components/schemas/Schema1');

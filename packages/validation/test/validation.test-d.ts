@@ -59,7 +59,7 @@ describe('defineRoute types', () => {
       method: 'GET',
       path: '/notes/:id',
       responses: { 200: Note, 204: null, 404: problemResponse() },
-      handler: (_input) => ({ status: 204 }),
+      handler: () => ({ status: 204 }),
     });
     type Reply = InferReply<typeof route>;
     expectTypeOf<Extract<Reply, { status: 200 }>['body']>().toEqualTypeOf<{
@@ -75,23 +75,53 @@ describe('defineRoute types', () => {
       path: '/x',
       responses: { 200: Note },
       // @ts-expect-error: 201 is not declared
-      handler: (_input) => ({ status: 201, body: { id: '1', title: 't', createdAt: new Date() } }),
+      handler: () => ({ status: 201, body: { id: '1', title: 't', createdAt: new Date() } }),
     });
     defineRoute({
       method: 'GET',
       path: '/x',
       responses: { 200: Note },
       // @ts-expect-error: title must be a string
-      handler: (_input) => ({ status: 200, body: { id: '1', title: 2, createdAt: new Date() } }),
+      handler: () => ({ status: 200, body: { id: '1', title: 2, createdAt: new Date() } }),
     });
     defineRoute({
       method: 'GET',
       path: '/x',
       responses: { 200: Note },
-      handler: async (_input) => ({
+      handler: async () => ({
         ok: true as const,
         value: { status: 200 as const, body: { id: '1', title: 't', createdAt: new Date() } },
       }),
+    });
+  });
+});
+
+describe('handlers without parameters', () => {
+  it('keep literal statuses (no widening to number)', () => {
+    defineRoute({
+      method: 'GET',
+      path: '/x',
+      responses: { 200: Note, 204: null },
+      handler: () => ({ status: 204 }),
+    });
+    defineRoute({
+      method: 'GET',
+      path: '/x',
+      responses: { 200: Note },
+      handler: async () => ({ status: 200, body: { id: '1', title: 't', createdAt: new Date() } }),
+    });
+    defineRoute({
+      method: 'GET',
+      path: '/x',
+      responses: { 200: Note },
+      // @ts-expect-error: 204 is not declared
+      handler: () => ({ status: 204 }),
+    });
+    defineRoute({
+      method: 'GET',
+      path: '/x',
+      responses: { 299: z.object({ odd: z.boolean() }) },
+      handler: (_input) => ({ status: 299, body: { odd: true } }),
     });
   });
 });

@@ -39,7 +39,7 @@ describe('apiVersions', () => {
       method: 'GET',
       path: '/x',
       responses: { 200: z.object({}) },
-      handler: (_input) => ({ status: 200, body: {} }),
+      handler: () => ({ status: 200, body: {} }),
     });
     const down = (id: string) =>
       versions.context(id).downgrade?.({}, 200, route.spec, request()) ?? {};
