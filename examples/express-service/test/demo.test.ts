@@ -111,6 +111,8 @@ async function startDemo(): Promise<{ demo: Run; url: string; servicePid: number
     body: JSON.stringify({ title: 'from the demo test' }),
   });
   expect(created.status).toBe(201);
+  // The default write limit, small enough to reach by hand: 60 a minute per client.
+  expect(created.headers.get('ratelimit-policy')).toBe('"notes-write-ip";q=60;w=60');
   expect((await fetch(`${url}/health/ready`)).status).toBe(200);
   await waitFor(demo.stdout, /"route":"\/v1\/notes"/, demo.child);
   const request = logLines(demo.stdout()).find((line) => line.route === '/v1/notes');
@@ -270,6 +272,9 @@ describe('the service started as `start` does', () => {
     const service = run(process.execPath, startArgs, root, {
       PORT: '0',
       DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/test',
+      // A database needs keys that outlive the process (without them: CONFIG_INVALID first).
+      NOTES_KEYS: JSON.stringify([{ id: 1, key: 'k'.repeat(43), status: 'primary' }]),
+      AUDIT_SIGNING_KEY: 'secret-audit-signing-key-of-32-chars',
     });
     const [code] = await once(service.child, 'exit');
     expect(code).toBe(1);

@@ -1,5 +1,8 @@
+import { verifyRecords } from '@prod/audit';
 import { redisFlagStore } from '@prod/config';
+import { keyringFromJson } from '@prod/crypto';
 import { postgresTestDatabase, redisTestUrl } from '@prod/testing';
+import { noteBodyAad } from 'example-notes-app';
 import { describeNotesService, startForTest } from 'example-notes-app/e2e';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -9,8 +12,41 @@ import { start } from '../src/index.js';
 const database = await postgresTestDatabase();
 const redis = await redisTestUrl();
 const available = database.available && redis.available;
+// A database outlives the process, so its keys are configured (ephemeral ones are refused),
+// the same for every service of this file: they share the notes and the audit chain.
+const NOTES_KEYS = JSON.stringify([
+  { id: 1, key: 'b'.repeat(43), status: 'enabled' },
+  { id: 2, key: 'c'.repeat(43), status: 'primary' },
+]);
+const AUDIT_SIGNING_KEY = 'the-audit-signing-key-of-this-test-file';
 // Every Redis key under the test's random prefix, which cleanup() deletes.
-const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.keyPrefix };
+const env = {
+  DATABASE_URL: database.url,
+  REDIS_URL: redis.url,
+  REDIS_KEY_PREFIX: redis.keyPrefix,
+  NOTES_KEYS,
+  AUDIT_SIGNING_KEY,
+};
+const json = { 'content-type': 'application/json' };
+
+/** Every key under `prefix` with its value, for those that hold a string. */
+async function redisStrings(prefix: string): Promise<Map<string, string>> {
+  const client = new Redis(redis.url);
+  const found = new Map<string, string>();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        if ((await client.type(key)) === 'string') found.set(key, (await client.get(key)) ?? '');
+      }
+    } while (cursor !== '0');
+  } finally {
+    await client.quit();
+  }
+  return found;
+}
 
 afterAll(async () => {
   await database.drop();
@@ -37,7 +73,17 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
         `SELECT title, body FROM "${database.schema}".notes WHERE id = $1`,
         [note.id],
       );
-      expect(rows.rows).toEqual([{ title: 'durable', body: 'survives a restart' }]);
+      // The title in clear, the body sealed under the primary key, bound to the note.
+      const [row] = rows.rows as { title: string; body: string }[];
+      expect(row?.title).toBe('durable');
+      expect(row?.body).not.toContain('survives');
+      const keyring = keyringFromJson(NOTES_KEYS);
+      if (!keyring.ok) throw keyring.error;
+      expect(keyring.value.keyIdOf(row?.body ?? '')).toBe(2);
+      expect(keyring.value.decryptString(row?.body ?? '', noteBodyAad(note.id))).toEqual({
+        ok: true,
+        value: 'survives a restart',
+      });
     } finally {
       await client.end();
     }
@@ -46,9 +92,126 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
     try {
       const read = await fetch(`${second.running.url}/v1/notes/${note.id}`);
       expect(read.status).toBe(200);
-      expect(await read.json()).toMatchObject({ id: note.id, title: 'durable' });
+      expect(await read.json()).toMatchObject({
+        id: note.id,
+        title: 'durable',
+        body: 'survives a restart',
+      });
     } finally {
       await second.running.shutdown.shutdown('tests done');
+    }
+  }, 60_000);
+
+  it('keeps no plaintext body in Redis: the cache holds what the database holds', async () => {
+    const service = await startForTest(start, env);
+    const url = service.running.url;
+    const marker = `plaintext-${Date.now().toString(36)}`;
+    try {
+      const created = await fetch(`${url}/v1/notes`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ title: 'cached in Redis', body: `a body with ${marker}` }),
+      });
+      const note = (await created.json()) as { id: string };
+      for (let read = 0; read < 2; read++) {
+        const response = await fetch(`${url}/v1/notes/${note.id}`);
+        expect(await response.json()).toMatchObject({ body: `a body with ${marker}` });
+      }
+      const stored = await redisStrings(redis.keyPrefix);
+      const entry = [...stored].find(([key]) => key.includes(note.id));
+      expect(entry?.[1]).toContain('cached in Redis');
+      expect(entry?.[1]).not.toContain(marker);
+      for (const [key, value] of stored) expect(value, key).not.toContain(marker);
+    } finally {
+      await service.running.shutdown.shutdown('tests done');
+    }
+  }, 60_000);
+
+  it('shares the cache and the limits between instances through Redis', async () => {
+    // A prefix of their own: counters no other service of this file has touched.
+    const shared = { ...env, REDIS_KEY_PREFIX: `${redis.keyPrefix}pair:`, NOTES_WRITE_LIMIT: '2' };
+    const [a, b] = await Promise.all([startForTest(start, shared), startForTest(start, shared)]);
+    const post = (on: typeof a, title: string) =>
+      fetch(`${on.running.url}/v1/notes`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ title }),
+      });
+    try {
+      const created = await post(a, 'shared');
+      expect(created.status).toBe(201);
+      const note = (await created.json()) as { id: string };
+      const path = `/v1/notes/${note.id}`;
+      // b caches the note, a changes it: the cache bus drops b's copy.
+      expect(await (await fetch(`${b.running.url}${path}`)).json()).toMatchObject({
+        title: 'shared',
+      });
+      const patched = await fetch(`${a.running.url}${path}`, {
+        method: 'PATCH',
+        headers: json,
+        body: JSON.stringify({ title: 'changed on a' }),
+      });
+      expect(patched.status).toBe(200);
+      await patched.arrayBuffer();
+      await vi.waitFor(
+        async () =>
+          expect(await (await fetch(`${b.running.url}${path}`)).json()).toMatchObject({
+            title: 'changed on a',
+          }),
+        { timeout: 5000 },
+      );
+
+      // One budget for both: the second write on b is the limit, the third anywhere refused.
+      expect((await post(b, 'second')).status).toBe(201);
+      const refused = await post(a, 'third');
+      expect(refused.status).toBe(429);
+      expect(await refused.json()).toMatchObject({ 'violated-policies': ['notes-write-ip'] });
+    } finally {
+      await Promise.all([a, b].map((one) => one.running.shutdown.shutdown('tests done')));
+    }
+  }, 60_000);
+
+  it('audits into an append-only PostgreSQL table, one chain for every service that verifies offline', async () => {
+    const service = await startForTest(start, env);
+    try {
+      const created = await fetch(`${service.running.url}/v1/notes`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ title: 'audited in PostgreSQL' }),
+      });
+      expect(created.status).toBe(201);
+      await created.arrayBuffer();
+    } finally {
+      // Writes the last checkpoint before the pool closes.
+      await service.running.shutdown.shutdown('tests done');
+    }
+    const client = new pg.Client({ connectionString: database.baseUrl });
+    await client.connect();
+    try {
+      const table = `"${database.schema}".audit_log`;
+      await expect(client.query(`UPDATE ${table} SET action = 'forged'`)).rejects.toThrow(
+        /append-only/,
+      );
+      await expect(client.query(`DELETE FROM ${table}`)).rejects.toThrow(/append-only/);
+      // What `prod-audit verify` reads: the bodies in seq order.
+      const rows = await client.query(
+        `SELECT body, action FROM ${table} WHERE chain = 'default' ORDER BY seq`,
+      );
+      const bodies = rows.rows.map((row: { body: string }) => row.body);
+      // Every service of this file wrote this chain, one after the other.
+      expect(rows.rows.map((row: { action: string | null }) => row.action)).toContain(
+        'note.create',
+      );
+      const report = await verifyRecords(bodies, { keys: [AUDIT_SIGNING_KEY] });
+      expect(report).toMatchObject({ ok: true, issues: [], signaturesChecked: true });
+      expect(report.chains[0]?.unsealed).toBe(0);
+      // With another key, the checkpoints do not verify: the signature is what an editor lacks.
+      const forged = await verifyRecords(bodies, {
+        keys: ['another-key-of-at-least-32-characters'],
+      });
+      expect(forged.ok).toBe(false);
+    } finally {
+      await client.end();
     }
   }, 60_000);
 
@@ -132,6 +295,17 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
       expect(report.hooks.find((hook) => hook.name === 'flags')?.status).toBe('ok');
     }
   }, 60_000);
+
+  it('refuses to start on PostgreSQL without NOTES_KEYS and AUDIT_SIGNING_KEY, naming both', async () => {
+    const { NOTES_KEYS: _keys, AUDIT_SIGNING_KEY: _signing, ...unkeyed } = env;
+    await expect(startForTest(start, unkeyed)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      errors: [
+        expect.objectContaining({ path: 'notesKeys' }),
+        expect.objectContaining({ path: 'auditSigningKey' }),
+      ],
+    });
+  });
 
   it('refuses NOTES_FLAGS beside REDIS_URL at start, naming both', async () => {
     await expect(

@@ -25,7 +25,10 @@ export interface DrainUnderLoadOptions {
   readonly connections?: number;
   /** Milliseconds of load before SIGTERM, once every connection has had an answer. Default 1500. */
   readonly signalAfterMs?: number;
-  /** More environment for the service (`NOTES_STORE=memory` and a quiet log by default). */
+  /**
+   * More environment for the service (`NOTES_STORE=memory`, a quiet log and no write limit to
+   * speak of by default).
+   */
   readonly env?: Readonly<Record<string, string>>;
   /** The whole run is abandoned (child killed) after this long. Default 25 000 ms. */
   readonly timeoutMs?: number;
@@ -106,6 +109,9 @@ export async function drainUnderLoad(
   const service = await startService(options.server, {
     NOTES_STORE: 'memory',
     LOG_LEVEL: 'info,http=warn',
+    // Keep-alive load, not refusals: a 429 to a POST closes its connection (the adapters do
+    // not read a refused upload), and 200 clients reconnecting would measure the listen queue.
+    NOTES_WRITE_LIMIT: '1000000',
     ...options.env,
   });
   const records: Array<Omit<LoadRequest, 'sentMs'> & { readonly sentAt: number }> = [];
