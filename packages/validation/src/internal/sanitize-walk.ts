@@ -10,7 +10,7 @@ export interface SanitizePlan {
   readonly steps: readonly Step[];
   /** Whether `steps` leave printable ASCII unchanged (then they are skipped for it). */
   readonly asciiSafe: boolean;
-  readonly fields: Readonly<Record<string, SanitizePlan>> | undefined;
+  readonly fields: ReadonlyMap<string, SanitizePlan> | undefined;
   readonly rest: SanitizePlan | undefined;
   readonly item: SanitizePlan | undefined;
   /** The plan of what this node's schema does not declare (the defaults); undefined at the base. */
@@ -109,13 +109,13 @@ function compileNode(
   }
   const inner = chain[chain.length - 1] as Schema;
   const def = defOf(inner);
-  let fields: Record<string, SanitizePlan> | undefined;
+  let fields: Map<string, SanitizePlan> | undefined;
   let rest: SanitizePlan | undefined;
   let item: SanitizePlan | undefined;
   if (def.type === 'object' && def.shape !== undefined) {
-    fields = Object.create(null) as Record<string, SanitizePlan>;
+    fields = new Map();
     for (const key of Object.keys(def.shape)) {
-      fields[key] = compileNode(def.shape[key] as Schema, defaults, here, depth + 1);
+      fields.set(key, compileNode(def.shape[key] as Schema, defaults, here, depth + 1));
     }
     if (def.catchall !== undefined) rest = compileNode(def.catchall, defaults, here, depth + 1);
   } else if (def.type === 'array' && def.element !== undefined) {
@@ -228,7 +228,6 @@ function walk(value: unknown, node: SanitizePlan, depth: number, state: WalkStat
         state.segments.push(i);
         return undefined;
       }
-      if (state.refusal !== undefined) return undefined;
       if (out !== item) {
         copy ??= value.slice();
         copy[i] = out;
@@ -253,7 +252,7 @@ function walk(value: unknown, node: SanitizePlan, depth: number, state: WalkStat
     }
     const child = record[key];
     const childPlan =
-      (node.fields !== undefined ? node.fields[key] : undefined) ??
+      (node.fields !== undefined ? node.fields.get(key) : undefined) ??
       node.rest ??
       node.fallback ??
       node;
@@ -262,7 +261,6 @@ function walk(value: unknown, node: SanitizePlan, depth: number, state: WalkStat
       state.segments.push(key);
       return undefined;
     }
-    if (state.refusal !== undefined) return undefined;
     if (out !== child) {
       if (copy === undefined) {
         copy = {};
