@@ -1,0 +1,2 @@
+export type { BullmqDriverOptions } from './bullmq-driver.js';
+export { bullmqDriver } from './bullmq-driver.js';

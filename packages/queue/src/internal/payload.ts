@@ -1,0 +1,134 @@
+import { err, findForbiddenKey, isThenable, ok, type Result } from '@prod/core';
+import type { FieldError } from '@prod/core';
+import { QueueErrors } from '../errors.js';
+import type { PayloadSchema, QueueError, SchemaIssue, SchemaResult } from '../types.js';
+import type { Envelope } from './driver.js';
+
+/** A payload ready to store: its envelope and the envelope's JSON. */
+export interface Prepared {
+  readonly envelope: Envelope;
+  readonly json: string;
+}
+
+const MAX_ISSUES = 20;
+
+/** JSON Pointer of a Standard Schema issue path (`/items/0/title`). */
+function pointer(path: SchemaIssue['path']): string {
+  if (path === undefined || path.length === 0) return '';
+  let out = '';
+  for (const segment of path) {
+    const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
+    out += `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  }
+  return out;
+}
+
+function invalid(name: string, message: string, issues?: readonly SchemaIssue[]): QueueError {
+  const errors: FieldError[] | undefined = issues
+    ?.slice(0, MAX_ISSUES)
+    .map((issue) => ({ path: pointer(issue.path), message: String(issue.message) }));
+  return QueueErrors.JOB_PAYLOAD_INVALID({
+    message: `payload of ${name}: ${message}`,
+    details: { job: name },
+    ...(errors === undefined ? {} : { errors }),
+    captureStack: false,
+  });
+}
+
+/** What checking a value against a schema gave. */
+export type Checked = Result<unknown, QueueError>;
+
+function settle(name: string, result: SchemaResult<unknown>): Checked {
+  if (result.issues === undefined) return ok(result.value);
+  const first = result.issues[0];
+  const where = first === undefined ? '' : pointer(first.path);
+  const summary = first === undefined ? 'does not match its schema' : `${where || '/'} ${first.message}`;
+  return err(invalid(name, summary, result.issues));
+}
+
+/** Runs a schema; a schema that throws counts as a failed check, never as a crash. */
+export function checkSchema(
+  name: string,
+  schema: PayloadSchema,
+  value: unknown,
+): Checked | Promise<Checked> {
+  let result: SchemaResult<unknown> | Promise<SchemaResult<unknown>>;
+  try {
+    result = schema['~standard'].validate(value);
+  } catch (error) {
+    return err(invalid(name, `its schema threw: ${String(error)}`));
+  }
+  if (isThenable(result)) {
+    return Promise.resolve(result).then(
+      (settled) => settle(name, settled),
+      (error: unknown) => err(invalid(name, `its schema threw: ${String(error)}`)),
+    );
+  }
+  return settle(name, result);
+}
+
+/**
+ * Serializes, bounds and checks a payload as the worker will see it: the schema runs on the
+ * JSON round trip, so what passes here passes again before the handler (a `Date` that would
+ * arrive as a string is refused now, not in a dead letter later).
+ */
+export function preparePayload(
+  name: string,
+  schema: PayloadSchema,
+  payload: unknown,
+  maxBytes: number,
+  trace: Readonly<Record<string, string>> | undefined,
+): Result<Prepared, QueueError> | Promise<Result<Prepared, QueueError>> {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(payload);
+  } catch (error) {
+    return err(invalid(name, `not JSON-serializable (${String(error)})`));
+  }
+  if (text === undefined) return err(invalid(name, 'not JSON-serializable (undefined)'));
+  // UTF-16 length is a lower bound of the UTF-8 size: most payloads skip the exact count.
+  if (text.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > maxBytes) {
+      return err(
+        QueueErrors.JOB_PAYLOAD_TOO_LARGE({
+          message: `payload of ${name} is ${bytes} bytes of JSON, over the limit of ${maxBytes}`,
+          details: { job: name, bytes, limit: maxBytes },
+          captureStack: false,
+        }),
+      );
+    }
+  }
+  const parsed: unknown = JSON.parse(text);
+  const forbidden = findForbiddenKey(parsed);
+  if (forbidden !== undefined) {
+    return err(
+      invalid(
+        name,
+        forbidden.endsWith('/...')
+          ? `nested deeper than 64 levels at ${forbidden}`
+          : `holds the forbidden key ${forbidden}`,
+      ),
+    );
+  }
+  const envelope: Envelope = trace === undefined ? { v: 1, payload: parsed } : { v: 1, payload: parsed, trace };
+  // The payload's JSON is already at hand: the envelope's is built around it, not re-encoded.
+  const json =
+    trace === undefined
+      ? `{"v":1,"payload":${text}}`
+      : `{"v":1,"payload":${text},"trace":${JSON.stringify(trace)}}`;
+  const build = (checked: Checked): Result<Prepared, QueueError> =>
+    checked.ok ? ok({ envelope, json }) : checked;
+  const checked = checkSchema(name, schema, parsed);
+  return isThenable(checked) ? checked.then(build) : build(checked);
+}
+
+/** The envelope in stored data, or undefined when the data is not one of ours. */
+export function readEnvelope(data: unknown): Envelope | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const candidate = data as Partial<Envelope>;
+  if (candidate.v !== 1 || !('payload' in candidate)) return undefined;
+  const trace = candidate.trace;
+  if (trace !== undefined && (typeof trace !== 'object' || trace === null)) return undefined;
+  return candidate as Envelope;
+}

@@ -1,0 +1,345 @@
+// One attempt of one job, the same on every engine: envelope, definition and schema checks,
+// the handler under its timeout and the shutdown signal, the Result read into an outcome
+// (complete, retry after a backoff, dead letter, or back to waiting), spans and metrics.
+import type { Span } from '@opentelemetry/api';
+import { context as otelContext } from '@opentelemetry/api';
+import {
+  isProdError,
+  isResult,
+  MAX_TIMER_MS,
+  ProdError,
+  runWithContext,
+  withDeadline,
+} from '@prod/core';
+import { QueueErrors } from '../errors.js';
+import type { AnyJobDefinition, AttemptRecord, JobContext, QueueEvents, QueueLogger } from '../types.js';
+import type { ActiveJob, Outcome, Processor } from './driver.js';
+import type { Emitter } from './emitter.js';
+import { publicId, WORKER_ID } from './ids.js';
+import type { QueueMetrics } from './metrics.js';
+import { checkSchema, readEnvelope } from './payload.js';
+import { endSpan, startProcess } from './trace.js';
+
+const MAX_MESSAGE = 1000;
+const MAX_STACK = 2000;
+
+interface Running {
+  readonly controller: AbortController;
+  interrupted: boolean;
+  span: Span | undefined;
+  force: (outcome: Outcome) => void;
+  readonly forced: Promise<Outcome>;
+}
+
+/** What a runner needs from its queue. */
+export interface RunnerDeps {
+  readonly definitions: ReadonlyMap<string, AnyJobDefinition>;
+  readonly kind: string;
+  readonly metrics: QueueMetrics | undefined;
+  readonly events: Emitter<QueueEvents>;
+  readonly logger: QueueLogger | undefined;
+  /** How long an interrupted handler gets to return before its job is requeued anyway. */
+  readonly graceMs: number;
+}
+
+const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}...` : text);
+
+function record(
+  attempt: number,
+  error: ProdError,
+  durationMs: number,
+  stack?: string,
+): AttemptRecord {
+  return {
+    attempt,
+    code: error.code,
+    message: cut(error.message, MAX_MESSAGE),
+    retryable: error.retryable === true,
+    at: new Date().toISOString(),
+    durationMs: Math.round(durationMs * 1000) / 1000,
+    worker: WORKER_ID,
+    ...(stack === undefined ? {} : { stack: cut(stack, MAX_STACK) }),
+  };
+}
+
+/** Runs the attempts of the jobs a queue works, and interrupts them on shutdown. */
+export class Runner {
+  private readonly active = new Set<Running>();
+  private idle: Array<() => void> = [];
+  /** Jobs that settled after `interrupt()` began: finished, or requeued. */
+  readonly afterInterrupt = { finished: 0, requeued: 0, abandoned: 0 };
+  private interrupting = false;
+
+  constructor(private readonly deps: RunnerDeps) {}
+
+  get running(): number {
+    return this.active.size;
+  }
+
+  /** The processor of one lane. */
+  processor(): Processor {
+    return (job) => this.process(job);
+  }
+
+  /** Resolves once no attempt runs (at once when none does). */
+  whenIdle(): Promise<void> {
+    if (this.active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /**
+   * Aborts every running handler's signal with `QUEUE_SHUTDOWN`; a handler that returns a
+   * failure then (or throws) has its job put back without using an attempt, and one that has
+   * not returned within the grace period is put back anyway (abandoned).
+   */
+  interrupt(): void {
+    this.interrupting = true;
+    const reason = QueueErrors.QUEUE_SHUTDOWN({
+      message: 'the worker is shutting down: stop and return',
+      captureStack: false,
+    });
+    for (const run of this.active) {
+      if (run.interrupted) continue;
+      run.interrupted = true;
+      run.controller.abort(reason);
+      const timer = setTimeout(() => {
+        this.afterInterrupt.abandoned += 1;
+        run.force({ kind: 'requeue' });
+      }, this.deps.graceMs);
+      timer.unref?.();
+      run.forced.then(() => clearTimeout(timer));
+    }
+  }
+
+  private async process(job: ActiveJob): Promise<Outcome> {
+    // A job the engine handed over while the shutdown deadline passed: back, untouched.
+    if (this.interrupting) {
+      this.deps.metrics?.processed(job.name, 'requeued', 0);
+      return { kind: 'requeue' };
+    }
+    let force: (outcome: Outcome) => void = () => {};
+    const forced = new Promise<Outcome>((resolve) => {
+      force = resolve;
+    });
+    const run: Running = {
+      controller: new AbortController(),
+      interrupted: false,
+      span: undefined,
+      force,
+      forced,
+    };
+    this.active.add(run);
+    const started = performance.now();
+    let outcome: Outcome;
+    try {
+      outcome = await Promise.race([this.attempt(job, run, started), forced]);
+    } catch (error) {
+      // attempt() catches what a handler does; reaching here is a bug of ours. The job goes
+      // back rather than missing.
+      this.deps.logger?.error({ err: error, job: job.name }, 'queue: processing failed');
+      outcome = { kind: 'requeue' };
+    } finally {
+      this.active.delete(run);
+      run.force({ kind: 'requeue' });
+      if (this.active.size === 0) for (const wake of this.idle.splice(0)) wake();
+    }
+    this.report(job, run, outcome, (performance.now() - started) / 1000);
+    return outcome;
+  }
+
+  private report(job: ActiveJob, run: Running, outcome: Outcome, seconds: number): void {
+    const { metrics, events, logger } = this.deps;
+    const id = publicId(job.name, job.id);
+    if (this.interrupting && run.interrupted) {
+      if (outcome.kind === 'requeue') this.afterInterrupt.requeued += 1;
+      else this.afterInterrupt.finished += 1;
+    }
+    switch (outcome.kind) {
+      case 'completed':
+        metrics?.processed(job.name, 'completed', seconds);
+        if (run.span !== undefined) endSpan(run.span);
+        return;
+      case 'retry':
+        metrics?.processed(job.name, 'retried', seconds);
+        if (run.span !== undefined) endSpan(run.span, outcome.record.code, outcome.record.message);
+        if (events.has('retry')) {
+          events.emit('retry', { id, name: job.name, error: outcome.record, delayMs: outcome.delayMs });
+        }
+        return;
+      case 'dead':
+        metrics?.processed(job.name, 'dead_lettered', seconds, outcome.record.code);
+        if (run.span !== undefined) endSpan(run.span, outcome.record.code, outcome.record.message);
+        logger?.warn(
+          { job: job.name, id, code: outcome.record.code, attempts: outcome.record.attempt },
+          'queue: job moved to the dead letters',
+        );
+        events.emit('deadLetter', { id, name: job.name, error: outcome.record });
+        return;
+      case 'requeue':
+        metrics?.processed(job.name, 'requeued', seconds);
+        if (run.span !== undefined) endSpan(run.span, 'QUEUE_SHUTDOWN', 'interrupted by a shutdown');
+        return;
+    }
+  }
+
+  private dead(job: ActiveJob, error: ProdError, started: number): Outcome {
+    return {
+      kind: 'dead',
+      record: record(job.attemptsMade + 1, error, performance.now() - started),
+    };
+  }
+
+  private failure(
+    definition: AnyJobDefinition,
+    job: ActiveJob,
+    error: ProdError,
+    started: number,
+    stack?: string,
+  ): Outcome {
+    const attempt = job.attemptsMade + 1;
+    const base = record(attempt, error, performance.now() - started, stack);
+    if (!base.retryable || attempt >= job.maxAttempts) return { kind: 'dead', record: base };
+    const previous = job.history.at(-1)?.retryDelayMs ?? 0;
+    let delay = 0;
+    try {
+      delay = definition.backoff(attempt, previous);
+    } catch {
+      delay = 0;
+    }
+    if (!Number.isFinite(delay) || delay < 0) delay = 0;
+    const retryAfter = error.retryAfterMs;
+    if (retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter > delay) delay = retryAfter;
+    const delayMs = Math.min(Math.round(delay), MAX_TIMER_MS);
+    return { kind: 'retry', delayMs, record: { ...base, retryDelayMs: delayMs } };
+  }
+
+  private async attempt(job: ActiveJob, run: Running, started: number): Promise<Outcome> {
+    const { definitions, kind } = this.deps;
+    const envelope = readEnvelope(job.data);
+    if (envelope === undefined) {
+      return this.dead(
+        job,
+        QueueErrors.JOB_PAYLOAD_INVALID({
+          message: `the data of ${job.name} is not a job of @prod/queue (no envelope)`,
+          captureStack: false,
+        }),
+        started,
+      );
+    }
+    const definition = definitions.get(job.name);
+    const handler = definition?.handler;
+    if (definition === undefined || handler === undefined) {
+      return this.dead(
+        job,
+        QueueErrors.JOB_UNKNOWN({
+          message: `no handler for the job name ${job.name} on this worker`,
+          captureStack: false,
+        }),
+        started,
+      );
+    }
+    const checked = await checkSchema(job.name, definition.schema, envelope.payload);
+    if (!checked.ok) return this.dead(job, checked.error, started);
+
+    const id = publicId(job.name, job.id);
+    const attempt = job.attemptsMade + 1;
+    const { span, context } = startProcess(job.name, kind, id, attempt, envelope.trace);
+    run.span = span;
+    const spanContext = span.spanContext();
+    const jobContext: JobContext = {
+      id,
+      name: job.name,
+      attempt,
+      maxAttempts: job.maxAttempts,
+      signal: run.controller.signal,
+      enqueuedAt: new Date(job.enqueuedAt),
+      history: job.history,
+    };
+    let pending: PromiseLike<unknown> | undefined;
+    const outcome = await otelContext.with(context, () =>
+      runWithContext({ requestId: id, traceId: spanContext.traceId, spanId: spanContext.spanId }, () =>
+        withDeadline(
+          (deadline) => {
+            deadline.addEventListener('abort', () => run.controller.abort(deadline.reason), {
+              once: true,
+            });
+            const returned = handler(checked.value, jobContext);
+            if (typeof (returned as PromiseLike<unknown>)?.then === 'function') {
+              pending = returned as PromiseLike<unknown>;
+            }
+            return returned;
+          },
+          {
+            timeoutMs: definition.timeout,
+            unref: true,
+            reason: () =>
+              QueueErrors.JOB_TIMEOUT({
+                message: `${job.name} ran past its timeout of ${definition.timeout} ms`,
+                details: { timeoutMs: definition.timeout },
+                captureStack: false,
+              }),
+          },
+        ),
+      ),
+    );
+
+    if (outcome.status === 'timeout') {
+      if (run.interrupted) return { kind: 'requeue' };
+      this.watchOverrun(job.name, id, pending, started);
+      return this.failure(
+        definition,
+        job,
+        QueueErrors.JOB_TIMEOUT({
+          message: `${job.name} ran past its timeout of ${definition.timeout} ms`,
+          details: { timeoutMs: definition.timeout },
+          captureStack: false,
+        }),
+        started,
+      );
+    }
+    if (outcome.status === 'threw') {
+      if (run.interrupted) return { kind: 'requeue' };
+      const thrown = ProdError.from(outcome.error);
+      const error = QueueErrors.JOB_HANDLER_THREW({
+        message: `the handler threw instead of returning a Result: ${isProdError(outcome.error) ? `${thrown.code}: ` : ''}${thrown.message}`,
+        retryable: thrown.retryable,
+        cause: outcome.error,
+        captureStack: false,
+      });
+      const stack = outcome.error instanceof Error ? outcome.error.stack : undefined;
+      return this.failure(definition, job, error, started, stack);
+    }
+    const value: unknown = outcome.value;
+    if (!isResult(value)) {
+      return this.dead(
+        job,
+        QueueErrors.JOB_INVALID_RESULT({
+          message: `the handler of ${job.name} returned ${value === null ? 'null' : typeof value}, not a Result (return ok(value) or err(error))`,
+          captureStack: false,
+        }),
+        started,
+      );
+    }
+    if (value.ok) return { kind: 'completed', value: value.value };
+    if (run.interrupted) return { kind: 'requeue' };
+    const error = isProdError(value.error) ? value.error : ProdError.from(value.error);
+    return this.failure(definition, job, error, started);
+  }
+
+  private watchOverrun(
+    name: string,
+    id: string,
+    pending: PromiseLike<unknown> | undefined,
+    started: number,
+  ): void {
+    if (pending === undefined) return;
+    const logger = this.deps.logger;
+    const noted = (): void => {
+      logger?.warn(
+        { job: name, id, durationMs: Math.round(performance.now() - started) },
+        'queue: a handler returned after its timeout; it does not stop on its signal',
+      );
+    };
+    Promise.resolve(pending).then(noted, noted);
+  }
+}

@@ -1,0 +1,78 @@
+// Spans on the OpenTelemetry API only: a producer span per enqueue whose context travels in
+// the job's data, a consumer span per attempt that continues that trace in the worker. With
+// no SDK registered, both are no-ops and nothing is stored in the job.
+import {
+  context,
+  type Context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+
+const tracer = () => trace.getTracer('@prod/queue');
+
+/** The messaging system name of a driver, as OpenTelemetry's semantic conventions spell it. */
+const system = (kind: string): string => (kind === 'bullmq' ? 'bullmq' : 'prod_queue_memory');
+
+/** Starts the producer span of one enqueue (or bulk enqueue) and the carrier to store. */
+export function startSend(
+  name: string,
+  kind: string,
+  count: number,
+): { readonly span: Span; readonly carrier: Record<string, string> | undefined } {
+  const active = context.active();
+  const span = tracer().startSpan(
+    `send ${name}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': system(kind),
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': name,
+        ...(count > 1 ? { 'messaging.batch.message_count': count } : {}),
+      },
+    },
+    active,
+  );
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(active, span), carrier);
+  return { span, carrier: carrier.traceparent === undefined ? undefined : carrier };
+}
+
+/** Ends a span, as failed with `code` when one is given. */
+export function endSpan(span: Span, code?: string, message?: string): void {
+  if (code !== undefined) {
+    span.setAttribute('error.type', code);
+    span.setStatus({ code: SpanStatusCode.ERROR, ...(message === undefined ? {} : { message }) });
+  }
+  span.end();
+}
+
+/** Starts the consumer span of one attempt, as a child of the enqueuing span when known. */
+export function startProcess(
+  name: string,
+  kind: string,
+  id: string,
+  attempt: number,
+  carrier: Readonly<Record<string, string>> | undefined,
+): { readonly span: Span; readonly context: Context } {
+  const parent = carrier === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carrier);
+  const span = tracer().startSpan(
+    `process ${name}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': system(kind),
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': name,
+        'messaging.message.id': id,
+        'messaging.delivery_count': attempt,
+      },
+    },
+    parent,
+  );
+  return { span, context: trace.setSpan(parent, span) };
+}
