@@ -355,7 +355,9 @@ describe('createApiKeys', () => {
       'SECURITY_INVALID_INPUT',
     );
     const typo = `${configured.slice(0, -1)}${configured.at(-1) === '0' ? '1' : '0'}`;
-    expect(codeOf(await apiKeys.issue({ owner: 'ci', token: typo }))).toBe('SECURITY_INVALID_INPUT');
+    expect(codeOf(await apiKeys.issue({ owner: 'ci', token: typo }))).toBe(
+      'SECURITY_INVALID_INPUT',
+    );
     await apiKeys.revoke(first.value.key.id);
     expect(codeOf(await apiKeys.issue({ owner: 'ci', token: configured }))).toBe(
       'SECURITY_INVALID_INPUT',
