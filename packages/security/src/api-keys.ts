@@ -4,7 +4,7 @@ import { type ErrorFactory, err, ok, optionChecks, type Result, withDeadline } f
 import { hmac, safeEqual, type TokenFormat, tokenFormat } from '@prod/crypto';
 import { LRUCache } from 'lru-cache';
 import type { SecurityActor } from './actor.js';
-import { type SecurityError, SecurityErrors } from './errors.js';
+import { type ApiKeyError, type SecurityError, SecurityErrors } from './errors.js';
 import { API_KEY_CHECK, type ApiKeyCheck } from './internal/api-key-check.js';
 import { isPrintable, isScopeToken } from './internal/syntax.js';
 import type { ApiKeyInfo, ApiKeyRecord, ApiKeyStore } from './key-store.js';
@@ -67,14 +67,6 @@ export interface IssueApiKeyInput {
    */
   readonly token?: string;
 }
-
-/** Why an API key was refused. */
-export type ApiKeyError = SecurityError<
-  | 'SECURITY_INVALID_TOKEN'
-  | 'SECURITY_TOKEN_REVOKED'
-  | 'SECURITY_TOKEN_EXPIRED'
-  | 'SECURITY_KEY_STORE_UNAVAILABLE'
->;
 
 type StoreError = SecurityError<'SECURITY_KEY_STORE_UNAVAILABLE'>;
 type LookupError = SecurityError<'SECURITY_KEY_NOT_FOUND' | 'SECURITY_KEY_STORE_UNAVAILABLE'>;

@@ -56,3 +56,11 @@ export type SecurityErrorCode = keyof typeof SecurityErrors;
 
 /** An error of this package, with the codes it can have (all of them by default). */
 export type SecurityError<TCode extends SecurityErrorCode = SecurityErrorCode> = ProdError<TCode>;
+
+/** Why an API key was refused (a 401), or could not be checked (the store: a 503). */
+export type ApiKeyError = SecurityError<
+  | 'SECURITY_INVALID_TOKEN'
+  | 'SECURITY_TOKEN_REVOKED'
+  | 'SECURITY_TOKEN_EXPIRED'
+  | 'SECURITY_KEY_STORE_UNAVAILABLE'
+>;

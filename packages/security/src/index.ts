@@ -1,7 +1,6 @@
 export type { SecurityActor } from './actor.js';
 export { currentActor } from './actor.js';
 export type {
-  ApiKeyError,
   ApiKeys,
   ApiKeysOptions,
   IssueApiKeyInput,
@@ -15,7 +14,7 @@ export type { CorsPartOptions, OriginRule } from './cors-part.js';
 export { corsPart } from './cors-part.js';
 export type { CspDirectives } from './csp.js';
 export { API_CSP, cspHash, HTML_CSP } from './csp.js';
-export type { SecurityError, SecurityErrorCode } from './errors.js';
+export type { ApiKeyError, SecurityError, SecurityErrorCode } from './errors.js';
 export { SecurityErrors } from './errors.js';
 export type { FetchMetadataOptions } from './fetch-metadata-part.js';
 export { fetchMetadataPart } from './fetch-metadata-part.js';

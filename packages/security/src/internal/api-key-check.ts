@@ -1,6 +1,6 @@
 import type { MaybePromise, Result } from '@prod/core';
 import type { SecurityActor } from '../actor.js';
-import type { ApiKeyError } from '../api-keys.js';
+import type { ApiKeyError } from '../errors.js';
 
 /**
  * The check behind `ApiKeys.verify`, answering synchronously when the key's lookup is cached,
