@@ -152,7 +152,10 @@ export function authPart(options: AuthPartOptions): Part {
         bearer = space === -1 ? '' : authorization.slice(space + 1).trim();
         // An oversized token goes on to be refused by its length, unparsed.
         if (bearer.length <= MAX_CREDENTIAL && !isB64Token(bearer)) {
-          return { kind: 'malformed', message: 'The Authorization header is not "Bearer <token>"' };
+          return {
+            kind: 'malformed',
+            message: 'The Authorization header is not Bearer and one token',
+          };
         }
       }
       // Another scheme (Basic, a signature) belongs to someone else: not our credentials.
