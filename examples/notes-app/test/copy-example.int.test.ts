@@ -207,9 +207,17 @@ describe('docs/examples.md, "Copy one", in a temporary folder with npm', () => {
       expect(finished.code, `${step}\n${finished.output.slice(-4000)}`).toBe(0);
     }
 
-    // The configuration and flags of the example come from the packed @prod/config.
-    expect(needed).toEqual(expect.arrayContaining(['@prod/config', '@prod/core', '@prod/koa']));
-    expect(existsSync(join(cwd, 'node_modules', '@prod', 'config', 'dist', 'index.js'))).toBe(true);
+    // The configuration, encryption, audit log, cache and limits of the example come from the
+    // packed packages, as a user installs them.
+    const used = ['config', 'crypto', 'audit', 'cache', 'ratelimit'];
+    expect(needed).toEqual(
+      expect.arrayContaining(['@prod/core', '@prod/koa', ...used.map((name) => `@prod/${name}`)]),
+    );
+    for (const name of used) {
+      expect(existsSync(join(cwd, 'node_modules', '@prod', name, 'dist', 'index.js')), name).toBe(
+        true,
+      );
+    }
     // What was installed is what the registry stand-in served, as a user would get it.
     const installed = JSON.parse(
       readFileSync(join(cwd, 'node_modules', '@prod', 'koa', 'package.json'), 'utf8'),
