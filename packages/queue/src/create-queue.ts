@@ -1,5 +1,6 @@
 import { err, isThenable, ok, optionChecks, type Result } from '@prod/core';
 import { QueueErrors } from './errors.js';
+import { isDefinition } from './internal/brand.js';
 import {
   type DriverImpl,
   isDriver,
@@ -8,7 +9,6 @@ import {
   type RawJob,
   type StoredJob,
 } from './internal/driver.js';
-import { isDefinition } from './internal/brand.js';
 import { Emitter } from './internal/emitter.js';
 import { idempotentId, parseId, publicId } from './internal/ids.js';
 import { type QueueMetrics, queueMetrics } from './internal/metrics.js';
@@ -155,7 +155,9 @@ export interface DeadLetters<TName extends string = string> {
   /** Runs it again with a fresh budget of attempts (its history is kept); `JOB_NOT_FOUND`. */
   retry(id: string): Promise<Result<void, QueueError>>;
   /** Runs every dead letter (of one job name, or all) again; how many. */
-  retryAll(options?: { readonly job?: TName }): Promise<Result<{ readonly retried: number }, QueueError>>;
+  retryAll(options?: {
+    readonly job?: TName;
+  }): Promise<Result<{ readonly retried: number }, QueueError>>;
   /** Deletes dead letters (older than `olderThanMs`, default all); how many. */
   purge(options?: {
     readonly job?: TName;
@@ -281,7 +283,9 @@ function info(raw: RawJob): JobInfo {
     attemptsMade: raw.attemptsMade,
     maxAttempts: raw.maxAttempts,
     enqueuedAt: new Date(raw.enqueuedAt).toISOString(),
-    ...(raw.processedAt === undefined ? {} : { processedAt: new Date(raw.processedAt).toISOString() }),
+    ...(raw.processedAt === undefined
+      ? {}
+      : { processedAt: new Date(raw.processedAt).toISOString() }),
     ...(raw.finishedAt === undefined ? {} : { finishedAt: new Date(raw.finishedAt).toISOString() }),
     ...(raw.returnValue === undefined ? {} : { result: raw.returnValue }),
     history: raw.history,
@@ -315,7 +319,9 @@ function deadLetter(raw: RawJob): DeadLetter {
  * const enqueued = await queue.enqueue(sendWelcome, { userId: '42' }, { idempotencyKey: 'signup-42' });
  * if (!enqueued.ok) console.error(enqueued.error.code); // JOB_PAYLOAD_INVALID, QUEUE_UNAVAILABLE...
  */
-export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions<TJob>): Queue<TJob> {
+export function createQueue<TJob extends AnyJobDefinition>(
+  options: QueueOptions<TJob>,
+): Queue<TJob> {
   const given = check.object<QueueOptions<TJob>>('options', options);
   if (!Array.isArray(given.jobs) || given.jobs.length === 0) {
     check.fail('jobs', 'a non-empty array of jobs made by defineJob', given.jobs);
@@ -323,23 +329,41 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
   const definitions = new Map<string, TJob>();
   for (const [index, job] of given.jobs.entries()) {
     if (!isDefinition(job)) check.fail(`jobs[${index}]`, 'a job made by defineJob', job);
-    if (definitions.has(job.name)) check.fail(`jobs[${index}]`, `a job name used once (${job.name} is twice)`, job.name);
+    if (definitions.has(job.name))
+      check.fail(`jobs[${index}]`, `a job name used once (${job.name} is twice)`, job.name);
     definitions.set(job.name, job);
   }
   const driverOption = given.driver ?? memoryDriver();
-  if (!isDriver(driverOption)) check.fail('driver', 'memoryDriver() or bullmqDriver()', driverOption);
+  if (!isDriver(driverOption))
+    check.fail('driver', 'memoryDriver() or bullmqDriver()', driverOption);
   const driver = driverOption as DriverImpl;
   const retention = check.object<RetentionOptions>('retention', given.retention);
-  const keepCompleted = keep('retention.completed', retention.completed, { count: 1000, ageMs: DAY });
+  const keepCompleted = keep('retention.completed', retention.completed, {
+    count: 1000,
+    ageMs: DAY,
+  });
   const keepFailed = keep('retention.failed', retention.failed, { count: 10_000, ageMs: 30 * DAY });
-  const idempotencyTtlMs = check.integer('idempotencyTtlMs', given.idempotencyTtlMs, DAY, { min: 1 });
+  const idempotencyTtlMs = check.integer('idempotencyTtlMs', given.idempotencyTtlMs, DAY, {
+    min: 1,
+  });
   const logger = given.logger;
-  if (logger !== undefined && (typeof logger !== 'object' || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
+  if (
+    logger !== undefined &&
+    (typeof logger !== 'object' ||
+      typeof logger.warn !== 'function' ||
+      typeof logger.error !== 'function')
+  ) {
     check.fail('logger', 'a logger with warn() and error() (pino fits)', logger);
   }
   const graceMs = check.duration('shutdownGraceMs', given.shutdownGraceMs, 1000);
-  const growthIntervalMs = check.duration('deadLetterCheckIntervalMs', given.deadLetterCheckIntervalMs, 60_000, { min: 10 });
-  const metrics: QueueMetrics | undefined = given.metrics === undefined ? undefined : queueMetrics(given.metrics);
+  const growthIntervalMs = check.duration(
+    'deadLetterCheckIntervalMs',
+    given.deadLetterCheckIntervalMs,
+    60_000,
+    { min: 10 },
+  );
+  const metrics: QueueMetrics | undefined =
+    given.metrics === undefined ? undefined : queueMetrics(given.metrics);
   const events = new Emitter<QueueEvents>();
   const runner = new Runner({
     definitions: definitions as ReadonlyMap<string, AnyJobDefinition>,
@@ -363,7 +387,8 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
   const metricsSource = { jobs: names, counts: (name: string) => driver.counts(name) };
   metrics?.sources.add(metricsSource);
 
-  const closedError = (): QueueError => QueueErrors.QUEUE_CLOSED({ message: 'the queue is closed', captureStack: false });
+  const closedError = (): QueueError =>
+    QueueErrors.QUEUE_CLOSED({ message: 'the queue is closed', captureStack: false });
 
   const resolve = (job: unknown): TJob | undefined => {
     const name = typeof job === 'string' ? job : isDefinition(job) ? job.name : undefined;
@@ -376,12 +401,18 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
       captureStack: false,
     });
 
-  const readOptions = (opts: EnqueueOptions | undefined): { delay: number; priority: number; key: string | undefined } => {
+  const readOptions = (
+    opts: EnqueueOptions | undefined,
+  ): { delay: number; priority: number; key: string | undefined } => {
     const o = check.object<EnqueueOptions>('options', opts);
     const delay = check.number('delay', o.delay, 0, { max: 100 * 365 * DAY });
     const priority = check.integer('priority', o.priority, 0, { min: 1, max: PRIORITY_LIMIT });
     const key = check.string('idempotencyKey', o.idempotencyKey, '', { nonEmpty: true });
-    return { delay: Math.round(delay), priority: o.priority === undefined ? 0 : priority, key: o.idempotencyKey === undefined ? undefined : key };
+    return {
+      delay: Math.round(delay),
+      priority: o.priority === undefined ? 0 : priority,
+      key: o.idempotencyKey === undefined ? undefined : key,
+    };
   };
 
   const stored = (
@@ -412,11 +443,16 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
     });
 
   async function enqueueAll(
-    items: ReadonlyArray<{ readonly job: unknown; readonly payload: unknown; readonly options?: EnqueueOptions | undefined }>,
+    items: ReadonlyArray<{
+      readonly job: unknown;
+      readonly payload: unknown;
+      readonly options?: EnqueueOptions | undefined;
+    }>,
   ): Promise<Result<EnqueuedJob[], QueueError>> {
     if (closing !== undefined) return err(closedError());
     const first = items[0];
-    const label = items.length === 1 && first !== undefined ? (resolve(first.job)?.name ?? 'unknown') : 'bulk';
+    const label =
+      items.length === 1 && first !== undefined ? (resolve(first.job)?.name ?? 'unknown') : 'bulk';
     const { span, carrier } = startSend(label, driver.kind, items.length);
     const jobs: StoredJob[] = [];
     for (const [index, item] of items.entries()) {
@@ -427,7 +463,13 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
         return err(error);
       }
       const opts = readOptions(item.options);
-      let prepared = preparePayload(definition.name, definition.schema, item.payload, definition.maxPayloadBytes, carrier);
+      let prepared = preparePayload(
+        definition.name,
+        definition.schema,
+        item.payload,
+        definition.maxPayloadBytes,
+        carrier,
+      );
       if (isThenable(prepared)) prepared = await prepared;
       if (!prepared.ok) {
         const error = items.length === 1 ? prepared.error : withIndex(prepared.error, index);
@@ -446,7 +488,8 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
       metrics?.enqueued(name, 1);
       return { id: publicId(name, engineId), name };
     });
-    if (enqueued.length === 1) span.setAttribute('messaging.message.id', (enqueued[0] as EnqueuedJob).id);
+    if (enqueued.length === 1)
+      span.setAttribute('messaging.message.id', (enqueued[0] as EnqueuedJob).id);
     endSpan(span);
     return ok(enqueued);
   }
@@ -460,7 +503,8 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
         const count = counts.value.failed;
         const previous = lastFailed.get(name);
         lastFailed.set(name, count);
-        if (previous !== undefined && count > previous) events.emit('deadLetterGrowth', { name, count, previous });
+        if (previous !== undefined && count > previous)
+          events.emit('deadLetterGrowth', { name, count, previous });
       }
     };
     void tick();
@@ -529,7 +573,10 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
   };
 
   const notFound = (id: string, why = 'does not exist'): QueueError =>
-    QueueErrors.JOB_NOT_FOUND({ message: `job ${JSON.stringify(String(id).slice(0, 200))} ${why}`, captureStack: false });
+    QueueErrors.JOB_NOT_FOUND({
+      message: `job ${JSON.stringify(String(id).slice(0, 200))} ${why}`,
+      captureStack: false,
+    });
 
   async function lookup(id: string): Promise<Result<RawJob, QueueError>> {
     const parsed = parseId(id);
@@ -556,7 +603,13 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
       // The send span is the insert into the outbox: it ends here, and the job continues it.
       const { span, carrier } = startSend(definition.name, driver.kind, 1);
       endSpan(span);
-      const prepared = preparePayload(definition.name, definition.schema, payload, definition.maxPayloadBytes, carrier);
+      const prepared = preparePayload(
+        definition.name,
+        definition.schema,
+        payload,
+        definition.maxPayloadBytes,
+        carrier,
+      );
       const build = (p: Result<Prepared, QueueError>): Result<OutboxReady, QueueError> =>
         p.ok ? ok({ name: definition.name, json: p.value.json, priority, idempotencyKey: key }) : p;
       return isThenable(prepared) ? prepared.then(build) : build(prepared);
@@ -567,7 +620,9 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
       for (const row of rows) {
         const definition = definitions.get(row.name);
         if (definition === undefined) return err(unknown(row.name));
-        jobs.push(stored(definition, { json: row.json }, row.delay, row.priority, row.idempotencyKey));
+        jobs.push(
+          stored(definition, { json: row.json }, row.delay, row.priority, row.idempotencyKey),
+        );
       }
       const added = await driver.add(jobs);
       if (added.ok) for (const job of jobs) metrics?.enqueued(job.name, 1);
@@ -592,7 +647,9 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
     enqueueMany(items) {
       if (!Array.isArray(items)) check.fail('items', 'an array', items);
       if (items.length === 0) return Promise.resolve(ok([]));
-      return enqueueAll(items as ReadonlyArray<{ job: unknown; payload: unknown; options?: EnqueueOptions }>);
+      return enqueueAll(
+        items as ReadonlyArray<{ job: unknown; payload: unknown; options?: EnqueueOptions }>,
+      );
     },
     async schedule(job, scheduleOptions) {
       if (closing !== undefined) return err(closedError());
@@ -600,25 +657,52 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
       if (definition === undefined) return err(unknown(job));
       const o = check.object<ScheduleOptions<unknown>>('options', scheduleOptions);
       const invalid = (message: string): Result<never, QueueError> =>
-        err(QueueErrors.JOB_SCHEDULE_INVALID({ message: `schedule of ${definition.name}: ${message}`, captureStack: false }));
+        err(
+          QueueErrors.JOB_SCHEDULE_INVALID({
+            message: `schedule of ${definition.name}: ${message}`,
+            captureStack: false,
+          }),
+        );
       if (typeof o.id !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(o.id)) {
         return invalid('id must be 1-128 characters of A-Z a-z 0-9 . _ -');
       }
-      if ((o.cron === undefined) === (o.everyMs === undefined)) return invalid('give exactly one of cron and everyMs');
-      if (o.everyMs !== undefined && (typeof o.everyMs !== 'number' || !Number.isInteger(o.everyMs) || o.everyMs < 10 || o.everyMs > 365 * DAY)) {
+      if ((o.cron === undefined) === (o.everyMs === undefined))
+        return invalid('give exactly one of cron and everyMs');
+      if (
+        o.everyMs !== undefined &&
+        (typeof o.everyMs !== 'number' ||
+          !Number.isInteger(o.everyMs) ||
+          o.everyMs < 10 ||
+          o.everyMs > 365 * DAY)
+      ) {
         return invalid('everyMs must be an integer from 10 ms to a year');
       }
-      if (o.tz !== undefined && (typeof o.tz !== 'string' || !isTimeZone(o.tz))) return invalid(`unknown time zone ${JSON.stringify(o.tz)}`);
+      if (o.tz !== undefined && (typeof o.tz !== 'string' || !isTimeZone(o.tz)))
+        return invalid(`unknown time zone ${JSON.stringify(o.tz)}`);
       if (o.cron !== undefined) {
-        const problem = typeof o.cron !== 'string' || o.cron.length > 256 ? 'not a string' : cronProblem(o.cron, o.tz);
-        if (problem !== undefined) return invalid(`cron pattern ${JSON.stringify(String(o.cron).slice(0, 64))}: ${problem}`);
+        const problem =
+          typeof o.cron !== 'string' || o.cron.length > 256
+            ? 'not a string'
+            : cronProblem(o.cron, o.tz);
+        if (problem !== undefined)
+          return invalid(`cron pattern ${JSON.stringify(String(o.cron).slice(0, 64))}: ${problem}`);
       }
       const { priority } = readOptions(o.priority === undefined ? {} : { priority: o.priority });
-      let prepared = preparePayload(definition.name, definition.schema, o.payload, definition.maxPayloadBytes, undefined);
+      let prepared = preparePayload(
+        definition.name,
+        definition.schema,
+        o.payload,
+        definition.maxPayloadBytes,
+        undefined,
+      );
       if (isThenable(prepared)) prepared = await prepared;
       if (!prepared.ok) return prepared;
       const spec = { id: o.id, cron: o.cron, everyMs: o.everyMs, tz: o.tz };
-      const upserted = await driver.upsertSchedule(definition.name, spec, stored(definition, prepared.value, 0, priority, undefined));
+      const upserted = await driver.upsertSchedule(
+        definition.name,
+        spec,
+        stored(definition, prepared.value, 0, priority, undefined),
+      );
       if (!upserted.ok) return upserted;
       return ok({
         id: o.id,
@@ -667,13 +751,16 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
         if (!Array.isArray(o.jobs)) check.fail('jobs', 'an array of jobs or job names', o.jobs);
         chosen = o.jobs.map((job, index) => {
           const definition = resolve(job);
-          if (definition === undefined) return check.fail(`jobs[${index}]`, `a job of this queue (${names.join(', ')})`, job);
-          if (definition.handler === undefined) return check.fail(`jobs[${index}]`, 'a job with a handler', definition.name);
+          if (definition === undefined)
+            return check.fail(`jobs[${index}]`, `a job of this queue (${names.join(', ')})`, job);
+          if (definition.handler === undefined)
+            return check.fail(`jobs[${index}]`, 'a job with a handler', definition.name);
           return definition;
         });
       }
       for (const definition of chosen) {
-        if (workers.has(definition.name)) check.fail('jobs', `jobs not worked yet (${definition.name} is)`, definition.name);
+        if (workers.has(definition.name))
+          check.fail('jobs', `jobs not worked yet (${definition.name} is)`, definition.name);
       }
       for (const definition of chosen) {
         workers.set(
@@ -697,7 +784,11 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
       const checked = await driver.check();
       if (!checked.ok) return checked;
       const policy = checked.value.evictionPolicy;
-      return ok({ driver: driver.kind, evictionPolicy: policy, ok: policy === undefined || policy === 'noeviction' });
+      return ok({
+        driver: driver.kind,
+        evictionPolicy: policy,
+        ok: policy === undefined || policy === 'noeviction',
+      });
     },
     close(closeOptions = {}) {
       if (closing !== undefined) return closing;
@@ -715,7 +806,8 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
         const timedOut = await Promise.race([
           idle.then(() => false),
           new Promise<boolean>((done) => {
-            if (timeoutMs !== Number.POSITIVE_INFINITY) deadline = setTimeout(() => done(true), timeoutMs);
+            if (timeoutMs !== Number.POSITIVE_INFINITY)
+              deadline = setTimeout(() => done(true), timeoutMs);
             onAbort = () => done(true);
             if (signal?.aborted === true) done(true);
             else signal?.addEventListener('abort', onAbort, { once: true });
@@ -726,15 +818,14 @@ export function createQueue<TJob extends AnyJobDefinition>(options: QueueOptions
         const interruptedCount = timedOut ? runner.running : 0;
         if (timedOut) runner.interrupt();
         await lanes;
-        let lost = 0;
-        if (driver.kind === 'memory') {
-          const all = await Promise.all(names.map((name) => driver.counts(name)));
-          for (const counts of all) if (counts.ok) lost += counts.value.waiting + counts.value.delayed;
-          if (lost > 0) logger?.warn({ lost }, 'queue: closing the memory driver with jobs still waiting; they are lost');
-        }
         metrics?.sources.delete(metricsSource);
         offError();
-        await driver.release();
+        const lost = await driver.release();
+        if (lost > 0)
+          logger?.warn(
+            { lost },
+            'queue: the memory driver closed with jobs still waiting; they are lost',
+          );
         const { finished, requeued, abandoned } = runner.afterInterrupt;
         return {
           drained: Math.max(0, atStart - interruptedCount),

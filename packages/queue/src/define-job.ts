@@ -44,7 +44,9 @@ const DEFAULT_BACKOFF = exponentialBackoff({ initialDelayMs: 1000, maxDelayMs: 3
 function isSchema(value: unknown): value is PayloadSchema {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
   const standard = (value as { '~standard'?: { validate?: unknown } })['~standard'];
-  return typeof standard === 'object' && standard !== null && typeof standard.validate === 'function';
+  return (
+    typeof standard === 'object' && standard !== null && typeof standard.validate === 'function'
+  );
 }
 
 /**
@@ -68,20 +70,29 @@ function isSchema(value: unknown): value is PayloadSchema {
  *   },
  * });
  */
-export function defineJob<const TName extends string, TSchema extends PayloadSchema, TValue = unknown>(
-  options: DefineJobOptions<TName, TSchema, TValue>,
-): JobDefinition<TName, TSchema, TValue> {
+export function defineJob<
+  const TName extends string,
+  TSchema extends PayloadSchema,
+  TValue = unknown,
+>(options: DefineJobOptions<TName, TSchema, TValue>): JobDefinition<TName, TSchema, TValue> {
   const given = check.object<DefineJobOptions<TName, TSchema, TValue>>('options', options);
   const name = check.string('name', given.name, '', { nonEmpty: true });
   if (!JOB_NAME.test(name)) {
-    check.fail('name', '1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit', name);
+    check.fail(
+      'name',
+      '1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit',
+      name,
+    );
   }
-  if (!isSchema(given.schema)) check.fail('schema', 'a Standard Schema (zod 4, valibot...)', given.schema);
+  if (!isSchema(given.schema))
+    check.fail('schema', 'a Standard Schema (zod 4, valibot...)', given.schema);
   const handler = check.fn<JobHandler<PayloadOf<TSchema>, TValue>>('handler', given.handler);
   const retries = check.integer('retries', given.retries, 3, { max: 1000 });
   let backoff: Backoff = DEFAULT_BACKOFF;
-  if (typeof given.backoff === 'number') backoff = constantBackoff(check.duration('backoff', given.backoff, 0));
-  else if (given.backoff !== undefined) backoff = check.fn<Backoff>('backoff', given.backoff) ?? DEFAULT_BACKOFF;
+  if (typeof given.backoff === 'number')
+    backoff = constantBackoff(check.duration('backoff', given.backoff, 0));
+  else if (given.backoff !== undefined)
+    backoff = check.fn<Backoff>('backoff', given.backoff) ?? DEFAULT_BACKOFF;
   const timeout = check.duration('timeout', given.timeout, 300_000, { min: 1, max: MAX_TIMER_MS });
   const concurrency = check.integer('concurrency', given.concurrency, 1, { min: 1, max: 10_000 });
   let rateLimit: RateLimit | undefined;
@@ -92,7 +103,8 @@ export function defineJob<const TName extends string, TSchema extends PayloadSch
       durationMs: check.duration('rateLimit.durationMs', limit.durationMs, 0, { min: 1 }),
     });
     if (limit.max === undefined) check.fail('rateLimit.max', 'an integer >= 1', undefined);
-    if (limit.durationMs === undefined) check.fail('rateLimit.durationMs', 'a number >= 1', undefined);
+    if (limit.durationMs === undefined)
+      check.fail('rateLimit.durationMs', 'a number >= 1', undefined);
   }
   const maxPayloadBytes = check.integer('maxPayloadBytes', given.maxPayloadBytes, 262_144, {
     min: 2,
@@ -100,15 +112,15 @@ export function defineJob<const TName extends string, TSchema extends PayloadSch
   });
   return Object.freeze(
     brandJob({
-    name: name as TName,
-    schema: given.schema as TSchema,
-    handler,
-    retries,
-    backoff,
-    timeout,
-    concurrency,
-    rateLimit,
-    maxPayloadBytes,
-  }),
+      name: name as TName,
+      schema: given.schema as TSchema,
+      handler,
+      retries,
+      backoff,
+      timeout,
+      concurrency,
+      rateLimit,
+      maxPayloadBytes,
+    }),
   );
 }

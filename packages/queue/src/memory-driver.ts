@@ -16,14 +16,7 @@ import {
 import { Fifo, Heap } from './internal/heap.js';
 import { idempotentId } from './internal/ids.js';
 import { nextRun } from './internal/schedule.js';
-import type {
-  AttemptRecord,
-  JobCounts,
-  JobState,
-  QueueDriver,
-  QueueError,
-  Schedule,
-} from './types.js';
+import type { AttemptRecord, JobState, QueueDriver, QueueError, Schedule } from './types.js';
 
 /** Options of {@link memoryDriver}. */
 export interface MemoryDriverOptions {
@@ -177,7 +170,11 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
     l.delayTimer = undefined;
     l.delayTimerAt = Number.POSITIVE_INFINITY;
     const now = Date.now();
-    for (let top = l.delayed.peek(); top !== undefined && top.runAt <= now; top = l.delayed.peek()) {
+    for (
+      let top = l.delayed.peek();
+      top !== undefined && top.runAt <= now;
+      top = l.delayed.peek()
+    ) {
       l.delayed.pop();
       enqueueReady(l, top);
     }
@@ -224,6 +221,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
     const now = Date.now();
     switch (outcome.kind) {
       case 'completed':
+        job.attemptsMade += 1;
         job.state = 'completed';
         job.finishedAt = now;
         job.returnValue = outcome.value;
@@ -377,13 +375,16 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
     },
     async release() {
       users -= 1;
-      if (users > 0) return;
+      if (users > 0 || closed) return 0;
       closed = true;
+      let lost = 0;
       for (const l of lanes.values()) {
+        lost += l.wait.size + l.prioritized.size + l.delayed.size;
         if (l.delayTimer !== undefined) clearTimeout(l.delayTimer);
         for (const schedule of l.schedules.values()) clearTimeout(schedule.timer);
         if (l.worker?.limitTimer !== undefined) clearTimeout(l.worker.limitTimer);
       }
+      return lost;
     },
     async add(jobs) {
       if (closed) return err(QueueErrors.QUEUE_CLOSED('the memory driver is closed'));
@@ -453,7 +454,9 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
       const job = l.failed.get(id);
       if (job === undefined) return ok(false);
       if (pending >= maxJobs) {
-        return err(QueueErrors.QUEUE_FULL({ message: 'the memory driver is full', details: { maxJobs } }));
+        return err(
+          QueueErrors.QUEUE_FULL({ message: 'the memory driver is full', details: { maxJobs } }),
+        );
       }
       l.failed.delete(id);
       job.attemptsMade = 0;

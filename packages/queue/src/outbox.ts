@@ -138,7 +138,8 @@ export function outboxMigration(options: OutboxMigrationOptions = {}): {
   const given = check.object<OutboxMigrationOptions>('options', options);
   const table = check.string('table', given.table, 'prod_queue_outbox', { nonEmpty: true });
   const quoted = quoteTable(table);
-  if (quoted === undefined) check.fail('table', 'a lower-case identifier, optionally schema-qualified', table);
+  if (quoted === undefined)
+    check.fail('table', 'a lower-case identifier, optionally schema-qualified', table);
   const version = check.string('version', given.version, '1', { nonEmpty: true });
   return Object.freeze({
     version,
@@ -148,7 +149,8 @@ export function outboxMigration(options: OutboxMigrationOptions = {}): {
   });
 }
 
-const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}...` : text);
+const cut = (text: string, max: number): string =>
+  text.length > max ? `${text.slice(0, max)}...` : text;
 
 /**
  * A transactional outbox in front of a queue: `outbox.enqueue(tx, job, payload)` writes the
@@ -172,9 +174,13 @@ const cut = (text: string, max: number): string => (text.length > max ? `${text.
  *   if (!queued.ok) throw queued.error; // rolls the note back too
  * });
  */
-export function createOutbox<TJob extends AnyJobDefinition>(options: OutboxOptions<TJob>): Outbox<TJob> {
+export function createOutbox<TJob extends AnyJobDefinition>(
+  options: OutboxOptions<TJob>,
+): Outbox<TJob> {
   const given = check.object<OutboxOptions<TJob>>('options', options);
-  const internals = (given.queue as unknown as { [INTERNALS]?: QueueInternals } | undefined)?.[INTERNALS];
+  const internals = (given.queue as unknown as { [INTERNALS]?: QueueInternals } | undefined)?.[
+    INTERNALS
+  ];
   if (internals === undefined) check.fail('queue', 'a queue made by createQueue', given.queue);
   const client = given.client;
   if (
@@ -183,11 +189,16 @@ export function createOutbox<TJob extends AnyJobDefinition>(options: OutboxOptio
     typeof client.query !== 'function' ||
     typeof client.transaction !== 'function'
   ) {
-    check.fail('client', 'a SQL client with query() and transaction() (PGlite, toSqlClient(pool))', client);
+    check.fail(
+      'client',
+      'a SQL client with query() and transaction() (PGlite, toSqlClient(pool))',
+      client,
+    );
   }
   const table = check.string('table', given.table, 'prod_queue_outbox', { nonEmpty: true });
   const quoted = quoteTable(table);
-  if (quoted === undefined) check.fail('table', 'a lower-case identifier, optionally schema-qualified', table);
+  if (quoted === undefined)
+    check.fail('table', 'a lower-case identifier, optionally schema-qualified', table);
   const pollIntervalMs = check.duration('pollIntervalMs', given.pollIntervalMs, 500, { min: 1 });
   const batchSize = check.integer('batchSize', given.batchSize, 100, { min: 1, max: 10_000 });
   const retryBackoff =
@@ -317,7 +328,13 @@ export function createOutbox<TJob extends AnyJobDefinition>(options: OutboxOptio
         const { rows } = await tx.query(
           `INSERT INTO ${t} (job, data, priority, idempotency_key, run_at)
            VALUES ($1, $2, $3, $4, now() + ($5::text || ' milliseconds')::interval) RETURNING id::text AS id`,
-          [ready.value.name, ready.value.json, ready.value.priority, ready.value.idempotencyKey ?? null, String(delay)],
+          [
+            ready.value.name,
+            ready.value.json,
+            ready.value.priority,
+            ready.value.idempotencyKey ?? null,
+            String(delay),
+          ],
         );
         return ok({ outboxId: String(rows[0]?.id) });
       } catch (error) {
@@ -339,7 +356,10 @@ export function createOutbox<TJob extends AnyJobDefinition>(options: OutboxOptio
       void loop();
     },
     flush() {
-      if (closed) return Promise.resolve(err(QueueErrors.QUEUE_CLOSED({ message: 'the outbox is closed', captureStack: false })));
+      if (closed)
+        return Promise.resolve(
+          err(QueueErrors.QUEUE_CLOSED({ message: 'the outbox is closed', captureStack: false })),
+        );
       return flush();
     },
     async pending() {
@@ -357,9 +377,14 @@ export function createOutbox<TJob extends AnyJobDefinition>(options: OutboxOptio
       await inFlight;
     },
     shutdownHook(hookOptions = {}) {
-      const name = check.string('name', check.object<{ name?: string }>('options', hookOptions).name, 'outbox', {
-        nonEmpty: true,
-      });
+      const name = check.string(
+        'name',
+        check.object<{ name?: string }>('options', hookOptions).name,
+        'outbox',
+        {
+          nonEmpty: true,
+        },
+      );
       return {
         name,
         timeout: 10_000,

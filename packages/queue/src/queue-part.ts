@@ -70,7 +70,10 @@ export function queuePart<TJob extends AnyJobDefinition>(
   if (!path.startsWith('/')) check.fail('path', 'a path starting with "/"', path);
   const recent = check.integer('recentFailures', given.recentFailures, 10, { max: 100 });
   const includeMessages = check.boolean('includeMessages', given.includeMessages, false);
-  const authorize = check.fn<(request: HttpRequest) => MaybePromise<boolean>>('authorize', given.authorize);
+  const authorize = check.fn<(request: HttpRequest) => MaybePromise<boolean>>(
+    'authorize',
+    given.authorize,
+  );
 
   const listing = async (): Promise<HttpResponse> => {
     const counts = await queue.counts();
@@ -112,7 +115,8 @@ export function queuePart<TJob extends AnyJobDefinition>(
           if (authorize === undefined) return listing();
           const allowed = authorize(request);
           const decide = (yes: boolean): Promise<HttpResponse> => {
-            if (yes !== true) throw CoreErrors.FORBIDDEN({ message: 'not allowed to read the queues' });
+            if (yes !== true)
+              throw CoreErrors.FORBIDDEN({ message: 'not allowed to read the queues' });
             return listing();
           };
           return isThenable(allowed) ? Promise.resolve(allowed).then(decide) : decide(allowed);

@@ -165,7 +165,10 @@ export interface JobInfo {
   readonly state: JobState;
   /** The payload as it was stored (its JSON), before the schema ran. */
   readonly payload: unknown;
-  /** Failed attempts so far. */
+  /**
+   * Attempts that ended: the failed ones, plus the successful one of a completed job. An
+   * attempt cut short by the death of its worker does not count.
+   */
   readonly attemptsMade: number;
   readonly maxAttempts: number;
   readonly enqueuedAt: string;

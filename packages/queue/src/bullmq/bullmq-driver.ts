@@ -1,12 +1,12 @@
 import { err, ok, optionChecks, type Result, withDeadline } from '@prod/core';
 import {
+  Queue as BullQueue,
+  Worker as BullWorker,
   type Job,
   type JobsOptions,
   type KeepJobs,
-  Queue as BullQueue,
   UnrecoverableError,
   WaitingError,
-  Worker as BullWorker,
 } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { QueueErrors } from '../errors.js';
@@ -20,7 +20,14 @@ import {
   type StoredJob,
 } from '../internal/driver.js';
 import { WORKER_ID } from '../internal/ids.js';
-import type { AttemptRecord, JobCounts, JobState, QueueDriver, QueueError, Schedule } from '../types.js';
+import type {
+  AttemptRecord,
+  JobCounts,
+  JobState,
+  QueueDriver,
+  QueueError,
+  Schedule,
+} from '../types.js';
 
 /** Options of {@link bullmqDriver}. */
 export interface BullmqDriverOptions {
@@ -110,12 +117,16 @@ function history(job: Job): AttemptRecord[] {
 function rawJob(job: Job, state: JobState): RawJob {
   const records = history(job);
   // A job failed by the stalled checker (its worker died too often) gets no stack trace.
-  if (state === 'failed' && job.failedReason !== undefined && records.at(-1)?.message !== job.failedReason) {
+  const last = records.at(-1);
+  const ours = last === undefined ? undefined : `${last.code}: ${last.message}`;
+  if (state === 'failed' && job.failedReason !== undefined && job.failedReason !== ours) {
     const stalled = /stalled/i.test(job.failedReason);
     records.push({
       attempt: job.attemptsMade,
       code: stalled ? 'JOB_STALLED' : 'INTERNAL',
-      message: stalled ? `${job.failedReason} (its worker died or blocked its event loop)` : job.failedReason,
+      message: stalled
+        ? `${job.failedReason} (its worker died or blocked its event loop)`
+        : job.failedReason,
       retryable: false,
       at: new Date(job.finishedOn ?? Date.now()).toISOString(),
       durationMs: 0,
@@ -187,10 +198,17 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     check.fail('connection', 'a redis:// or rediss:// URL', connection);
   }
   const prefix = check.string('prefix', given.prefix, 'prod-queue', { nonEmpty: true });
-  if (!PREFIX.test(prefix)) check.fail('prefix', 'up to 64 characters of A-Z a-z 0-9 { } . _ : -', prefix);
-  const commandTimeoutMs = check.duration('commandTimeoutMs', given.commandTimeoutMs, 5000, { min: 1 });
-  const lockDurationMs = check.duration('lockDurationMs', given.lockDurationMs, 30_000, { min: 100 });
-  const stalledIntervalMs = check.duration('stalledIntervalMs', given.stalledIntervalMs, 30_000, { min: 100 });
+  if (!PREFIX.test(prefix))
+    check.fail('prefix', 'up to 64 characters of A-Z a-z 0-9 { } . _ : -', prefix);
+  const commandTimeoutMs = check.duration('commandTimeoutMs', given.commandTimeoutMs, 5000, {
+    min: 1,
+  });
+  const lockDurationMs = check.duration('lockDurationMs', given.lockDurationMs, 30_000, {
+    min: 100,
+  });
+  const stalledIntervalMs = check.duration('stalledIntervalMs', given.stalledIntervalMs, 30_000, {
+    min: 100,
+  });
   const maxStalledCount = check.integer('maxStalledCount', given.maxStalledCount, 1, { max: 1000 });
   const eventsMaxLen = check.integer('eventsMaxLen', given.eventsMaxLen, 1000, { min: 1 });
 
@@ -286,7 +304,10 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     name: string,
     work: (queue: BullQueue) => Promise<TValue>,
   ): Promise<Result<TValue, QueueError>> => {
-    if (closed) return err(QueueErrors.QUEUE_CLOSED({ message: 'the BullMQ driver is closed', captureStack: false }));
+    if (closed)
+      return err(
+        QueueErrors.QUEUE_CLOSED({ message: 'the BullMQ driver is closed', captureStack: false }),
+      );
     const outcome = await withDeadline(async () => work(await laneQueue(name)), {
       timeoutMs: commandTimeoutMs,
       unref: true,
@@ -337,7 +358,7 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     },
     async release() {
       users -= 1;
-      if (users > 0 || closed) return;
+      if (users > 0 || closed) return 0;
       closed = true;
       await Promise.allSettled([...workers].map((worker) => worker.close()));
       await Promise.allSettled([...queues.values()].map(({ queue }) => queue.close()));
@@ -346,6 +367,7 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
         const quit = await withDeadline(() => client.quit(), { timeoutMs: 1000, unref: true });
         if (quit.status !== 'settled') client.disconnect();
       }
+      return 0;
     },
     async add(jobs) {
       const lanes = new Map<string, number[]>();
@@ -388,14 +410,18 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
             case 'completed':
               return storable(outcome.value);
             case 'retry': {
-              const error: RetryError = new Error(`${outcome.record.code}: ${outcome.record.message}`);
+              const error: RetryError = new Error(
+                `${outcome.record.code}: ${outcome.record.message}`,
+              );
               // BullMQ keeps each failed attempt's `stack`: ours is the attempt's record.
               error.stack = JSON.stringify(outcome.record);
               error.prodDelayMs = outcome.delayMs;
               throw error;
             }
             case 'dead': {
-              const error = new UnrecoverableError(`${outcome.record.code}: ${outcome.record.message}`);
+              const error = new UnrecoverableError(
+                `${outcome.record.code}: ${outcome.record.message}`,
+              );
               error.stack = JSON.stringify(outcome.record);
               throw error;
             }
@@ -413,7 +439,12 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
           concurrency: laneOptions.concurrency,
           ...(laneOptions.rateLimit === undefined
             ? {}
-            : { limiter: { max: laneOptions.rateLimit.max, duration: laneOptions.rateLimit.durationMs } }),
+            : {
+                limiter: {
+                  max: laneOptions.rateLimit.max,
+                  duration: laneOptions.rateLimit.durationMs,
+                },
+              }),
           lockDuration: lockDurationMs,
           stalledInterval: stalledIntervalMs,
           maxStalledCount,
@@ -435,7 +466,14 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     },
     counts(name) {
       return guard(name, async (queue): Promise<JobCounts> => {
-        const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
+        const c = await queue.getJobCounts(
+          'waiting',
+          'prioritized',
+          'active',
+          'delayed',
+          'failed',
+          'completed',
+        );
         return {
           waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
           active: c.active ?? 0,
@@ -521,13 +559,18 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
             ...(s.pattern === undefined || s.pattern === null ? {} : { cron: s.pattern }),
             ...(s.every === undefined || s.every === null ? {} : { everyMs: Number(s.every) }),
             ...(s.tz === undefined || s.tz === null ? {} : { tz: s.tz }),
-            ...(s.next === undefined || s.next === null ? {} : { nextRunAt: new Date(Number(s.next)).toISOString() }),
+            ...(s.next === undefined || s.next === null
+              ? {}
+              : { nextRunAt: new Date(Number(s.next)).toISOString() }),
           }),
         );
       });
     },
     async check() {
-      if (closed) return err(QueueErrors.QUEUE_CLOSED({ message: 'the BullMQ driver is closed', captureStack: false }));
+      if (closed)
+        return err(
+          QueueErrors.QUEUE_CLOSED({ message: 'the BullMQ driver is closed', captureStack: false }),
+        );
       const outcome = await withDeadline(
         async () => {
           await connected();
@@ -535,7 +578,8 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
         },
         { timeoutMs: commandTimeoutMs, unref: true },
       );
-      if (outcome.status === 'timeout') return err(unavailable(new Error(`no answer within ${commandTimeoutMs} ms`)));
+      if (outcome.status === 'timeout')
+        return err(unavailable(new Error(`no answer within ${commandTimeoutMs} ms`)));
       if (outcome.status === 'threw') return err(unavailable(outcome.error));
       const field = (key: string): string | undefined =>
         new RegExp(`^${key}:(.*)$`, 'm').exec(outcome.value)?.[1]?.trim();

@@ -111,8 +111,11 @@ export interface DriverImpl {
   readonly kind: 'memory' | 'bullmq';
   /** A queue starts using the driver. */
   acquire(): void;
-  /** A queue stops using it; the last one closes it. */
-  release(): Promise<void>;
+  /**
+   * A queue stops using it; the last one closes it. Resolves with how many unfinished jobs
+   * closing it dropped (the memory driver's waiting and delayed jobs; 0 for Redis).
+   */
+  release(): Promise<number>;
   /** Adds jobs (grouped by lane, each lane atomically); the engine ids, in order. */
   add(jobs: readonly StoredJob[]): Promise<Result<string[], QueueError>>;
   work(lane: string, processor: Processor, options: LaneOptions): LaneWorker;

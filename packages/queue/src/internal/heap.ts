@@ -35,8 +35,10 @@ export class Heap<TItem> {
       const left = at * 2 + 1;
       const right = left + 1;
       let best = at;
-      if (left < items.length && this.before(items[left] as TItem, items[best] as TItem)) best = left;
-      if (right < items.length && this.before(items[right] as TItem, items[best] as TItem)) best = right;
+      if (left < items.length && this.before(items[left] as TItem, items[best] as TItem))
+        best = left;
+      if (right < items.length && this.before(items[right] as TItem, items[best] as TItem))
+        best = right;
       if (best === at) break;
       [items[at], items[best]] = [items[best] as TItem, items[at] as TItem];
       at = best;

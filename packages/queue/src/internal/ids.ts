@@ -10,7 +10,9 @@ export function publicId(name: string, engineId: string): string {
 }
 
 /** The job name and engine id of a public id, or undefined when it is not one. */
-export function parseId(id: unknown): { readonly name: string; readonly engineId: string } | undefined {
+export function parseId(
+  id: unknown,
+): { readonly name: string; readonly engineId: string } | undefined {
   if (typeof id !== 'string' || id.length > 512) return undefined;
   const slash = id.indexOf('/');
   if (slash <= 0 || slash === id.length - 1) return undefined;

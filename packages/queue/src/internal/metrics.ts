@@ -76,7 +76,8 @@ export class QueueMetrics {
     histogram.observe(seconds);
     if (outcome === 'retried') series.retries += 1;
     if (outcome === 'dead_lettered' && code !== undefined) {
-      const label = series.deadByCode.has(code) || series.deadByCode.size < MAX_CODES ? code : OTHER;
+      const label =
+        series.deadByCode.has(code) || series.deadByCode.size < MAX_CODES ? code : OTHER;
       series.deadByCode.set(label, (series.deadByCode.get(label) ?? 0) + 1);
     }
   }
@@ -123,9 +124,17 @@ export class QueueMetrics {
         let cumulative = 0;
         DURATION_BUCKETS.forEach((bound, at) => {
           cumulative += h.counts[at] ?? 0;
-          out.push({ value: cumulative, labels: { ...labels, le: bound }, metricName: `${name}_bucket` });
+          out.push({
+            value: cumulative,
+            labels: { ...labels, le: bound },
+            metricName: `${name}_bucket`,
+          });
         });
-        out.push({ value: h.count, labels: { ...labels, le: '+Inf' }, metricName: `${name}_bucket` });
+        out.push({
+          value: h.count,
+          labels: { ...labels, le: '+Inf' },
+          metricName: `${name}_bucket`,
+        });
         out.push({ value: h.sum, labels, metricName: `${name}_sum` });
         out.push({ value: h.count, labels, metricName: `${name}_count` });
       }
@@ -164,7 +173,8 @@ export function queueMetrics(target: QueueMetricsTarget): QueueMetrics {
   const existing = registry.getSingleMetric(first) as { [BRAND]?: QueueMetrics } | undefined;
   if (existing !== undefined) {
     const shared = existing[BRAND];
-    if (shared === undefined) invalid(`option metrics: the registry already has a metric named ${first}`);
+    if (shared === undefined)
+      invalid(`option metrics: the registry already has a metric named ${first}`);
     return shared;
   }
   const metrics = new QueueMetrics();

@@ -1,5 +1,5 @@
-import { err, findForbiddenKey, isThenable, ok, type Result } from '@prod/core';
 import type { FieldError } from '@prod/core';
+import { err, findForbiddenKey, isThenable, ok, type Result } from '@prod/core';
 import { QueueErrors } from '../errors.js';
 import type { PayloadSchema, QueueError, SchemaIssue, SchemaResult } from '../types.js';
 import type { Envelope } from './driver.js';
@@ -42,7 +42,8 @@ function settle(name: string, result: SchemaResult<unknown>): Checked {
   if (result.issues === undefined) return ok(result.value);
   const first = result.issues[0];
   const where = first === undefined ? '' : pointer(first.path);
-  const summary = first === undefined ? 'does not match its schema' : `${where || '/'} ${first.message}`;
+  const summary =
+    first === undefined ? 'does not match its schema' : `${where || '/'} ${first.message}`;
   return err(invalid(name, summary, result.issues));
 }
 
@@ -111,7 +112,8 @@ export function preparePayload(
       ),
     );
   }
-  const envelope: Envelope = trace === undefined ? { v: 1, payload: parsed } : { v: 1, payload: parsed, trace };
+  const envelope: Envelope =
+    trace === undefined ? { v: 1, payload: parsed } : { v: 1, payload: parsed, trace };
   // The payload's JSON is already at hand: the envelope's is built around it, not re-encoded.
   const json =
     trace === undefined

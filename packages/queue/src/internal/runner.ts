@@ -12,7 +12,13 @@ import {
   withDeadline,
 } from '@prod/core';
 import { QueueErrors } from '../errors.js';
-import type { AnyJobDefinition, AttemptRecord, JobContext, QueueEvents, QueueLogger } from '../types.js';
+import type {
+  AnyJobDefinition,
+  AttemptRecord,
+  JobContext,
+  QueueEvents,
+  QueueLogger,
+} from '../types.js';
 import type { ActiveJob, Outcome, Processor } from './driver.js';
 import type { Emitter } from './emitter.js';
 import { publicId, WORKER_ID } from './ids.js';
@@ -42,7 +48,8 @@ export interface RunnerDeps {
   readonly graceMs: number;
 }
 
-const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}...` : text);
+const cut = (text: string, max: number): string =>
+  text.length > max ? `${text.slice(0, max)}...` : text;
 
 function record(
   attempt: number,
@@ -163,7 +170,12 @@ export class Runner {
         metrics?.processed(job.name, 'retried', seconds);
         if (run.span !== undefined) endSpan(run.span, outcome.record.code, outcome.record.message);
         if (events.has('retry')) {
-          events.emit('retry', { id, name: job.name, error: outcome.record, delayMs: outcome.delayMs });
+          events.emit('retry', {
+            id,
+            name: job.name,
+            error: outcome.record,
+            delayMs: outcome.delayMs,
+          });
         }
         return;
       case 'dead':
@@ -177,7 +189,8 @@ export class Runner {
         return;
       case 'requeue':
         metrics?.processed(job.name, 'requeued', seconds);
-        if (run.span !== undefined) endSpan(run.span, 'QUEUE_SHUTDOWN', 'interrupted by a shutdown');
+        if (run.span !== undefined)
+          endSpan(run.span, 'QUEUE_SHUTDOWN', 'interrupted by a shutdown');
         return;
     }
   }
@@ -208,7 +221,8 @@ export class Runner {
     }
     if (!Number.isFinite(delay) || delay < 0) delay = 0;
     const retryAfter = error.retryAfterMs;
-    if (retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter > delay) delay = retryAfter;
+    if (retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter > delay)
+      delay = retryAfter;
     const delayMs = Math.min(Math.round(delay), MAX_TIMER_MS);
     return { kind: 'retry', delayMs, record: { ...base, retryDelayMs: delayMs } };
   }
@@ -257,29 +271,31 @@ export class Runner {
     };
     let pending: PromiseLike<unknown> | undefined;
     const outcome = await otelContext.with(context, () =>
-      runWithContext({ requestId: id, traceId: spanContext.traceId, spanId: spanContext.spanId }, () =>
-        withDeadline(
-          (deadline) => {
-            deadline.addEventListener('abort', () => run.controller.abort(deadline.reason), {
-              once: true,
-            });
-            const returned = handler(checked.value, jobContext);
-            if (typeof (returned as PromiseLike<unknown>)?.then === 'function') {
-              pending = returned as PromiseLike<unknown>;
-            }
-            return returned;
-          },
-          {
-            timeoutMs: definition.timeout,
-            unref: true,
-            reason: () =>
-              QueueErrors.JOB_TIMEOUT({
-                message: `${job.name} ran past its timeout of ${definition.timeout} ms`,
-                details: { timeoutMs: definition.timeout },
-                captureStack: false,
-              }),
-          },
-        ),
+      runWithContext(
+        { requestId: id, traceId: spanContext.traceId, spanId: spanContext.spanId },
+        () =>
+          withDeadline(
+            (deadline) => {
+              deadline.addEventListener('abort', () => run.controller.abort(deadline.reason), {
+                once: true,
+              });
+              const returned = handler(checked.value, jobContext);
+              if (typeof (returned as PromiseLike<unknown>)?.then === 'function') {
+                pending = returned as PromiseLike<unknown>;
+              }
+              return returned;
+            },
+            {
+              timeoutMs: definition.timeout,
+              unref: true,
+              reason: () =>
+                QueueErrors.JOB_TIMEOUT({
+                  message: `${job.name} ran past its timeout of ${definition.timeout} ms`,
+                  details: { timeoutMs: definition.timeout },
+                  captureStack: false,
+                }),
+            },
+          ),
       ),
     );
 

@@ -6,7 +6,8 @@ import type { ScheduleSpec } from './driver.js';
  * match, or the next multiple of the interval. Undefined when a cron pattern has no next run.
  */
 export function nextRun(spec: ScheduleSpec, after: number): number | undefined {
-  if (spec.everyMs !== undefined) return Math.floor(after / spec.everyMs) * spec.everyMs + spec.everyMs;
+  if (spec.everyMs !== undefined)
+    return Math.floor(after / spec.everyMs) * spec.everyMs + spec.everyMs;
   if (spec.cron === undefined) return undefined;
   try {
     return CronExpressionParser.parse(spec.cron, {

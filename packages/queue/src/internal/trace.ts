@@ -2,8 +2,8 @@
 // the job's data, a consumer span per attempt that continues that trace in the worker. With
 // no SDK registered, both are no-ops and nothing is stored in the job.
 import {
-  context,
   type Context,
+  context,
   propagation,
   ROOT_CONTEXT,
   type Span,

@@ -1,6 +1,6 @@
 // The behaviour every driver must have: one suite, run on the memory driver
 // (test/memory.test.ts) and on BullMQ against a real Redis (test/bullmq.int.test.ts).
-import { err, ok, ProdError } from '@prod/core';
+import { err, ok, ProdError, type Result } from '@prod/core';
 import {
   type AnyJobDefinition,
   createQueue,
@@ -46,7 +46,12 @@ export function behaviourSuite(name: string, harness: Harness): void {
         name: 'greet',
         schema: z.object({ to: z.string().min(1), loud: z.boolean().default(false) }),
         handler: (payload, context) => {
-          seen.push({ payload, attempt: context.attempt, max: context.maxAttempts, id: context.id });
+          seen.push({
+            payload,
+            attempt: context.attempt,
+            max: context.maxAttempts,
+            id: context.id,
+          });
           return ok(`hi ${payload.to}`);
         },
       });
@@ -84,8 +89,14 @@ export function behaviourSuite(name: string, harness: Harness): void {
         ['a string', 'JOB_PAYLOAD_INVALID'],
         [undefined, 'JOB_PAYLOAD_INVALID'],
         [{ email: 'a@b.co', tags: [], big: 10n }, 'JOB_PAYLOAD_INVALID'],
-        [JSON.parse('{"email":"a@b.co","tags":[],"__proto__":{"admin":true}}'), 'JOB_PAYLOAD_INVALID'],
-        [{ email: 'a@b.co', tags: [], constructor: { prototype: { admin: true } } }, 'JOB_PAYLOAD_INVALID'],
+        [
+          JSON.parse('{"email":"a@b.co","tags":[],"__proto__":{"admin":true}}'),
+          'JOB_PAYLOAD_INVALID',
+        ],
+        [
+          { email: 'a@b.co', tags: [], constructor: { prototype: { admin: true } } },
+          'JOB_PAYLOAD_INVALID',
+        ],
         [{ email: 'a@b.co', tags: ['x'.repeat(2000)] }, 'JOB_PAYLOAD_TOO_LARGE'],
         [{ email: 'a@b.co', tags: [], when: new Date(0) }, 'OK'],
       ];
@@ -102,7 +113,10 @@ export function behaviourSuite(name: string, harness: Harness): void {
       cases.push([cyclic, 'JOB_PAYLOAD_INVALID']);
       for (const [payload, code] of cases) {
         const result = await queue.enqueue(job, payload as never);
-        expect(result.ok ? 'OK' : result.error.code, JSON.stringify(String(payload)).slice(0, 60)).toBe(code);
+        expect(
+          result.ok ? 'OK' : result.error.code,
+          JSON.stringify(String(payload)).slice(0, 60),
+        ).toBe(code);
       }
       const invalid = await queue.enqueue(job, { email: 'nope', tags: [] });
       expect(!invalid.ok && invalid.error.errors?.[0]?.path).toBe('/email');
@@ -115,7 +129,11 @@ export function behaviourSuite(name: string, harness: Harness): void {
     });
 
     it('checks the payload as the worker will see it: a value that does not survive JSON is refused on enqueue', async () => {
-      const job = defineJob({ name: 'dated', schema: z.object({ at: z.date() }), handler: () => ok(undefined) });
+      const job = defineJob({
+        name: 'dated',
+        schema: z.object({ at: z.date() }),
+        handler: () => ok(undefined),
+      });
       const queue = make({ jobs: [job] });
       const result = await queue.enqueue(job, { at: new Date() });
       expect(!result.ok && result.error.code).toBe('JOB_PAYLOAD_INVALID');
@@ -151,7 +169,9 @@ export function behaviourSuite(name: string, harness: Harness): void {
       if (!info.ok) throw info.error;
       expect(calls).toBe(3);
       expect(info.value.result).toEqual({ attempt: 3, seen: ['UPSTREAM_DOWN', 'UPSTREAM_DOWN'] });
-      expect(info.value.history.map((h) => [h.attempt, h.code, h.retryable, h.retryDelayMs])).toEqual([
+      expect(
+        info.value.history.map((h) => [h.attempt, h.code, h.retryable, h.retryDelayMs]),
+      ).toEqual([
         [1, 'UPSTREAM_DOWN', true, 30],
         [2, 'UPSTREAM_DOWN', true, 30],
       ]);
@@ -224,7 +244,11 @@ export function behaviourSuite(name: string, harness: Harness): void {
       const letter = await queue.deadLetters.get(enqueued.value.id);
       expect(calls).toBe(1);
       expect(letter.ok && letter.value.history).toHaveLength(1);
-      expect(letter.ok && letter.value.error).toMatchObject({ code: 'USER_GONE', retryable: false, attempt: 1 });
+      expect(letter.ok && letter.value.error).toMatchObject({
+        code: 'USER_GONE',
+        retryable: false,
+        attempt: 1,
+      });
     });
 
     it('turns a throw, a non-Result and a handler that never returns into typed failures, and keeps working', async () => {
@@ -257,7 +281,7 @@ export function behaviourSuite(name: string, harness: Harness): void {
         retries: 1,
         backoff: 10,
         handler: (_payload, { signal }) =>
-          new Promise(() => {
+          new Promise<Result<undefined>>(() => {
             signal.addEventListener('abort', () => aborted.push(signal.reason));
           }),
       });
@@ -293,7 +317,9 @@ export function behaviourSuite(name: string, harness: Harness): void {
         ['JOB_HANDLER_THREW', true],
         ['JOB_HANDLER_THREW', true],
       ]);
-      expect((await stateOf(ids['no-result'] as string))?.history[0]?.code).toBe('JOB_INVALID_RESULT');
+      expect((await stateOf(ids['no-result'] as string))?.history[0]?.code).toBe(
+        'JOB_INVALID_RESULT',
+      );
       const hung = await stateOf(ids.hangs as string);
       expect(hung?.history.map((h) => h.code)).toEqual(['JOB_TIMEOUT', 'JOB_TIMEOUT']);
       expect(aborted).toHaveLength(2);
@@ -364,7 +390,11 @@ export function behaviourSuite(name: string, harness: Harness): void {
           return ok(undefined);
         },
       });
-      const other = defineJob({ name: 'bulk-other', schema: z.object({}), handler: () => ok(undefined) });
+      const other = defineJob({
+        name: 'bulk-other',
+        schema: z.object({}),
+        handler: () => ok(undefined),
+      });
       const queue = make({ jobs: [job, other] });
       const refused = await queue.enqueueMany([
         { job, payload: { n: 1 } },
@@ -426,7 +456,9 @@ export function behaviourSuite(name: string, harness: Harness): void {
       await vi.waitFor(() => expect(starts).toHaveLength(7), { timeout: 8000 });
       // No 400 ms window (less a little clock slack) holds more than 3 starts.
       for (const [i, at] of starts.entries()) {
-        expect(starts.filter((other, j) => j >= i && other - at < 350).length).toBeLessThanOrEqual(3);
+        expect(starts.filter((other, j) => j >= i && other - at < 350).length).toBeLessThanOrEqual(
+          3,
+        );
       }
     });
 
@@ -482,18 +514,26 @@ export function behaviourSuite(name: string, harness: Harness): void {
     });
 
     it('tells deadLetterGrowth listeners when the dead letters grow', async () => {
-      const job = defineJob({ name: 'grow', schema: z.object({}), retries: 0, handler: () => err(permanent()) });
+      const job = defineJob({
+        name: 'grow',
+        schema: z.object({}),
+        retries: 0,
+        handler: () => err(permanent()),
+      });
       const queue = make({ jobs: [job], deadLetterCheckIntervalMs: 100 });
       const growth: Array<{ count: number; previous: number }> = [];
       queue.on('deadLetterGrowth', ({ count, previous }) => growth.push({ count, previous }));
       await new Promise((resolve) => setTimeout(resolve, 150)); // the first check sets the baseline
       queue.work();
-      await queue.enqueueMany([{ job, payload: {} }, { job, payload: {} }]);
+      await queue.enqueueMany([
+        { job, payload: {} },
+        { job, payload: {} },
+      ]);
       await vi.waitFor(() => expect(growth.at(-1)?.count).toBe(2), { timeout: 5000 });
       expect(growth[0]?.previous).toBe(0);
     });
 
-    it('dead-letters a job whose payload no longer fits the worker\'s schema', async () => {
+    it("dead-letters a job whose payload no longer fits the worker's schema", async () => {
       const v1 = defineJob({ name: 'evolving', schema: z.object({ id: z.string() }) });
       const v2 = defineJob({
         name: 'evolving',
@@ -557,11 +597,17 @@ export function behaviourSuite(name: string, harness: Harness): void {
       const afterRemoval = ticks.length;
       await new Promise((resolve) => setTimeout(resolve, 700));
       expect(ticks.length).toBeLessThanOrEqual(afterRemoval + 1); // at most the one already queued
-      expect((await second.schedules(job)).ok && (await second.schedules(job))).toMatchObject({ value: [] });
+      expect((await second.schedules(job)).ok && (await second.schedules(job))).toMatchObject({
+        value: [],
+      });
     });
 
     it('refuses a schedule with a bad pattern, interval, id or time zone', async () => {
-      const job = defineJob({ name: 'cronned', schema: z.object({}), handler: () => ok(undefined) });
+      const job = defineJob({
+        name: 'cronned',
+        schema: z.object({}),
+        handler: () => ok(undefined),
+      });
       const queue = make({ jobs: [job] });
       const cases = [
         { id: 'a', cron: 'every day at noon', payload: {} },
@@ -574,14 +620,29 @@ export function behaviourSuite(name: string, harness: Harness): void {
       ];
       for (const options of cases) {
         const result = await queue.schedule(job, options as never);
-        expect(!result.ok && result.error.code, JSON.stringify(options)).toBe('JOB_SCHEDULE_INVALID');
+        expect(!result.ok && result.error.code, JSON.stringify(options)).toBe(
+          'JOB_SCHEDULE_INVALID',
+        );
       }
-      const bad = await queue.schedule(job, { id: 'a', cron: '0 3 * * *', payload: 'nope' as never });
+      const bad = await queue.schedule(job, {
+        id: 'a',
+        cron: '0 3 * * *',
+        payload: 'nope' as never,
+      });
       expect(!bad.ok && bad.error.code).toBe('JOB_PAYLOAD_INVALID');
-      const good = await queue.schedule(job, { id: 'nightly', cron: '0 3 * * *', tz: 'Europe/Paris', payload: {} });
+      const good = await queue.schedule(job, {
+        id: 'nightly',
+        cron: '0 3 * * *',
+        tz: 'Europe/Paris',
+        payload: {},
+      });
       expect(good.ok).toBe(true);
       const listed = await queue.schedules();
-      expect(listed.ok && listed.value[0]).toMatchObject({ id: 'nightly', cron: '0 3 * * *', tz: 'Europe/Paris' });
+      expect(listed.ok && listed.value[0]).toMatchObject({
+        id: 'nightly',
+        cron: '0 3 * * *',
+        tz: 'Europe/Paris',
+      });
       expect(listed.ok && Date.parse(listed.value[0]?.nextRunAt ?? '')).toBeGreaterThan(Date.now());
     });
 
@@ -601,7 +662,7 @@ export function behaviourSuite(name: string, harness: Harness): void {
         name: 'slow',
         schema: z.object({}),
         handler: (_payload, { signal }) =>
-          new Promise((resolve) => {
+          new Promise<Result<undefined>>((resolve) => {
             release = () => resolve(ok(undefined));
             signal.addEventListener('abort', () => {
               events.push(`slow aborted: ${(signal.reason as ProdError).code}`);
@@ -609,7 +670,13 @@ export function behaviourSuite(name: string, harness: Harness): void {
             });
           }),
       });
-      const queue = createQueue({ driver: harness.driver(), jobs: [quick, slow], shutdownGraceMs: 200 });
+      const queue = createQueue({
+        driver: harness.driver(),
+        jobs: [quick, slow],
+        shutdownGraceMs: 200,
+      });
+      // Another instance, still up once this one has closed: where the slow job goes back to.
+      const observer = make({ jobs: [quick, slow], driver: harness.peer(queue.driver) });
       queue.work();
       await queue.enqueue(quick, {});
       const slowJob = await queue.enqueue(slow, {});
@@ -621,8 +688,32 @@ export function behaviourSuite(name: string, harness: Harness): void {
       const report = await hook.close(new AbortController().signal);
       void release;
       expect(events).toEqual(['quick done', 'slow aborted: QUEUE_SHUTDOWN']);
-      expect(report).toMatchObject({ drained: 1, requeued: 1, abandoned: 0, finished: 0 });
+      expect(report).toMatchObject({ drained: 1, requeued: 1, abandoned: 0, finished: 0, lost: 0 });
       expect((await queue.enqueue(quick, {})).ok).toBe(false); // closed
+      const back = await observer.getJob(slowJob.value.id);
+      expect(back.ok && back.value).toMatchObject({
+        state: 'waiting',
+        attemptsMade: 0,
+        history: [],
+      });
+    });
+
+    it('puts back a job whose handler ignores its aborted signal, once the grace period is over', async () => {
+      const stuck = defineJob({
+        name: 'stuck',
+        schema: z.object({}),
+        handler: () => new Promise<Result<undefined>>(() => {}),
+      });
+      const queue = createQueue({ driver: harness.driver(), jobs: [stuck], shutdownGraceMs: 100 });
+      const observer = make({ jobs: [stuck], driver: harness.peer(queue.driver) });
+      queue.work();
+      const enqueued = await queue.enqueue(stuck, {});
+      if (!enqueued.ok) throw enqueued.error;
+      await vi.waitFor(() => expect(queue.running).toBe(1), { timeout: 5000 });
+      const report = await queue.close({ timeoutMs: 100 });
+      expect(report).toMatchObject({ drained: 0, requeued: 1, abandoned: 1 });
+      const back = await observer.getJob(enqueued.value.id);
+      expect(back.ok && back.value.state).toBe('waiting');
     });
 
     it('stops taking jobs when the stopOn signal aborts (a shutdown has begun)', async () => {
