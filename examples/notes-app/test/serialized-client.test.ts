@@ -1,4 +1,5 @@
-import { serializedClient } from 'example-notes-app';
+import { applyAuditMigration, createAuditLog, postgresSink } from '@prod/audit';
+import { openPglite, serializedClient } from 'example-notes-app';
 import { describe, expect, it } from 'vitest';
 
 describe('serializedClient', () => {
@@ -38,4 +39,31 @@ describe('serializedClient', () => {
     await expect(client.query('bad')).rejects.toThrow('syntax error');
     expect((await client.query('good')).rows).toEqual([{ text: 'good' }]);
   });
+
+  it("keeps the audit sink's transactions whole on a PGlite the notes store shares", async () => {
+    const pglite = await openPglite();
+    const db = serializedClient(pglite);
+    try {
+      expect((await applyAuditMigration(db)).ok).toBe(true);
+      // The first write of each log runs BEGIN ... COMMIT as separate queries; a failing
+      // statement of another user, issued some microtasks later, must not land inside it.
+      for (let depth = 0; depth < 20; depth++) {
+        const log = createAuditLog({
+          sink: postgresSink({ db }),
+          signingKey: 'a-signing-key-of-at-least-32-chars',
+          checkpointInterval: 0,
+          chain: `probe-${depth}`,
+        });
+        const recorded = log.record({ action: 'note.create' });
+        let later: Promise<unknown> = Promise.resolve();
+        for (let turn = 0; turn < depth; turn++) later = later.then(() => undefined);
+        await later.then(() => db.query('SELECT 1/0')).catch(() => undefined);
+        const result = await recorded;
+        expect(result.ok, `depth ${depth}`).toBe(true);
+        await log.close();
+      }
+    } finally {
+      await pglite.close();
+    }
+  }, 60_000);
 });
