@@ -1,9 +1,35 @@
 import { json, type Part } from '@prod/core';
-import { ExpressErrors, prodExpress } from '@prod/express';
+import { ExpressErrors, mountExpress, prodExpress } from '@prod/express';
+import { listen } from '@prod/testing';
+import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { describeNativeRoutes } from './support/native-cases.js';
 
 describeNativeRoutes('express 5');
+
+describe('prodExpress answers', () => {
+  it("never carry Express's X-Powered-By, which Express sets before any middleware", async () => {
+    const app = express();
+    mountExpress(app, {
+      parts: [
+        {
+          name: 'hello',
+          routes: [{ method: 'GET', path: '/hello', handler: () => json(200, {}) }],
+        },
+      ],
+    });
+    const server = await listen(app);
+    try {
+      for (const path of ['/hello', '/missing']) {
+        const response = await fetch(`${server.url}${path}`);
+        await response.arrayBuffer();
+        expect(response.headers.get('x-powered-by'), path).toBeNull();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
 
 describe('prodExpress options', () => {
   it('refuses parts that cannot be mounted with EXPRESS_INVALID_OPTIONS naming the option', () => {

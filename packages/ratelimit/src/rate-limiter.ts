@@ -69,7 +69,12 @@ export interface RateLimiterOptions {
   readonly shadow?: boolean;
   /** Lower every limit while the process is under pressure, answering 503 over the lowered ones. */
   readonly pressure?: PressureOptions;
-  /** The header an `api-key` policy reads. Default `x-api-key`. */
+  /**
+   * The header an `api-key` policy reads when the request context's actor has no `keyId` (an
+   * authentication part such as @prod/security's sets one for a verified key, which wins).
+   * Without authentication, a client can change this header to get a new bucket: pair it with
+   * an `ip` policy. Default `x-api-key`.
+   */
   readonly apiKeyHeader?: string;
   /** How many leading bits of an IPv6 address make one `ip` key. Default 64. */
   readonly ipv6Subnet?: number;
@@ -427,6 +432,10 @@ class Limiter implements RateLimiter {
       case 'user':
         return currentContext()?.actor?.id;
       case 'api-key': {
+        // A key an authentication part verified (its actor's `keyId`, as @prod/security sets
+        // it) first: it covers keys sent as `Bearer` too, and made-up keys never reach here.
+        const keyId = (currentContext()?.actor as { readonly keyId?: unknown } | undefined)?.keyId;
+        if (typeof keyId === 'string' && keyId !== '') return `key:${keyId}`;
         const value = request.headers[this.#apiKeyHeader];
         return value === undefined || value === '' ? undefined : this.#hash(value);
       }

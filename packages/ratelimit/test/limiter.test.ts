@@ -251,6 +251,30 @@ describe('tiers', () => {
     expect(enterprise.ok && enterprise.value.allowed).toBe(true);
   });
 
+  it("keys an api-key policy on the verified key of the actor, else on the header's hash", async () => {
+    const limiter = make({
+      policies: [{ name: 'per-key', limit: 1, window: 60_000, key: 'api-key' }],
+    });
+    const asKey = (keyId: string | undefined, header: string | undefined) =>
+      runWithContext(
+        { requestId: 'r', actor: { id: 'owner', ...(keyId ? { keyId } : {}) } as never },
+        () =>
+          limiter.check(
+            fakeRequest({ headers: header === undefined ? {} : { 'x-api-key': header } }),
+          ),
+      );
+    // The same verified key, sent as Bearer (no header) and then with another header value.
+    expect((await asKey('key-1', undefined)).ok && true).toBe(true);
+    const again = await asKey('key-1', 'anything');
+    expect(again.ok && again.value.allowed).toBe(false);
+    // Without a verified key, the header decides.
+    expect((await asKey(undefined, 'raw-a')).ok).toBe(true);
+    const sameHeader = await asKey(undefined, 'raw-a');
+    expect(sameHeader.ok && sameHeader.value.allowed).toBe(false);
+    const otherHeader = await asKey(undefined, 'raw-b');
+    expect(otherHeader.ok && otherHeader.value.allowed).toBe(true);
+  });
+
   it('an explicit tier wins', async () => {
     const limiter = make({ policies, tiers: { pro: { 'per-minute': 50 } } });
     const result = await limiter.consume('k', { tier: 'pro' });

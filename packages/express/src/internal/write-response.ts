@@ -19,6 +19,8 @@ export function writeResponse(
     return undefined;
   }
   res.statusCode = encoded.status;
+  // Express sets it before any middleware runs; an answer of the parts never advertises it.
+  res.removeHeader('x-powered-by');
   const headers = encoded.headers;
   for (const name in headers) res.setHeader(name, headers[name] as string | readonly string[]);
   if (payload instanceof Readable) {
