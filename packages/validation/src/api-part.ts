@@ -166,6 +166,8 @@ export function apiPart(options: ApiPartOptions): Part {
     onSend(request, response) {
       const spec = routeSpecMeta.read(request);
       if (spec === undefined || !own.has(spec)) return undefined;
+      // Nothing to add: leave the response as it is (a changed response is encoded again).
+      if (versions === undefined && !routeDeprecation.has(spec)) return undefined;
       const headers: Record<string, string | readonly string[]> = { ...(response.headers ?? {}) };
       if (versions !== undefined) {
         const id = versions.from === 'path' ? apiVersionMeta.read(request) : resolved.get(request);
