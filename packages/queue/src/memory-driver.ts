@@ -117,6 +117,8 @@ function raw(job: MemJob): RawJob {
 }
 
 const check = optionChecks(QueueErrors.QUEUE_INVALID_OPTIONS);
+const closedError = (): Result<never, QueueError> =>
+  err(QueueErrors.QUEUE_CLOSED({ message: 'the memory driver is closed', captureStack: false }));
 
 /**
  * The in-process engine: the embedded default, with no infrastructure. Jobs, retries, delays,
@@ -387,7 +389,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
       return lost;
     },
     async add(jobs) {
-      if (closed) return err(QueueErrors.QUEUE_CLOSED('the memory driver is closed'));
+      if (closed) return closedError();
       const free = maxJobs - pending;
       const fresh = jobs.filter((job) => job.dedupId === undefined).length;
       if (fresh > free) {
@@ -432,6 +434,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
       };
     },
     async counts(name) {
+      if (closed) return closedError();
       const l = lane(name);
       return ok({
         waiting: l.wait.size + l.prioritized.size,
@@ -442,14 +445,17 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
       });
     },
     async getJob(name, id) {
+      if (closed) return closedError();
       const job = lane(name).jobs.get(id);
       return ok(job === undefined ? undefined : raw(job));
     },
     async listFailed(name, startAt, end) {
+      if (closed) return closedError();
       const all = [...lane(name).failed.values()].reverse();
       return ok(all.slice(startAt, end + 1).map(raw));
     },
     async retryFailed(name, id) {
+      if (closed) return closedError();
       const l = lane(name);
       const job = l.failed.get(id);
       if (job === undefined) return ok(false);
@@ -466,6 +472,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
       return ok(true);
     },
     async retryAllFailed(name) {
+      if (closed) return closedError();
       const l = lane(name);
       let count = 0;
       for (const id of [...l.failed.keys()]) {
@@ -476,6 +483,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
       return ok(count);
     },
     async purgeFailed(name, olderThanMs) {
+      if (closed) return closedError();
       const l = lane(name);
       const before = Date.now() - olderThanMs;
       let count = 0;
@@ -488,6 +496,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
       return ok(count);
     },
     async upsertSchedule(name, spec, template) {
+      if (closed) return closedError();
       const l = lane(name);
       const existing = l.schedules.get(spec.id);
       if (existing !== undefined) clearTimeout(existing.timer);
@@ -505,6 +514,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
       return ok(undefined);
     },
     async removeSchedule(name, id) {
+      if (closed) return closedError();
       const l = lane(name);
       const existing = l.schedules.get(id);
       if (existing === undefined) return ok(false);
@@ -513,6 +523,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
       return ok(true);
     },
     async listSchedules(name) {
+      if (closed) return closedError();
       const out: Schedule[] = [];
       for (const { spec, nextRunAt } of lane(name).schedules.values()) {
         out.push({

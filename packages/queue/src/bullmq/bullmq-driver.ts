@@ -61,6 +61,8 @@ export interface BullmqDriverOptions {
 }
 
 const check = optionChecks(QueueErrors.QUEUE_INVALID_OPTIONS);
+/** Retrying or purging every dead letter may take a while: its own, longer deadline. */
+const BULK_TIMEOUT_MS = 60_000;
 const PREFIX = /^[A-Za-z0-9{}._:-]{1,64}$/;
 
 interface RetryError extends Error {
@@ -303,18 +305,19 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
   const guard = async <TValue>(
     name: string,
     work: (queue: BullQueue) => Promise<TValue>,
+    timeoutMs = commandTimeoutMs,
   ): Promise<Result<TValue, QueueError>> => {
     if (closed)
       return err(
         QueueErrors.QUEUE_CLOSED({ message: 'the BullMQ driver is closed', captureStack: false }),
       );
     const outcome = await withDeadline(async () => work(await laneQueue(name)), {
-      timeoutMs: commandTimeoutMs,
+      timeoutMs,
       unref: true,
     });
     if (outcome.status === 'settled') return ok(outcome.value);
     if (outcome.status === 'timeout') {
-      return err(unavailable(new Error(`no answer within ${commandTimeoutMs} ms`)));
+      return err(unavailable(new Error(`no answer within ${timeoutMs} ms`)));
     }
     return err(unavailable(outcome.error));
   };
@@ -510,28 +513,40 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
       });
     },
     retryAllFailed(name) {
-      return guard(name, async (queue) => {
-        let retried = 0;
-        let rounds = Math.ceil((await queue.getFailedCount()) / 100) + 1;
-        while (rounds > 0) {
-          rounds -= 1;
-          const page = ((await queue.getFailed(0, 99)) as Job[]).filter((job) => job !== undefined);
-          if (page.length === 0) break;
-          const done = await Promise.all(
-            page.map((job) =>
-              job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).then(
-                () => true,
-                () => false,
+      return guard(
+        name,
+        async (queue) => {
+          // A snapshot first: a retried job that fails again at once must not be retried twice.
+          const total = await queue.getFailedCount();
+          const snapshot: Job[] = [];
+          for (let start = 0; start < total; start += 500) {
+            const page = (await queue.getFailed(start, start + 499)) as Job[];
+            snapshot.push(...page.filter((job) => job !== undefined));
+            if (page.length < 500) break;
+          }
+          let retried = 0;
+          for (let at = 0; at < snapshot.length; at += 100) {
+            const done = await Promise.all(
+              snapshot.slice(at, at + 100).map((job) =>
+                job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).then(
+                  () => true,
+                  () => false,
+                ),
               ),
-            ),
-          );
-          retried += done.filter(Boolean).length;
-        }
-        return retried;
-      });
+            );
+            retried += done.filter(Boolean).length;
+          }
+          return retried;
+        },
+        BULK_TIMEOUT_MS,
+      );
     },
     purgeFailed(name, olderThanMs) {
-      return guard(name, async (queue) => (await queue.clean(olderThanMs, 0, 'failed')).length);
+      return guard(
+        name,
+        async (queue) => (await queue.clean(olderThanMs, 0, 'failed')).length,
+        BULK_TIMEOUT_MS,
+      );
     },
     upsertSchedule(name, spec, template) {
       return guard(name, async (queue) => {

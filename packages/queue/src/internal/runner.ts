@@ -1,8 +1,7 @@
 // One attempt of one job, the same on every engine: envelope, definition and schema checks,
 // the handler under its timeout and the shutdown signal, the Result read into an outcome
 // (complete, retry after a backoff, dead letter, or back to waiting), spans and metrics.
-import type { Span } from '@opentelemetry/api';
-import { context as otelContext } from '@opentelemetry/api';
+import { isSpanContextValid, context as otelContext, type Span } from '@opentelemetry/api';
 import {
   isProdError,
   isResult,
@@ -272,7 +271,9 @@ export class Runner {
     let pending: PromiseLike<unknown> | undefined;
     const outcome = await otelContext.with(context, () =>
       runWithContext(
-        { requestId: id, traceId: spanContext.traceId, spanId: spanContext.spanId },
+        isSpanContextValid(spanContext)
+          ? { requestId: id, traceId: spanContext.traceId, spanId: spanContext.spanId }
+          : { requestId: id },
         () =>
           withDeadline(
             (deadline) => {
