@@ -11,9 +11,14 @@ import {
   type Route,
   type RouteMetaKey,
 } from '@prod/core';
-import { compiledRoute, servedWith } from './define-route.js';
+import { compiledRoute, partCheck, servedWith } from './define-route.js';
 import { ValidationErrors } from './errors.js';
-import { type CompiledRoute, checkEarly, type HandleOptions } from './internal/route-runtime.js';
+import {
+  type CompiledRoute,
+  checkEarly,
+  type HandleOptions,
+  type OlderChecks,
+} from './internal/route-runtime.js';
 import { type OpenApiPartOptions, openApiPart } from './openapi-part.js';
 import { type RouteSpec, routeSpecMeta } from './route-meta.js';
 import type { ResponseValidation } from './types.js';
@@ -109,6 +114,32 @@ export function apiPart(options: ApiPartOptions): Part {
   for (const id of versions?.ids ?? []) {
     const info = versions?.deprecationOf(id);
     versionHeaders.set(id, info === undefined ? {} : deprecationHeaders(info));
+  }
+
+  // The checks of each route at each older version whose request schemas differ (`before`).
+  if (versions !== undefined) {
+    const olderByVersion = new Map<string, Map<RouteSpec, OlderChecks>>();
+    for (const id of versions.ids) {
+      const byRoute = new Map<RouteSpec, OlderChecks>();
+      for (const [spec, compiled] of own) {
+        const at = versions.specAt(spec, id).request;
+        const differs = (part: 'params' | 'query' | 'headers' | 'body'): boolean =>
+          at[part] !== undefined && at[part] !== spec.request[part];
+        if (!(['params', 'query', 'headers', 'body'] as const).some(differs)) continue;
+        const older = (part: 'params' | 'query' | 'headers' | 'body') =>
+          differs(part) ? partCheck(part, at[part], compiled.sanitize, part !== 'body') : undefined;
+        byRoute.set(spec, {
+          params: older('params'),
+          query: older('query'),
+          headers: older('headers'),
+          body: older('body'),
+        });
+      }
+      if (byRoute.size > 0) olderByVersion.set(id, byRoute);
+    }
+    if (olderByVersion.size > 0) {
+      base.older = (route, id) => olderByVersion.get(id)?.get(route.spec);
+    }
   }
 
   let routes: Route[];

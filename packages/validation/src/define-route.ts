@@ -118,7 +118,8 @@ function compileResponse(declaration: ResponseDeclaration): CompiledResponse {
   return { schema: declaration.schema, contentType };
 }
 
-function partCheck(
+/** Compiles the check of one request part (internal to the package: apiPart uses it too). */
+export function partCheck(
   name: string,
   schema: unknown,
   sanitize: SanitizeOptions | false | undefined,
@@ -303,6 +304,7 @@ export function defineRoute<
             maxErrors: check.integer('maxErrors', definition.maxErrors, 50, { min: 1 }),
           },
     handler: definition.handler as unknown as CompiledRoute['handler'],
+    sanitize,
   });
   const route = Object.freeze({
     method,

@@ -43,7 +43,12 @@ export interface VersionChange {
     body: unknown,
     context: ChangeContext & { readonly status: number },
   ) => unknown;
-  /** The schemas before the change, for the documents of older versions. */
+  /**
+   * The schemas before the change: older clients' requests are validated against them (their
+   * errors then name that version's fields) before they are moved forward, and the documents
+   * of older versions show them. Each replaces the part (or the status) a route declares, and
+   * is ignored for a route that declares none.
+   */
   readonly before?: {
     readonly request?: RequestSchemas;
     readonly responses?: ResponsesDeclaration;
@@ -339,18 +344,26 @@ export function apiVersions(options: ApiVersionsOptions): ApiVersions {
           !affects(change, spec)
         )
           continue;
-        if (change.before.request !== undefined) {
-          // The latest body's examples do not describe an older body.
-          const { examples: _latest, ...rest } = request;
-          request = {
-            ...(change.before.request.body === undefined ? request : rest),
-            ...change.before.request,
-          };
+        // A change's older schemas replace the parts a route has, never add parts it lacks
+        // (one change may touch routes with and without a body).
+        const before = change.before.request;
+        if (before !== undefined) {
+          const replaced: Record<string, unknown> = {};
+          for (const part of ['params', 'query', 'headers', 'body'] as const) {
+            if (before[part] !== undefined && request[part] !== undefined)
+              replaced[part] = before[part];
+          }
+          if (Object.keys(replaced).length > 0) {
+            // The latest body's examples do not describe an older body.
+            const { examples: _latest, ...rest } = request;
+            request = { ...(replaced.body === undefined ? request : rest), ...replaced };
+          }
         }
         if (change.before.responses !== undefined) {
           const merged = new Map(responses);
-          for (const [status, declaration] of Object.entries(change.before.responses))
-            merged.set(Number(status), declaration);
+          for (const [status, declaration] of Object.entries(change.before.responses)) {
+            if (merged.has(Number(status))) merged.set(Number(status), declaration);
+          }
           responses = merged;
         }
       }

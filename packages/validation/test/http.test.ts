@@ -220,6 +220,20 @@ for (const [framework, boot] of Object.entries(boots)) {
       expect(await latest.json()).toMatchObject({ title: 'From 2024' });
     });
 
+    it('an old client\u2019s bad request is refused in its own version\u2019s terms', async () => {
+      const response = await fetch(
+        `${dated.url}/notes`,
+        json({ name: '', extra: 1 }, { 'api-version': '2024-01-01' }),
+      );
+      expect(response.status).toBe(400);
+      const problem = (await response.json()) as { errors: { path: string }[] };
+      expect(problem.errors.map((e) => e.path)).toEqual(['/body/name']);
+      const latest = await fetch(`${dated.url}/notes`, json({ name: 'x' }));
+      expect(
+        ((await latest.json()) as { errors: { path: string }[] }).errors.map((e) => e.path),
+      ).toEqual(['/body/title']);
+    });
+
     it('an unknown version is 400 VALIDATION_UNSUPPORTED_VERSION before the body is read', async () => {
       const response = await fetch(
         `${dated.url}/notes`,

@@ -12,7 +12,7 @@ import {
 import * as z from 'zod';
 import { ValidationErrors } from '../errors.js';
 import type { RouteSpec } from '../route-meta.js';
-import type { ResponseValidation, Schema } from '../types.js';
+import type { ResponseValidation, SanitizeOptions, Schema } from '../types.js';
 import {
   ErrorList,
   type InputCheck,
@@ -25,6 +25,7 @@ import {
 } from './check-input.js';
 import { type CoercionPlan, coerce } from './coerce.js';
 import { DEFAULT_CAPS, type ErrorCaps } from './field-errors.js';
+import { objectShape as objectShapeOf } from './schema-shape.js';
 
 /** The raw parts of a request, before validation (what version changes transform). */
 export interface RawInput {
@@ -47,8 +48,18 @@ export interface VersionContext {
     | undefined;
 }
 
+/** The checks of a route's request as an older version declared it (`before.request`). */
+export interface OlderChecks {
+  readonly params: PartCheck | undefined;
+  readonly query: PartCheck | undefined;
+  readonly headers: PartCheck | undefined;
+  readonly body: PartCheck | undefined;
+}
+
 /** What a mounting part (apiPart) sets for the routes it serves. */
 export interface HandleOptions {
+  /** The checks of the request's version, when its schemas differ from the latest ones. */
+  readonly older?: (route: CompiledRoute, version: string) => OlderChecks | undefined;
   readonly mode?: ResponseValidation;
   readonly report?: (error: ProdError<'VALIDATION_RESPONSE_INVALID'>, request: HttpRequest) => void;
   readonly version?: (request: HttpRequest) => VersionContext | undefined;
@@ -79,6 +90,8 @@ export interface CompiledRoute {
   /** How many field errors a 400 lists, and how long their messages may be. */
   readonly caps: ErrorCaps;
   readonly handler: (input: HandlerInput) => unknown;
+  /** The route's sanitization, for the checks of older versions' schemas. */
+  readonly sanitize: SanitizeOptions | false | undefined;
 }
 
 export interface HandlerInput {
@@ -191,6 +204,10 @@ export function handle(
   checkBody(route, request);
   const version = options.version === undefined ? undefined : options.version(request);
   let raw: RawInput = request;
+  if (version !== undefined && options.older !== undefined) {
+    const older = options.older(route, version.id);
+    if (older !== undefined) checkOlder(route, older, request);
+  }
   if (version?.upgrade !== undefined) {
     raw = version.upgrade(
       {
@@ -237,6 +254,30 @@ export function handle(
   if (async) return handleAsync(route, request, options, version, [params, query, headers, body]);
   if (errors !== undefined) throw invalidRequest(errors);
   return call(route, request, input, options, version);
+}
+
+/**
+ * Validates a request against the schemas of the version it was written for, before it is
+ * moved forward: its errors then name that version's fields. Parsed values are not kept (the
+ * changes move the raw request); a schema with async refinements is left to the latest check.
+ */
+function checkOlder(route: CompiledRoute, older: OlderChecks, request: HttpRequest): void {
+  let errors: ErrorList | undefined;
+  const run = (check: PartCheck | undefined, raw: unknown): void => {
+    if (check === undefined) return;
+    const result = parsePart(check, preparePart(check, raw));
+    if (result === undefined || result.success) return;
+    errors ??= new ErrorList(route.caps);
+    errors.add(result.error.issues, check.prefix);
+  };
+  run(older.params, request.params);
+  run(older.query, request.query);
+  if (older.headers !== undefined) {
+    const keys = Object.keys(objectShapeOf(older.headers.schema) ?? {});
+    run(older.headers, pick(request.headers, keys));
+  }
+  run(older.body, request.body);
+  if (errors !== undefined) throw invalidRequest(errors);
 }
 
 function invalidRequest(errors: ErrorList): ProdError<'VALIDATION_INVALID_INPUT'> {
