@@ -19,5 +19,5 @@ describe('fastify: SIGTERM under keep-alive load', () => {
       connectionsCut: 0,
       requestsCut: 0,
     });
-  }, 60_000);
+  }, 90_000);
 });

@@ -30,7 +30,11 @@ export interface DrainUnderLoadOptions {
    * speak of by default).
    */
   readonly env?: Readonly<Record<string, string>>;
-  /** The whole run is abandoned (child killed) after this long. Default 25 000 ms. */
+  /**
+   * The whole run is abandoned (child killed) after this long. Default 50 000 ms: the warm-up
+   * alone (every connection answered once, while the others keep the event loop busy) takes
+   * 5-10 s here, and several times that on a loaded machine.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -119,7 +123,7 @@ export async function drainUnderLoad(
   const abandon = setTimeout(() => {
     stopped = true;
     service.child.kill('SIGKILL');
-  }, options.timeoutMs ?? 25_000);
+  }, options.timeoutMs ?? 50_000);
   void service.exited.then(() => {
     stopped = true;
   });
