@@ -1,3 +1,4 @@
+export { parseByteSize } from './byte-size.js';
 export type { Actor, ContextLogger, RequestContext } from './context.js';
 export { contextExtension, currentContext, runWithContext } from './context.js';
 export { CoreErrors } from './core-errors.js';

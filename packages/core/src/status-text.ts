@@ -1,4 +1,20 @@
 const STATUS_TEXT: Readonly<Record<number, string>> = {
+  100: 'Continue',
+  101: 'Switching Protocols',
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  203: 'Non-Authoritative Information',
+  204: 'No Content',
+  205: 'Reset Content',
+  206: 'Partial Content',
+  300: 'Multiple Choices',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -22,7 +38,16 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   504: 'Gateway Timeout',
 };
 
-/** The reason phrase of an HTTP status, or a generic one for its class. */
+const CLASS_TEXT: readonly string[] = [
+  'Unknown Status',
+  'Informational',
+  'Success',
+  'Redirection',
+  'Client Error',
+  'Server Error',
+];
+
+/** The reason phrase of an HTTP status (RFC 9110), or a generic one for its class. */
 export function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+  return STATUS_TEXT[status] ?? CLASS_TEXT[Math.floor(status / 100)] ?? 'Unknown Status';
 }

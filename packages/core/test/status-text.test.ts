@@ -16,5 +16,16 @@ describe('statusText', () => {
   it('falls back to the class of an unknown status', () => {
     expect(statusText(418)).toBe('Client Error');
     expect(statusText(599)).toBe('Server Error');
+    expect(statusText(299)).toBe('Success');
+    expect(statusText(399)).toBe('Redirection');
+    expect(statusText(199)).toBe('Informational');
+    expect(statusText(42)).toBe('Unknown Status');
+    expect(statusText(700)).toBe('Unknown Status');
+  });
+
+  it('names success and redirect statuses too', () => {
+    expect(statusText(201)).toBe('Created');
+    expect(statusText(204)).toBe('No Content');
+    expect(statusText(304)).toBe('Not Modified');
   });
 });

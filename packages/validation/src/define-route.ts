@@ -3,6 +3,7 @@ import {
   type MaybePromise,
   type OptionChecks,
   optionChecks,
+  parseByteSize,
   ROUTE_METHODS,
   type Route,
   type RouteMeta,
@@ -45,15 +46,11 @@ export interface ValidatedRoute<
 
 const check: OptionChecks = optionChecks(ValidationErrors.VALIDATION_INVALID_OPTIONS);
 const compiledRoutes = new WeakMap<Route, CompiledRoute>();
-const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
-const UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-
 function byteSize(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  const match = typeof value === 'string' ? SIZE.exec(value.trim()) : null;
-  if (match === null) return check.fail(name, 'a size in bytes or a string such as "16kb"', value);
-  return Math.floor(Number(match[1]) * (UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1));
+  return (
+    parseByteSize(value) ?? check.fail(name, 'a size in bytes or a string such as "16kb"', value)
+  );
 }
 
 /** The parameter names of a path template, in order. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { parseByteSize } from '../byte-size.js';
 import { type ErrorFactory, optionChecks, type Part, ROUTE_METHODS, type Route } from '../index.js';
 import type { AdapterOptions } from './adapter-options.js';
-import { parseByteSize } from './byte-size.js';
 import type { EncodedResponse } from './encode.js';
 import { Exchange, type HeaderWriter } from './exchange.js';
 import { type HookErrorReporter, sortHooks } from './hooks.js';
