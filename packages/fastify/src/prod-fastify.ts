@@ -24,6 +24,20 @@ function partRouteOf(request: FastifyRequest): { url: unknown; route: Route | un
   return { url: options?.url, route: config?.[ROUTE] };
 }
 
+/** What the kit's body reader refused, carried to the handler. */
+class BodyRefusal {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
+function bodyOf(request: FastifyRequest): unknown {
+  const body: unknown = request.body;
+  if (body instanceof BodyRefusal) throw body.error;
+  return body;
+}
+
 async function prodFastifyPlugin(
   fastify: FastifyInstance,
   options: ProdFastifyOptions,
@@ -83,9 +97,12 @@ async function prodFastifyPlugin(
   await fastify.register(async (routes) => {
     routes.removeAllContentTypeParsers();
     routes.addContentTypeParser('*', (request, _payload, done) => {
+      // A refusal travels to the handler as the body, not as a parser error: Fastify answers
+      // parser errors itself with `Connection: close`, where the kit keeps the connection of a
+      // small refused body (as on Express and Koa) and closes it only for a large upload.
       kit.readBody(request.raw).then(
         (body) => done(null, body),
-        (error: Error) => done(error, undefined),
+        (error: unknown) => done(null, new BodyRefusal(error)),
       );
     });
     for (const route of kit.routes) {
@@ -94,7 +111,7 @@ async function prodFastifyPlugin(
         url: route.path,
         config: { [ROUTE]: route },
         // Not async: a route that answers synchronously sends without making a promise.
-        handler: (request, reply) => kit.exchange(reply).serve(route, () => request.body),
+        handler: (request, reply) => kit.exchange(reply).serve(route, () => bodyOf(request)),
       });
     }
     const supported = fastify.supportedMethods;

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import {
   CoreErrors,
@@ -53,6 +53,16 @@ export interface ExchangeHost<TTarget> {
 // A client still uploading a body we refused may send many megabytes more before it reads
 // the answer: discard generously, for a bounded time.
 const REFUSED_UPLOAD_LINGER: LingerBounds = Object.freeze({ ms: 2000, bytes: 16 * 1024 * 1024 });
+
+// Up to this much declared body is read and discarded after an early answer (as Node does for
+// any unread body on a kept-alive connection) rather than closing the connection.
+const KEEP_ALIVE_DISCARD_BYTES = 64 * 1024;
+
+function smallDeclaredBody(headers: IncomingHttpHeaders): boolean {
+  if (headers['transfer-encoding'] !== undefined) return false;
+  const declared = Number(headers['content-length']);
+  return Number.isFinite(declared) && declared <= KEEP_ALIVE_DISCARD_BYTES;
+}
 
 const PART_RESPONSE: SendInfo = Object.freeze({ native: false });
 const NATIVE_RESPONSE: SendInfo = Object.freeze({ native: true });
@@ -371,8 +381,10 @@ export class Exchange<TTarget> {
     }
     this.#phase = Phase.Answered;
     const raw = rawRequestOf(this.view);
-    if (!raw.complete && hasBody(raw.headers)) {
-      // The upload is still coming: say so, and let the client read the answer before we close.
+    if (!raw.complete && hasBody(raw.headers) && !smallDeclaredBody(raw.headers)) {
+      // A large or unbounded upload is still coming: say so, and let the client read the
+      // answer before we close. A small declared one Node reads and discards after the answer,
+      // keeping the connection (a refused POST must not cost the client its connection).
       (encoded.headers as Record<string, string>).connection = 'close';
       lingerAfterLastAnswer(raw.socket, REFUSED_UPLOAD_LINGER);
     }

@@ -105,6 +105,23 @@ export function describeEdgeCases(context: ConformanceContext): void {
       );
     });
 
+    describe('a small body refused before it was read', () => {
+      it('keeps the connection: the next request on it is answered too', async () => {
+        const id = nextId('keep');
+        const answer = await rawExchange(
+          shared.url,
+          `POST /items HTTP/1.1\r\nHost: conformance\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nX-Request-Id: ${id}\r\n\r\nhello` +
+            `GET /items/1 HTTP/1.1\r\nHost: conformance\r\n\r\n`,
+          { untilClose: true, timeoutMs: 1500 },
+        );
+        // The 415 first, without Connection: close, then the GET's answer on the same socket.
+        expect(answer.status).toBe(415);
+        expect(answer.headers.connection).not.toBe('close');
+        expect(answer.raw.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 415', 'HTTP/1.1 200']);
+        expect(answer.reset).toBe(false);
+      });
+    });
+
     describe('content encodings', () => {
       it('decodes gzip and br bodies', async () => {
         const gzip = await post(gzipSync(JSON.stringify({ title: 'zipped' })), {

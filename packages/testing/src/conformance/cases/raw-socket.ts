@@ -12,6 +12,8 @@ export interface RawAnswer {
   readonly reset: boolean;
   /** Whether the server closed the connection (FIN or reset) before the probe's deadline. */
   readonly closed: boolean;
+  /** Everything received, as latin1 text (several pipelined responses, if any). */
+  readonly raw: string;
 }
 
 /** What the probe writes: a string at once, or a function that drives the socket itself. */
@@ -40,7 +42,8 @@ export function rawExchange(
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ ...parseResponse(Buffer.concat(chunks)), reset, closed });
+      const bytes = Buffer.concat(chunks);
+      resolve({ ...parseResponse(bytes), reset, closed, raw: bytes.toString('latin1') });
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
     socket.on('data', (chunk: Buffer) => {
