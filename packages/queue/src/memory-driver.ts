@@ -229,7 +229,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
         job.returnValue = outcome.value;
         pending -= 1;
         l.completed.set(job.id, job);
-        trim(l.completed, l.jobs, job.keepCompleted, now);
+        trim(l.completed, l.jobs, l.worker?.options.keepCompleted ?? job.keepCompleted, now);
         return;
       case 'dead':
         job.attemptsMade += 1;
@@ -238,7 +238,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
         job.finishedAt = now;
         pending -= 1;
         l.failed.set(job.id, job);
-        trim(l.failed, l.jobs, job.keepFailed, now);
+        trim(l.failed, l.jobs, l.worker?.options.keepFailed ?? job.keepFailed, now);
         return;
       case 'retry':
         job.attemptsMade += 1;

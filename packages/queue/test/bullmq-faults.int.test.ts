@@ -205,6 +205,8 @@ describe.skipIf(!canStart)('BullMQ on a Redis of its own (skipped: no redis-serv
     expect(!down.ok && down.error.retryable).toBe(true);
     const counts = await queue.counts();
     expect(!counts.ok && counts.error.code).toBe('QUEUE_UNAVAILABLE');
+    // The lost connection is reported to 'error' listeners (nobody awaits a Result for it).
+    await vi.waitFor(() => expect(errors).toContain('driver'), { timeout: 5000 });
 
     await server.restart();
     await vi.waitFor(async () => expect((await queue.enqueue(job, { n: 3 })).ok).toBe(true), {
@@ -224,7 +226,6 @@ describe.skipIf(!canStart)('BullMQ on a Redis of its own (skipped: no redis-serv
       timeout: 10_000,
       interval: 200,
     });
-    expect(errors).toContain('driver');
   }, 40_000);
 
   it('warns when Redis may evict keys (maxmemory-policy other than noeviction)', async () => {

@@ -83,35 +83,6 @@ describe('tracing', () => {
     // The handler runs in a request context of its own: logs carry the job id and trace id.
     expect(seen).toEqual({ traceId, requestId: enqueued.value.id });
   });
-
-  it('stores no trace context when there is no trace to continue', async () => {
-    trace.disable();
-    propagation.disable();
-    try {
-      let seen: unknown = 'not run';
-      const job = defineJob({
-        name: 'untraced',
-        schema: z.object({}),
-        handler: () => {
-          seen = currentContext();
-          return ok(undefined);
-        },
-      });
-      const queue = createQueue({ jobs: [job] });
-      queue.work();
-      const enqueued = await queue.enqueue(job, {});
-      if (!enqueued.ok) throw enqueued.error;
-      await vi.waitFor(() => expect(seen).not.toBe('not run'));
-      // No all-zero trace id in the handler's logs: no trace id at all.
-      expect(seen).toEqual({ requestId: enqueued.value.id });
-      await queue.close();
-    } finally {
-      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-      trace.setGlobalTracerProvider(
-        new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-      );
-    }
-  });
 });
 
 describe('metrics on a @prod/metrics registry', () => {

@@ -65,6 +65,8 @@ const check = optionChecks(QueueErrors.QUEUE_INVALID_OPTIONS);
 const BULK_TIMEOUT_MS = 60_000;
 const PREFIX = /^[A-Za-z0-9{}._:-]{1,64}$/;
 
+const PROD_BACKOFF = Object.freeze({ type: 'prod' });
+
 interface RetryError extends Error {
   prodDelayMs?: number;
 }
@@ -72,12 +74,25 @@ interface RetryError extends Error {
 const isRedis = (value: unknown): value is Redis =>
   typeof value === 'object' && value !== null && typeof (value as Redis).duplicate === 'function';
 
-function keepJobs(keep: Keep): KeepJobs | boolean {
+/** BullMQ's form of a retention limit; undefined keeps every job. */
+function keepJobs(keep: Keep): KeepJobs | undefined {
   const count = Number.isFinite(keep.count) ? keep.count : undefined;
   const age = Number.isFinite(keep.ageMs) ? Math.max(1, Math.ceil(keep.ageMs / 1000)) : undefined;
-  if (age === undefined && count === undefined) return false;
+  if (age === undefined && count === undefined) return undefined;
   if (age === undefined) return { count: count as number };
   return count === undefined ? { age } : { age, count };
+}
+
+function keepOptions(
+  completed: Keep,
+  failed: Keep,
+): { removeOnComplete?: KeepJobs; removeOnFail?: KeepJobs } {
+  const onComplete = keepJobs(completed);
+  const onFail = keepJobs(failed);
+  return {
+    ...(onComplete === undefined ? {} : { removeOnComplete: onComplete }),
+    ...(onFail === undefined ? {} : { removeOnFail: onFail }),
+  };
 }
 
 function isRecord(value: unknown): value is AttemptRecord {
@@ -245,7 +260,7 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     connectTimeout: commandTimeoutMs,
   });
   let workerConnection: Redis | undefined;
-  const queues = new Map<string, { queue: BullQueue; ready: Promise<unknown> }>();
+  const queues = new Map<string, { queue: BullQueue; ready: Promise<unknown>; isReady: boolean }>();
   const workers = new Set<BullWorker>();
   let users = 0;
   let closed = false;
@@ -287,7 +302,18 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
         streams: { events: { maxLen: eventsMaxLen } },
       });
       queue.on('error', (error: Error) => report(error));
-      lane = { queue, ready: queue.waitUntilReady() };
+      const created: { queue: BullQueue; ready: Promise<unknown>; isReady: boolean } = {
+        queue,
+        ready: queue.waitUntilReady(),
+        isReady: false,
+      };
+      created.ready.then(
+        () => {
+          created.isReady = true;
+        },
+        () => {},
+      );
+      lane = created;
       queues.set(name, lane);
     }
     const current = lane;
@@ -307,10 +333,21 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     work: (queue: BullQueue) => Promise<TValue>,
     timeoutMs = commandTimeoutMs,
   ): Promise<Result<TValue, QueueError>> => {
-    if (closed)
+    if (closed) {
       return err(
         QueueErrors.QUEUE_CLOSED({ message: 'the BullMQ driver is closed', captureStack: false }),
       );
+    }
+    // The hot path, connected and set up: every command is bounded by ioredis'
+    // `commandTimeout` already, so no timer of ours is needed.
+    const lane = queues.get(name);
+    if (lane?.isReady === true && producer.status === 'ready' && timeoutMs === commandTimeoutMs) {
+      try {
+        return ok(await work(lane.queue));
+      } catch (error) {
+        return err(unavailable(error));
+      }
+    }
     const outcome = await withDeadline(async () => work(await laneQueue(name)), {
       timeoutMs,
       unref: true,
@@ -322,22 +359,24 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     return err(unavailable(outcome.error));
   };
 
-  const jobOptions = (job: StoredJob): JobsOptions => ({
-    attempts: job.maxAttempts,
-    backoff: { type: 'prod' },
-    removeOnComplete: keepJobs(job.keepCompleted),
-    removeOnFail: keepJobs(job.keepFailed),
-    stackTraceLimit: 100,
-    ...(job.priority > 0 ? { priority: job.priority } : {}),
-  });
+  // As few options per job as possible: BullMQ stores and packs them with every job.
+  // Retention is the worker's (its queue's `retention`), set on the BullMQ Worker.
+  const jobOptions = (job: StoredJob): JobsOptions => {
+    const options: JobsOptions = { attempts: job.maxAttempts };
+    if (job.maxAttempts > 1) options.backoff = PROD_BACKOFF;
+    if (job.priority > 0) options.priority = job.priority;
+    return options;
+  };
 
-  const addOptions = (job: StoredJob): JobsOptions => ({
-    ...jobOptions(job),
-    ...(job.delay > 0 ? { delay: job.delay } : {}),
-    ...(job.dedupId === undefined
-      ? {}
-      : { jobId: job.dedupId, deduplication: { id: job.dedupId, ttl: job.dedupTtlMs } }),
-  });
+  const addOptions = (job: StoredJob): JobsOptions => {
+    const options = jobOptions(job);
+    if (job.delay > 0) options.delay = job.delay;
+    if (job.dedupId !== undefined) {
+      options.jobId = job.dedupId;
+      options.deduplication = { id: job.dedupId, ttl: job.dedupTtlMs };
+    }
+    return options;
+  };
 
   const toActive = (job: Job): ActiveJob => ({
     id: String(job.id),
@@ -448,6 +487,7 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
                   duration: laneOptions.rateLimit.durationMs,
                 },
               }),
+          ...keepOptions(laneOptions.keepCompleted, laneOptions.keepFailed),
           lockDuration: lockDurationMs,
           stalledInterval: stalledIntervalMs,
           maxStalledCount,

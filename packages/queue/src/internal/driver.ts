@@ -65,6 +65,9 @@ export type Processor = (job: ActiveJob) => Promise<Outcome>;
 export interface LaneOptions {
   readonly concurrency: number;
   readonly rateLimit: { readonly max: number; readonly durationMs: number } | undefined;
+  /** Retention of the jobs this worker finishes (the worker's queue decides). */
+  readonly keepCompleted: Keep;
+  readonly keepFailed: Keep;
 }
 
 /** One lane's worker. */

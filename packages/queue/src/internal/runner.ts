@@ -5,10 +5,10 @@ import { isSpanContextValid, context as otelContext, type Span } from '@opentele
 import {
   isProdError,
   isResult,
+  isThenable,
   MAX_TIMER_MS,
   ProdError,
   runWithContext,
-  withDeadline,
 } from '@prod/core';
 import { QueueErrors } from '../errors.js';
 import type {
@@ -21,6 +21,7 @@ import type {
 import type { ActiveJob, Outcome, Processor } from './driver.js';
 import type { Emitter } from './emitter.js';
 import { publicId, WORKER_ID } from './ids.js';
+import { LazySignal, raceDeadline, type Settled } from './lazy-signal.js';
 import type { QueueMetrics } from './metrics.js';
 import { checkSchema, readEnvelope } from './payload.js';
 import { endSpan, startProcess } from './trace.js';
@@ -29,11 +30,13 @@ const MAX_MESSAGE = 1000;
 const MAX_STACK = 2000;
 
 interface Running {
-  readonly controller: AbortController;
+  readonly signal: LazySignal;
   interrupted: boolean;
   span: Span | undefined;
+  /** Settles the attempt now, whatever the handler does. */
   force: (outcome: Outcome) => void;
-  readonly forced: Promise<Outcome>;
+  /** Set by interrupt(): the grace timer that forces the attempt. */
+  grace?: ReturnType<typeof setTimeout>;
 }
 
 /** What a runner needs from its queue. */
@@ -45,6 +48,8 @@ export interface RunnerDeps {
   readonly logger: QueueLogger | undefined;
   /** How long an interrupted handler gets to return before its job is requeued anyway. */
   readonly graceMs: number;
+  /** Run handlers in a @prod/core request context of their own. */
+  readonly jobContext: boolean;
 }
 
 const cut = (text: string, max: number): string =>
@@ -107,13 +112,13 @@ export class Runner {
     for (const run of this.active) {
       if (run.interrupted) continue;
       run.interrupted = true;
-      run.controller.abort(reason);
-      const timer = setTimeout(() => {
+      run.signal.abort(reason);
+      run.grace = setTimeout(() => {
+        if (!this.active.has(run)) return;
         this.afterInterrupt.abandoned += 1;
         run.force({ kind: 'requeue' });
       }, this.deps.graceMs);
-      timer.unref?.();
-      run.forced.then(() => clearTimeout(timer));
+      run.grace.unref?.();
     }
   }
 
@@ -123,32 +128,28 @@ export class Runner {
       this.deps.metrics?.processed(job.name, 'requeued', 0);
       return { kind: 'requeue' };
     }
-    let force: (outcome: Outcome) => void = () => {};
-    const forced = new Promise<Outcome>((resolve) => {
-      force = resolve;
-    });
     const run: Running = {
-      controller: new AbortController(),
+      signal: new LazySignal(),
       interrupted: false,
       span: undefined,
-      force,
-      forced,
+      force: () => {},
     };
     this.active.add(run);
     const started = performance.now();
-    let outcome: Outcome;
-    try {
-      outcome = await Promise.race([this.attempt(job, run, started), forced]);
-    } catch (error) {
-      // attempt() catches what a handler does; reaching here is a bug of ours. The job goes
-      // back rather than missing.
-      this.deps.logger?.error({ err: error, job: job.name }, 'queue: processing failed');
-      outcome = { kind: 'requeue' };
-    } finally {
-      this.active.delete(run);
-      run.force({ kind: 'requeue' });
-      if (this.active.size === 0) for (const wake of this.idle.splice(0)) wake();
-    }
+    // One promise, settled by the attempt, or earlier by interrupt() (for a handler that
+    // ignores its aborted signal).
+    const outcome = await new Promise<Outcome>((resolve) => {
+      run.force = resolve;
+      this.attempt(job, run, started).then(resolve, (error: unknown) => {
+        // attempt() catches what a handler does; reaching here is a bug of ours. The job
+        // goes back rather than missing.
+        this.deps.logger?.error({ err: error, job: job.name }, 'queue: processing failed');
+        resolve({ kind: 'requeue' });
+      });
+    });
+    this.active.delete(run);
+    if (run.grace !== undefined) clearTimeout(run.grace);
+    if (this.active.size === 0) for (const wake of this.idle.splice(0)) wake();
     this.report(job, run, outcome, (performance.now() - started) / 1000);
     return outcome;
   }
@@ -251,64 +252,67 @@ export class Runner {
         started,
       );
     }
-    const checked = await checkSchema(job.name, definition.schema, envelope.payload);
+    let checked = checkSchema(job.name, definition.schema, envelope.payload);
+    if (isThenable(checked)) checked = await checked;
     if (!checked.ok) return this.dead(job, checked.error, started);
+    const payload = checked.value;
 
     const id = publicId(job.name, job.id);
     const attempt = job.attemptsMade + 1;
     const { span, context } = startProcess(job.name, kind, id, attempt, envelope.trace);
     run.span = span;
     const spanContext = span.spanContext();
+    const lazy = run.signal;
     const jobContext: JobContext = {
       id,
       name: job.name,
       attempt,
       maxAttempts: job.maxAttempts,
-      signal: run.controller.signal,
-      enqueuedAt: new Date(job.enqueuedAt),
+      get signal() {
+        return lazy.signal;
+      },
+      get enqueuedAt() {
+        return new Date(job.enqueuedAt);
+      },
       history: job.history,
     };
-    let pending: PromiseLike<unknown> | undefined;
-    const outcome = await otelContext.with(context, () =>
-      runWithContext(
-        isSpanContextValid(spanContext)
-          ? { requestId: id, traceId: spanContext.traceId, spanId: spanContext.spanId }
-          : { requestId: id },
+    const timeoutMs = definition.timeout;
+    const valid = isSpanContextValid(spanContext);
+    const race = (): Settled | Promise<Settled> =>
+      raceDeadline(
+        () => handler(payload, jobContext),
+        timeoutMs,
         () =>
-          withDeadline(
-            (deadline) => {
-              deadline.addEventListener('abort', () => run.controller.abort(deadline.reason), {
-                once: true,
-              });
-              const returned = handler(checked.value, jobContext);
-              if (typeof (returned as PromiseLike<unknown>)?.then === 'function') {
-                pending = returned as PromiseLike<unknown>;
-              }
-              return returned;
-            },
-            {
-              timeoutMs: definition.timeout,
-              unref: true,
-              reason: () =>
-                QueueErrors.JOB_TIMEOUT({
-                  message: `${job.name} ran past its timeout of ${definition.timeout} ms`,
-                  details: { timeoutMs: definition.timeout },
-                  captureStack: false,
-                }),
-            },
+          lazy.abort(
+            QueueErrors.JOB_TIMEOUT({
+              message: `${job.name} ran past its timeout of ${timeoutMs} ms`,
+              details: { timeoutMs },
+              captureStack: false,
+            }),
           ),
-      ),
-    );
+      );
+    const call = (): Settled | Promise<Settled> =>
+      !this.deps.jobContext
+        ? race()
+        : runWithContext(
+            valid
+              ? { requestId: id, traceId: spanContext.traceId, spanId: spanContext.spanId }
+              : { requestId: id },
+            race,
+          );
+    // No trace to continue (no SDK, nothing propagated): no OpenTelemetry context to enter.
+    const raced = valid ? otelContext.with(context, call) : call();
+    const outcome = isThenable(raced) ? await raced : raced;
 
     if (outcome.status === 'timeout') {
       if (run.interrupted) return { kind: 'requeue' };
-      this.watchOverrun(job.name, id, pending, started);
+      this.watchOverrun(job.name, id, outcome.pending, started);
       return this.failure(
         definition,
         job,
         QueueErrors.JOB_TIMEOUT({
-          message: `${job.name} ran past its timeout of ${definition.timeout} ms`,
-          details: { timeoutMs: definition.timeout },
+          message: `${job.name} ran past its timeout of ${timeoutMs} ms`,
+          details: { timeoutMs },
           captureStack: false,
         }),
         started,

@@ -12,7 +12,9 @@ import {
   trace,
 } from '@opentelemetry/api';
 
-const tracer = () => trace.getTracer('@prod/queue');
+// One tracer for the process: a ProxyTracer that finds the SDK's when one is registered later.
+const queueTracer = trace.getTracer('@prod/queue');
+const tracer = () => queueTracer;
 
 /** The messaging system name of a driver, as OpenTelemetry's semantic conventions spell it. */
 const system = (kind: string): string => (kind === 'bullmq' ? 'bullmq' : 'prod_queue_memory');

@@ -1,0 +1,311 @@
+/**
+ * Jobs per second, @prod/queue against raw BullMQ 6 on the same Redis, and the memory driver.
+ *
+ * Scenarios (the shapes of taskforcesh/bullmq-bench): `add` (one job per awaited call),
+ * `add-bulk` (batches of 100), `process-1` and `process-10` (a no-op handler at concurrency 1
+ * and 10 over jobs enqueued beforehand, timed from the worker's start to the last job stored
+ * as completed). Payload: a small object of 10 fields, each 10 characters; @prod/queue checks
+ * it with a zod schema on enqueue and again before the handler, raw BullMQ does not.
+ *
+ * Method: one redis-server started on a spare port (`--save "" --appendonly no`), flushed
+ * before every measurement; every measurement (scenario x contender x round) in a fresh Node
+ * process loading the built packages; rounds interleaved and the contender order alternated;
+ * per round, the ratio ours / raw in jobs/s; median and range over the rounds.
+ *
+ * Run: `pnpm --filter @prod/queue build && pnpm --filter @prod/queue bench:throughput`
+ * (ROUNDS=5, JOBS=3000 by default). Writes docs/benchmarks/results/queue-throughput.json when
+ * BENCH_RESULTS is set (as `pnpm bench` sets it).
+ */
+import { execFileSync, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { ok } from '@prod/core';
+import { createQueue, defineJob, memoryDriver, type QueueDriver } from '@prod/queue';
+import { bullmqDriver } from '@prod/queue/bullmq';
+import { startRedisServer } from '@prod/testing';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+
+const SCENARIOS = ['add', 'add-bulk', 'process-1', 'process-10'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+type Contender = 'prod-queue' | 'raw-bullmq' | 'prod-queue-memory';
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const JOBS = Number(process.env.JOBS ?? 5000);
+// As taskforcesh/bullmq-bench does: jobs run first, untimed, on a queue of their own, so that
+// both sides are measured with their code compiled by the JIT.
+const WARMUP = Number(process.env.WARMUP ?? 2000);
+
+const payload = Object.fromEntries(
+  Array.from({ length: 10 }, (_, i) => [`field${i}`, 'x'.repeat(10)]),
+);
+const schema = z.object(
+  Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`field${i}`, z.string()])),
+);
+// Retention off on both sides (every completed job kept), so completion is counted the same way.
+const keepAll = { completed: { count: Number.POSITIVE_INFINITY, ageMs: Number.POSITIVE_INFINITY } };
+
+/** One measurement: jobs per second (wall clock) and CPU microseconds per job of this process. */
+interface Measure {
+  readonly rate: number;
+  readonly cpuUs: number;
+}
+
+function timer(jobs: number): () => Measure {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return {
+      rate: (jobs / (performance.now() - wall)) * 1000,
+      cpuUs: (used.user + used.system) / jobs,
+    };
+  };
+}
+
+async function untilCompleted(count: () => Promise<number>, total: number): Promise<void> {
+  while ((await count()) < total) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+async function measureProd(
+  scenario: Scenario,
+  driver: QueueDriver,
+  name: string,
+  JOBS: number,
+): Promise<Measure> {
+  let handled = 0;
+  const job = defineJob({
+    name,
+    schema,
+    concurrency: scenario === 'process-10' ? 10 : 1,
+    handler: () => {
+      handled += 1;
+      return ok(undefined);
+    },
+  });
+  const queue = createQueue({ jobs: [job], driver, retention: keepAll });
+  const completed = async (): Promise<number> => {
+    const counts = await queue.counts();
+    return counts.ok ? (counts.value[name]?.completed ?? 0) : 0;
+  };
+  try {
+    if (scenario === 'add' || scenario === 'add-bulk') {
+      const done = timer(JOBS);
+      if (scenario === 'add') {
+        for (let i = 0; i < JOBS; i++) {
+          const added = await queue.enqueue(job, payload);
+          if (!added.ok) throw added.error;
+        }
+      } else {
+        for (let i = 0; i < JOBS; i += 100) {
+          const added = await queue.enqueueMany(
+            Array.from({ length: 100 }, () => ({ job, payload })),
+          );
+          if (!added.ok) throw added.error;
+        }
+      }
+      return done();
+    }
+    for (let i = 0; i < JOBS; i += 100) {
+      const added = await queue.enqueueMany(Array.from({ length: 100 }, () => ({ job, payload })));
+      if (!added.ok) throw added.error;
+    }
+    const done = timer(JOBS);
+    queue.work();
+    await untilCompleted(completed, JOBS);
+    const measured = done();
+    if (handled !== JOBS) throw new Error(`handled ${handled} of ${JOBS}`);
+    return measured;
+  } finally {
+    await queue.close();
+  }
+}
+
+async function measureRaw(
+  scenario: Scenario,
+  url: string,
+  name: string,
+  JOBS: number,
+): Promise<Measure> {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection, prefix: 'raw' });
+  const opts = { removeOnComplete: false, removeOnFail: false };
+  try {
+    if (scenario === 'add' || scenario === 'add-bulk') {
+      const done = timer(JOBS);
+      if (scenario === 'add') {
+        for (let i = 0; i < JOBS; i++) await queue.add('bench', payload, opts);
+      } else {
+        for (let i = 0; i < JOBS; i += 100) {
+          await queue.addBulk(
+            Array.from({ length: 100 }, () => ({ name: 'bench', data: payload, opts })),
+          );
+        }
+      }
+      return done();
+    }
+    for (let i = 0; i < JOBS; i += 100) {
+      await queue.addBulk(
+        Array.from({ length: 100 }, () => ({ name: 'bench', data: payload, opts })),
+      );
+    }
+    let handled = 0;
+    const done = timer(JOBS);
+    const worker = new Worker(
+      name,
+      async () => {
+        handled += 1;
+      },
+      { connection, prefix: 'raw', concurrency: scenario === 'process-10' ? 10 : 1 },
+    );
+    await untilCompleted(() => queue.getCompletedCount(), JOBS);
+    const measured = done();
+    await worker.close();
+    if (handled !== JOBS) throw new Error(`handled ${handled} of ${JOBS}`);
+    return measured;
+  } finally {
+    await queue.close();
+    await connection.quit();
+  }
+}
+
+async function child(scenario: Scenario, contender: Contender, url: string): Promise<void> {
+  const measure = (name: string, jobs: number): Promise<Measure> => {
+    if (contender === 'raw-bullmq') return measureRaw(scenario, url, name, jobs);
+    const driver =
+      contender === 'prod-queue'
+        ? bullmqDriver({ connection: url, prefix: 'ours' })
+        : memoryDriver({ maxJobs: jobs * 2 });
+    return measureProd(scenario, driver, name, jobs);
+  };
+  await measure('warmup', WARMUP);
+  const measured = await measure('bench', JOBS);
+  process.send?.(measured);
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+function run(scenario: Scenario, contender: Contender, url: string): Promise<Measure> {
+  return new Promise((resolve, reject) => {
+    const forked = fork(import.meta.filename, ['--child', scenario, contender, url], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let measured: Measure | undefined;
+    forked.on('message', (message: Measure) => {
+      measured = message;
+    });
+    forked.on('exit', (code) =>
+      measured === undefined
+        ? reject(new Error(`${scenario} ${contender} exited ${code}`))
+        : resolve(measured),
+    );
+  });
+}
+
+async function parent(): Promise<void> {
+  const server = await startRedisServer();
+  const flush = (): void => {
+    execFileSync('redis-cli', ['-p', String(server.port), 'FLUSHALL']);
+  };
+  const loadBefore = os.loadavg()[0] ?? 0;
+  const started = Date.now();
+  const rates = new Map<string, Measure[]>();
+  const push = (key: string, measured: Measure): void => {
+    rates.set(key, [...(rates.get(key) ?? []), measured]);
+  };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const scenario of SCENARIOS) {
+        const order: Contender[] =
+          round % 2 === 0 ? ['prod-queue', 'raw-bullmq'] : ['raw-bullmq', 'prod-queue'];
+        order.push('prod-queue-memory');
+        for (const contender of order) {
+          flush();
+          const measured = await run(scenario, contender, server.url);
+          push(`${scenario}|${contender}`, measured);
+          console.log(
+            `round ${round + 1} ${scenario.padEnd(10)} ${contender.padEnd(18)} ${Math.round(measured.rate)} jobs/s, ${measured.cpuUs.toFixed(1)} µs CPU/job`,
+          );
+        }
+      }
+    }
+  } finally {
+    // The server's process handle is unref'd: something must keep the loop alive while it stops.
+    const alive = setInterval(() => {}, 1000);
+    await server.stop();
+    clearInterval(alive);
+  }
+  const spread = (values: number[]) => ({
+    median: median(values),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    rounds: values,
+  });
+  const rows = SCENARIOS.map((scenario) => {
+    const ours = rates.get(`${scenario}|prod-queue`) ?? [];
+    const raw = rates.get(`${scenario}|raw-bullmq`) ?? [];
+    const memory = rates.get(`${scenario}|prod-queue-memory`) ?? [];
+    return {
+      scenario,
+      ours: median(ours.map((m) => m.rate)),
+      raw: median(raw.map((m) => m.rate)),
+      memory: median(memory.map((m) => m.rate)),
+      oursCpuUs: median(ours.map((m) => m.cpuUs)),
+      rawCpuUs: median(raw.map((m) => m.cpuUs)),
+      memoryCpuUs: median(memory.map((m) => m.cpuUs)),
+      // Per round: ours / raw in jobs/s (above 1, ours is faster); raw / ours in CPU per job.
+      ratio: spread(ours.map((m, i) => m.rate / (raw[i] as Measure).rate)),
+      cpuRatio: spread(ours.map((m, i) => (raw[i] as Measure).cpuUs / m.cpuUs)),
+    };
+  });
+  const range = (s: { median: number; min: number; max: number }) =>
+    `${s.median.toFixed(2)} (${s.min.toFixed(2)} - ${s.max.toFixed(2)})`;
+  const table = [
+    '| scenario | @prod/queue on BullMQ | raw BullMQ | jobs/s ours / raw, median (per-round range) | CPU per job raw / ours, median (range) | memory driver |',
+    '| --- | ---: | ---: | --- | --- | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${Math.round(r.ours)} jobs/s, ${r.oursCpuUs.toFixed(0)} µs CPU | ${Math.round(r.raw)} jobs/s, ${r.rawCpuUs.toFixed(0)} µs CPU | ${range(r.ratio)} | ${range(r.cpuRatio)} | ${Math.round(r.memory)} jobs/s, ${r.memoryCpuUs.toFixed(1)} µs CPU |`,
+    ),
+  ].join('\n');
+  console.log(`\n${table}\n`);
+  const results = process.env.BENCH_RESULTS;
+  if (results !== undefined) {
+    writeFileSync(
+      join(results, 'queue-throughput.json'),
+      `${JSON.stringify(
+        {
+          kind: 'queue-throughput',
+          date: new Date().toISOString().slice(0, 10),
+          machine: `${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}`,
+          rounds: ROUNDS,
+          jobs: JOBS,
+          loadBefore,
+          loadAfter: os.loadavg()[0] ?? 0,
+          seconds: Math.round((Date.now() - started) / 1000),
+          rows,
+          markdown: table,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  }
+}
+
+const at = process.argv.indexOf('--child');
+if (at >= 0) {
+  const [scenario, contender, url] = process.argv.slice(at + 1) as [Scenario, Contender, string];
+  await child(scenario, contender, url);
+  process.exit(0);
+} else {
+  await parent();
+}
