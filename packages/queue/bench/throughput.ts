@@ -30,7 +30,7 @@ import { z } from 'zod';
 
 const SCENARIOS = ['add', 'add-bulk', 'process-1', 'process-10'] as const;
 type Scenario = (typeof SCENARIOS)[number];
-type Contender = 'prod-queue' | 'raw-bullmq' | 'prod-queue-memory';
+type Contender = 'prod-queue' | 'raw-bullmq' | 'prod-queue-memory' | 'prod-queue-no-context';
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const JOBS = Number(process.env.JOBS ?? 5000);
 // As taskforcesh/bullmq-bench does: jobs run first, untimed, on a queue of their own, so that
@@ -68,23 +68,40 @@ async function untilCompleted(count: () => Promise<number>, total: number): Prom
   while ((await count()) < total) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/** A promise settled when `count()` reaches `total`, and the function to call per job. */
+function finishLine(total: number): { readonly reached: Promise<void>; readonly tick: () => void } {
+  let handled = 0;
+  let reach: () => void = () => {};
+  const reached = new Promise<void>((resolve) => {
+    reach = resolve;
+  });
+  return {
+    reached,
+    tick: () => {
+      handled += 1;
+      if (handled === total) reach();
+    },
+  };
+}
+
 async function measureProd(
   scenario: Scenario,
   driver: QueueDriver,
   name: string,
   JOBS: number,
+  jobContext = true,
 ): Promise<Measure> {
-  let handled = 0;
+  const line = finishLine(JOBS);
   const job = defineJob({
     name,
     schema,
     concurrency: scenario === 'process-10' ? 10 : 1,
     handler: () => {
-      handled += 1;
+      line.tick();
       return ok(undefined);
     },
   });
-  const queue = createQueue({ jobs: [job], driver, retention: keepAll });
+  const queue = createQueue({ jobs: [job], driver, retention: keepAll, jobContext });
   const completed = async (): Promise<number> => {
     const counts = await queue.counts();
     return counts.ok ? (counts.value[name]?.completed ?? 0) : 0;
@@ -111,11 +128,13 @@ async function measureProd(
       const added = await queue.enqueueMany(Array.from({ length: 100 }, () => ({ job, payload })));
       if (!added.ok) throw added.error;
     }
+    // Timed until the last handler ran (no polling in the measured span); then, untimed,
+    // until the engine has stored every job as completed.
     const done = timer(JOBS);
     queue.work();
-    await untilCompleted(completed, JOBS);
+    await line.reached;
     const measured = done();
-    if (handled !== JOBS) throw new Error(`handled ${handled} of ${JOBS}`);
+    await untilCompleted(completed, JOBS);
     return measured;
   } finally {
     await queue.close();
@@ -150,19 +169,19 @@ async function measureRaw(
         Array.from({ length: 100 }, () => ({ name: 'bench', data: payload, opts })),
       );
     }
-    let handled = 0;
+    const line = finishLine(JOBS);
     const done = timer(JOBS);
     const worker = new Worker(
       name,
       async () => {
-        handled += 1;
+        line.tick();
       },
       { connection, prefix: 'raw', concurrency: scenario === 'process-10' ? 10 : 1 },
     );
-    await untilCompleted(() => queue.getCompletedCount(), JOBS);
+    await line.reached;
     const measured = done();
+    await untilCompleted(() => queue.getCompletedCount(), JOBS);
     await worker.close();
-    if (handled !== JOBS) throw new Error(`handled ${handled} of ${JOBS}`);
     return measured;
   } finally {
     await queue.close();
@@ -174,10 +193,10 @@ async function child(scenario: Scenario, contender: Contender, url: string): Pro
   const measure = (name: string, jobs: number): Promise<Measure> => {
     if (contender === 'raw-bullmq') return measureRaw(scenario, url, name, jobs);
     const driver =
-      contender === 'prod-queue'
-        ? bullmqDriver({ connection: url, prefix: 'ours' })
-        : memoryDriver({ maxJobs: jobs * 2 });
-    return measureProd(scenario, driver, name, jobs);
+      contender === 'prod-queue-memory'
+        ? memoryDriver({ maxJobs: jobs * 2 })
+        : bullmqDriver({ connection: url, prefix: 'ours' });
+    return measureProd(scenario, driver, name, jobs, contender !== 'prod-queue-no-context');
   };
   await measure('warmup', WARMUP);
   const measured = await measure('bench', JOBS);
@@ -226,6 +245,7 @@ async function parent(): Promise<void> {
       for (const scenario of SCENARIOS) {
         const order: Contender[] =
           round % 2 === 0 ? ['prod-queue', 'raw-bullmq'] : ['raw-bullmq', 'prod-queue'];
+        if (scenario.startsWith('process')) order.push('prod-queue-no-context');
         order.push('prod-queue-memory');
         for (const contender of order) {
           flush();
@@ -249,23 +269,32 @@ async function parent(): Promise<void> {
     max: Math.max(...values),
     rounds: values,
   });
-  const rows = SCENARIOS.map((scenario) => {
-    const ours = rates.get(`${scenario}|prod-queue`) ?? [];
-    const raw = rates.get(`${scenario}|raw-bullmq`) ?? [];
-    const memory = rates.get(`${scenario}|prod-queue-memory`) ?? [];
-    return {
-      scenario,
-      ours: median(ours.map((m) => m.rate)),
-      raw: median(raw.map((m) => m.rate)),
-      memory: median(memory.map((m) => m.rate)),
-      oursCpuUs: median(ours.map((m) => m.cpuUs)),
-      rawCpuUs: median(raw.map((m) => m.cpuUs)),
-      memoryCpuUs: median(memory.map((m) => m.cpuUs)),
-      // Per round: ours / raw in jobs/s (above 1, ours is faster); raw / ours in CPU per job.
-      ratio: spread(ours.map((m, i) => m.rate / (raw[i] as Measure).rate)),
-      cpuRatio: spread(ours.map((m, i) => (raw[i] as Measure).cpuUs / m.cpuUs)),
-    };
-  });
+  const variants: ReadonlyArray<[Contender, string]> = [
+    ['prod-queue', ''],
+    ['prod-queue-no-context', ' (jobContext: false)'],
+  ];
+  const rows = SCENARIOS.flatMap((scenario) =>
+    variants.flatMap(([contender, label]) => {
+      const ours = rates.get(`${scenario}|${contender}`) ?? [];
+      if (ours.length === 0) return [];
+      const raw = rates.get(`${scenario}|raw-bullmq`) ?? [];
+      const memory = rates.get(`${scenario}|prod-queue-memory`) ?? [];
+      return [
+        {
+          scenario: `${scenario}${label}`,
+          ours: median(ours.map((m) => m.rate)),
+          raw: median(raw.map((m) => m.rate)),
+          memory: median(memory.map((m) => m.rate)),
+          oursCpuUs: median(ours.map((m) => m.cpuUs)),
+          rawCpuUs: median(raw.map((m) => m.cpuUs)),
+          memoryCpuUs: median(memory.map((m) => m.cpuUs)),
+          // Per round: ours / raw in jobs/s (above 1, ours is faster); raw / ours in CPU per job.
+          ratio: spread(ours.map((m, i) => m.rate / (raw[i] as Measure).rate)),
+          cpuRatio: spread(ours.map((m, i) => (raw[i] as Measure).cpuUs / m.cpuUs)),
+        },
+      ];
+    }),
+  );
   const range = (s: { median: number; min: number; max: number }) =>
     `${s.median.toFixed(2)} (${s.min.toFixed(2)} - ${s.max.toFixed(2)})`;
   const table = [

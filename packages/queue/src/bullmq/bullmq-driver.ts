@@ -412,6 +412,13 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
       return 0;
     },
     async add(jobs) {
+      const only = jobs.length === 1 ? jobs[0] : undefined;
+      if (only !== undefined) {
+        const added = await guard(only.name, (queue) =>
+          queue.add(only.name, only.envelope, addOptions(only)),
+        );
+        return added.ok ? ok([String(added.value.id)]) : added;
+      }
       const lanes = new Map<string, number[]>();
       jobs.forEach((job, index) => {
         const list = lanes.get(job.name) ?? [];

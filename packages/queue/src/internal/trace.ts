@@ -4,6 +4,7 @@
 import {
   type Context,
   context,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -39,6 +40,9 @@ export function startSend(
     },
     active,
   );
+  // No SDK and no trace around: nothing to propagate, so skip the context and the carrier.
+  if (!span.isRecording() && !isSpanContextValid(span.spanContext()))
+    return { span, carrier: undefined };
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(active, span), carrier);
   return { span, carrier: carrier.traceparent === undefined ? undefined : carrier };
