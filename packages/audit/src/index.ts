@@ -15,7 +15,7 @@ export type { PinoLike, PinoSinkOptions } from './sinks/pino-sink.js';
 export { pinoSink, processChain } from './sinks/pino-sink.js';
 export type { PostgresSinkOptions } from './sinks/postgres-sink.js';
 export { postgresSink } from './sinks/postgres-sink.js';
-export type { SqlClient } from './sql-client.js';
+export type { SqlClient, SqlQueryable } from './sql-client.js';
 export type {
   AppendContext,
   AuditActor,

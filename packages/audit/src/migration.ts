@@ -1,6 +1,6 @@
 import { fromPromise, optionChecks, type ProdError, type Result } from '@prod/core';
 import { AuditErrors } from './errors.js';
-import { inTransaction } from './internal/connection.js';
+import { atomically } from './internal/connection.js';
 import type { SqlClient } from './sql-client.js';
 
 /** Options of {@link auditMigrationSql} and {@link applyAuditMigration}. */
@@ -89,8 +89,10 @@ $$`,
 }
 
 /**
- * Applies {@link auditMigrationSql} through a SQL client (a pg `Pool` or `Client`, PGlite) in
- * one transaction. Safe to run on every start and from several instances at once.
+ * Applies {@link auditMigrationSql} through a SQL client (a pg `Pool` or `Client`, PGlite,
+ * @prod/db's `SqlClient`) in one transaction, on one connection that other users of a shared
+ * client cannot step into (see {@link SqlClient}). Safe to run on every start and from several
+ * instances at once.
  *
  * @returns `Ok` once the table exists; `Err` (`UNAVAILABLE` when the server cannot be reached,
  * else the database's error as `INTERNAL`).
@@ -108,12 +110,5 @@ export async function applyAuditMigration(
   const statements = auditMigrationSql(options);
   // Concurrent first starts race on the catalog: a transaction-level lock serializes them,
   // and DDL is transactional in PostgreSQL, so a failed run leaves nothing half-made.
-  return fromPromise(
-    inTransaction(db, async (connection) => {
-      await connection.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-        `@prod/audit:migration:${bare}`,
-      ]);
-      for (const statement of statements) await connection.query(statement);
-    }),
-  );
+  return fromPromise(atomically(db, `@prod/audit:migration:${bare}`, statements));
 }

@@ -128,8 +128,14 @@ export interface AuditSink {
     chain: string,
     build: (context: AppendContext) => readonly AuditRecord[] | Promise<readonly AuditRecord[]>,
   ): Promise<readonly AuditRecord[]>;
-  /** Every record of a chain, in stored order (for `verify()` and exports). */
-  read?(chain: string): AsyncIterable<unknown>;
+  /**
+   * Every record of a chain, in stored order (for `verify()` and exports), as the documented
+   * record objects whatever the storage (the PostgreSQL sink parses its `body` column, the file
+   * sink its lines). Not verified: a record changed behind the log's back is given as stored
+   * (`verify()` tells); a stored item that is not a record at all (a line cut by a crash) is
+   * skipped here and reported by `verify()` as `malformed`.
+   */
+  read?(chain: string): AsyncIterable<AuditRecord>;
   close?(): Promise<void>;
 }
 

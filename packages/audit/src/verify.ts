@@ -6,6 +6,7 @@ import {
   signatureMatches,
   ZERO_HASH,
 } from './internal/chain.js';
+import { parseItem, wellFormed } from './internal/records.js';
 import type { AuditIssue, AuditRecord, ChainReport, VerifyReport } from './types.js';
 
 /** Options of {@link verifyRecords}. */
@@ -35,60 +36,12 @@ interface Sealed {
   readonly seq: number;
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
 // Above this many records between two checkpoints the exact alignment is skipped (its cost is
 // quadratic) and records are compared by position.
 const MAX_ALIGN = 4096;
 
 function toBytes(key: BytesLike): Uint8Array {
   return typeof key === 'string' ? new TextEncoder().encode(key) : key;
-}
-
-/** The record in a line of input: a record, a JSON line of one, or a pino line carrying `audit`. */
-function parseItem(input: unknown): Record<string, unknown> | undefined {
-  let value = input;
-  if (typeof value === 'string') {
-    if (value.trim() === '') return undefined;
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return { __malformed: true };
-    }
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { __malformed: true };
-  const object = value as Record<string, unknown>;
-  if (object.kind === undefined && typeof object.audit === 'object' && object.audit !== null) {
-    return object.audit as Record<string, unknown>;
-  }
-  return object;
-}
-
-function wellFormed(
-  object: Record<string, unknown>,
-): object is Record<string, unknown> & AuditRecord {
-  const base =
-    object.v === 1 &&
-    typeof object.chain === 'string' &&
-    Number.isSafeInteger(object.seq) &&
-    (object.seq as number) >= 1 &&
-    typeof object.hash === 'string' &&
-    HEX64.test(object.hash) &&
-    typeof object.prevHash === 'string' &&
-    HEX64.test(object.prevHash);
-  if (!base) return false;
-  if (object.kind === 'event') return typeof object.action === 'string';
-  if (object.kind === 'checkpoint') {
-    return (
-      Number.isSafeInteger(object.from) &&
-      Number.isSafeInteger(object.to) &&
-      Array.isArray(object.digests) &&
-      object.digests.every((digest) => typeof digest === 'string') &&
-      typeof object.signature === 'string' &&
-      typeof object.keyId === 'string'
-    );
-  }
-  return false;
 }
 
 /** Longest common subsequence alignment: pairs of [storedIndex, signedIndex]. */

@@ -11,6 +11,7 @@ import {
 import { postgresTestDatabase } from '@prod/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSameRecords, writeAndReadBack } from './fixtures/read-back.js';
 
 const KEY = 'audit-signing-key-of-at-least-32-bytes!';
 const database = await postgresTestDatabase();
@@ -236,6 +237,40 @@ describe.skipIf(!database.available)('PostgreSQL sink (skipped: PostgreSQL not r
         )
       ).ok,
     ).toBe(false);
+  });
+
+  it('read(chain) gives the record objects, not the stored JSON text; a body that is no record is skipped there and reported by verify()', async () => {
+    const sink = postgresSink({ db: pool, pageSize: 10 });
+    const result = await writeAndReadBack(sink, 'read-back');
+    expectSameRecords(result, 'read-back');
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
+      await client.query(`UPDATE audit_log SET body = '{"v":1,"cha' WHERE chain = $1 AND seq = 3`, [
+        'read-back',
+      ]);
+      await client.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const read = [];
+    for await (const record of sink.read?.('read-back') ?? []) read.push(record.seq);
+    expect(read).toEqual(result.read.map((_, i) => i + 1).filter((seq) => seq !== 3));
+    const log = createAuditLog({
+      sink,
+      signingKey: KEY,
+      chain: 'read-back',
+      checkpointInterval: 0,
+    });
+    const report = await log.verify();
+    expect(
+      report.ok && report.value.issues.map((issue) => [issue.kind, issue.seq, issue.position]),
+    ).toEqual([
+      ['malformed', undefined, 2],
+      ['deleted', 3, undefined],
+    ]);
   });
 
   it('a database that is down gives AUDIT_SINK_FAILED, retryable', async () => {

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { optionChecks } from '@prod/core';
 import { AuditErrors } from '../errors.js';
 import { serial } from '../internal/mutex.js';
+import { recordsOf, withStored } from '../internal/records.js';
 import { TailState } from '../internal/tail.js';
 import type { AuditRecord, AuditSink } from '../types.js';
 
@@ -98,7 +99,19 @@ export function fileSink(options: FileSinkOptions): AuditSink {
     return handle;
   };
 
-  return {
+  // Every line of the file, as it is (verify() reports those that are not records).
+  const lines = async function* (): AsyncGenerator<string> {
+    const stream = createReadStream(path, { encoding: 'utf8' });
+    const reader = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    try {
+      for await (const line of reader) yield line;
+    } finally {
+      reader.close();
+      stream.destroy();
+    }
+  };
+
+  const sink: AuditSink = {
     name: 'file',
     append(chain, build) {
       return lock(async () => {
@@ -124,16 +137,7 @@ export function fileSink(options: FileSinkOptions): AuditSink {
         return built;
       });
     },
-    async *read() {
-      const stream = createReadStream(path, { encoding: 'utf8' });
-      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-      try {
-        for await (const line of lines) yield line;
-      } finally {
-        lines.close();
-        stream.destroy();
-      }
-    },
+    read: (chain) => recordsOf(lines(), chain),
     async close() {
       await lock(async () => {
         await handle?.close();
@@ -141,4 +145,5 @@ export function fileSink(options: FileSinkOptions): AuditSink {
       });
     },
   };
+  return withStored(sink, lines);
 }

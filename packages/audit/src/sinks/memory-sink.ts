@@ -1,4 +1,5 @@
 import { serial } from '../internal/mutex.js';
+import { recordsOf, withStored } from '../internal/records.js';
 import { TailState } from '../internal/tail.js';
 import type { AuditRecord, AuditSink } from '../types.js';
 
@@ -16,7 +17,7 @@ export function memorySink(): MemorySink {
   const records: AuditRecord[] = [];
   const tails = new Map<string, TailState>();
   const lock = serial();
-  return {
+  const sink: MemorySink = {
     name: 'memory',
     records,
     append(chain, build) {
@@ -29,8 +30,10 @@ export function memorySink(): MemorySink {
         return built;
       });
     },
-    async *read(chain) {
-      for (const record of [...records]) if (record.chain === chain) yield record;
-    },
+    read: (chain) => recordsOf([...records], chain),
   };
+  // verify() sees every stored item, so that a tampered one which is no record is reported.
+  return withStored(sink, async function* stored() {
+    yield* [...records];
+  });
 }

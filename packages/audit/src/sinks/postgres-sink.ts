@@ -1,14 +1,18 @@
 import { optionChecks } from '@prod/core';
 import { AuditErrors } from '../errors.js';
-import { exclusive, inTransaction } from '../internal/connection.js';
+import { exclusive, withLock } from '../internal/connection.js';
 import { serial } from '../internal/mutex.js';
+import { recordsOf, withStored } from '../internal/records.js';
 import { auditTableName } from '../migration.js';
-import type { SqlClient } from '../sql-client.js';
+import type { SqlClient, SqlQueryable } from '../sql-client.js';
 import type { AuditRecord, AuditSink, ChainTail } from '../types.js';
 
 /** Options of {@link postgresSink}. */
 export interface PostgresSinkOptions {
-  /** A pg `Pool` (one connection per write), a pg `Client` or a PGlite instance. */
+  /**
+   * A PGlite instance, a pg `Pool` (one connection per write), a pg `Client`, or @prod/db's
+   * `SqlClient`. It may be shared with the rest of the application: see {@link SqlClient}.
+   */
   readonly db: SqlClient;
   /** Default `audit_log` (create it with `applyAuditMigration`). */
   readonly table?: string;
@@ -39,7 +43,11 @@ interface TailRow {
  * tail this process last saw and inserts in one statement (one round trip when it is the only
  * writer); when another process has moved the tail, that insert fails on the key and the
  * write is redone under the chain's transaction-level advisory lock, reading the tail inside
- * the lock. Nothing half-written is ever visible: each write is one transaction.
+ * the lock. Nothing half-written is ever visible: each write is one transaction, on one
+ * connection that the other users of a shared client cannot step into (`db.transaction(fn)` on
+ * PGlite and @prod/db's client, a checked-out pg `Pool` connection, and on a bare pg `Client` a
+ * session-level advisory lock around single statements). `read(chain)` gives the records as
+ * objects.
  *
  * @throws `AUDIT_INVALID_OPTIONS` without a client or with a bad table name.
  * @example
@@ -56,7 +64,10 @@ export function postgresSink(options: PostgresSinkOptions): AuditSink {
 
   // One round trip for the tail and the last checkpoint (after the lock: a statement started
   // before the lock was granted could read a tail another writer has since moved).
-  const tailOf = async (connection: SqlClient, chain: string): Promise<ChainTail | undefined> => {
+  const tailOf = async (
+    connection: SqlQueryable,
+    chain: string,
+  ): Promise<ChainTail | undefined> => {
     const found = await connection.query(
       `SELECT t.seq, t.hash, c.seq AS checkpoint_seq, c.body AS checkpoint_body
        FROM (SELECT seq, hash FROM ${qualified} WHERE chain = $1 ORDER BY seq DESC LIMIT 1) t
@@ -83,7 +94,10 @@ export function postgresSink(options: PostgresSinkOptions): AuditSink {
   // One statement: atomic on its own (autocommit) or inside a transaction. The CTE makes this
   // transaction commit with synchronous_commit = on, whatever the server's default, so the rows
   // are on disk when the statement returns.
-  const insert = async (connection: SqlClient, records: readonly AuditRecord[]): Promise<void> => {
+  const insert = async (
+    connection: SqlQueryable,
+    records: readonly AuditRecord[],
+  ): Promise<void> => {
     const values: unknown[] = [];
     const rows = records.map((record) => {
       const event = record.kind === 'event' ? record : undefined;
@@ -113,7 +127,7 @@ export function postgresSink(options: PostgresSinkOptions): AuditSink {
   };
 
   const pendingFrom =
-    (connection: SqlClient, chain: string, tail: ChainTail | undefined) =>
+    (connection: SqlQueryable, chain: string, tail: ChainTail | undefined) =>
     async (): Promise<AuditRecord[]> => {
       const result = await connection.query(
         `SELECT body FROM ${qualified} WHERE chain = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
@@ -159,7 +173,24 @@ export function postgresSink(options: PostgresSinkOptions): AuditSink {
   const contended = new Map<string, number>();
   const lock = serial();
 
-  return {
+  // The bodies of the chain's rows, in seq order, as stored (verify() reports those that are
+  // not records).
+  const bodies = async function* (chain: string): AsyncGenerator<string> {
+    let after = 0;
+    for (;;) {
+      const page = await db.query(
+        `SELECT seq, body FROM ${qualified} WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [chain, after, pageSize],
+      );
+      for (const row of page.rows as { seq: string | number; body: string }[]) {
+        after = Number(row.seq);
+        yield row.body;
+      }
+      if (page.rows.length < pageSize) return;
+    }
+  };
+
+  const sink: AuditSink = {
     name: 'postgres',
     append(chain, build) {
       return lock(async () => {
@@ -183,21 +214,23 @@ export function postgresSink(options: PostgresSinkOptions): AuditSink {
           }
         }
         // Locked path (first write, or another writer moved the tail): the chain's advisory
-        // lock, the tail read under it, the insert, one transaction.
+        // lock, the tail read under it, the insert (one statement), on one connection that no
+        // other user of `db` can step into (see withLock).
         for (let attempt = 1; ; attempt++) {
           try {
-            const [tail, built] = await inTransaction(db, async (connection) => {
-              await connection.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-                `@prod/audit:${bare}:${chain}`,
-              ]);
-              const found = await tailOf(connection, chain);
-              const records = await build({
-                tail: found,
-                pending: pendingFrom(connection, chain, found),
-              });
-              if (records.length > 0) await insert(connection, records);
-              return [found, records] as const;
-            });
+            const [tail, built] = await withLock(
+              db,
+              `@prod/audit:${bare}:${chain}`,
+              async (connection) => {
+                const found = await tailOf(connection, chain);
+                const records = await build({
+                  tail: found,
+                  pending: pendingFrom(connection, chain, found),
+                });
+                if (records.length > 0) await insert(connection, records);
+                return [found, records] as const;
+              },
+            );
             remember(chain, tail, undefined, built);
             return built;
           } catch (error) {
@@ -208,19 +241,7 @@ export function postgresSink(options: PostgresSinkOptions): AuditSink {
         }
       });
     },
-    async *read(chain) {
-      let after = 0;
-      for (;;) {
-        const page = await db.query(
-          `SELECT seq, body FROM ${qualified} WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-          [chain, after, pageSize],
-        );
-        for (const row of page.rows as { seq: string | number; body: string }[]) {
-          after = Number(row.seq);
-          yield row.body;
-        }
-        if (page.rows.length < pageSize) return;
-      }
-    },
+    read: (chain) => recordsOf(bodies(chain), chain),
   };
+  return withStored(sink, bodies);
 }
