@@ -1,6 +1,7 @@
 import {
   type AuditLog,
   type AuditSink,
+  type SqlClient as AuditSqlClient,
   auditPart,
   createAuditLog,
   memorySink,
@@ -21,6 +22,7 @@ import {
   redisFlagStore,
 } from '@prod/config';
 import { err, type HttpRequest, ok, type Part, type ProdError, type Result } from '@prod/core';
+import type { MigrateReport, SqlQueryable } from '@prod/db';
 import { ErrorAggregator, errorPart, logSink } from '@prod/errors';
 import {
   bearerToken,
@@ -48,6 +50,13 @@ import {
   rateLimitPart,
   redisStore as rateLimitRedisStore,
 } from '@prod/ratelimit';
+import {
+  type ApiKeys,
+  authPart,
+  corsPart,
+  type RouteAuth,
+  securityHeadersPart,
+} from '@prod/security';
 import { tracingPart } from '@prod/tracing';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
@@ -59,8 +68,8 @@ import { notesWriteTiers } from './notes-limits.js';
 import { notesPart } from './notes-part.js';
 import type { NotesStore } from './notes-store.js';
 import { openStore } from './open-store.js';
+import { serviceApiKeys } from './service-api-keys.js';
 import { serviceKeys } from './service-keys.js';
-import type { SqlClient } from './sql-notes-store.js';
 import { startTracing } from './start-tracing.js';
 
 /** What {@link composeService} may be given beyond the configuration (tests use these). */
@@ -99,8 +108,23 @@ export interface Service {
   readonly audit: AuditLog;
   /** Where {@link Service.audit} writes: `read('default')` gives its records back. */
   readonly auditSink: AuditSink;
-  /** The database of a SQL store (PGlite or the pg pool), undefined for the memory store. */
-  readonly database: SqlClient | undefined;
+  /**
+   * The database of a SQL store (PGlite or the pg pool), undefined for the memory store:
+   * migrated at start (`NOTES_MIGRATIONS`) and instrumented (@prod/db).
+   */
+  readonly database: SqlQueryable | undefined;
+  /** What the migrator applied at this start (undefined for the memory store). */
+  readonly migrated: MigrateReport | undefined;
+  /**
+   * The API keys (@prod/security): writes need one with the `notes:write` scope. Keys live in
+   * the store's database (table `api_keys`), in memory with the memory store.
+   */
+  readonly apiKeys: ApiKeys;
+  /**
+   * The demo key issued at this start when `NOTES_API_KEY` is unset (outside production): the
+   * start banner prints it as `API key for writes: <key>`.
+   */
+  readonly demoApiKey: string | undefined;
   /**
    * The feature flags (`notes.search`), from the Redis flag store when `REDIS_URL` is set,
    * else from the configuration (`NOTES_FLAGS`, the runtime file).
@@ -115,6 +139,32 @@ export interface Service {
   /** Runs the hooks, newest first, without a server: for a start that failed half-way. */
   close(): Promise<void>;
 }
+
+// Answers a browser script may read besides the CORS-safelisted ones.
+const EXPOSED_HEADERS = [
+  'etag',
+  'location',
+  'ratelimit',
+  'ratelimit-policy',
+  'retry-after',
+  'x-request-id',
+];
+// Request headers a script may send: the API key, conditional reads, tracing, the flag hint.
+const ALLOWED_HEADERS = [
+  'authorization',
+  'content-type',
+  'if-none-match',
+  'traceparent',
+  'tracestate',
+  'x-api-key',
+  'x-request-id',
+  'x-user-id',
+];
+// The health detail view takes `Authorization: Bearer <HEALTH_TOKEN>`: not an API key, so the
+// auth part does not read credentials there. Elsewhere the routes declare what they need.
+const PROBES: RouteAuth = { auth: 'none' };
+const probeAuth = (request: HttpRequest): RouteAuth | undefined =>
+  request.path.startsWith('/health/') ? PROBES : undefined;
 
 // Probes and scrapes arrive every few seconds: no span and no log line for them.
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/health/startup', '/metrics']);
@@ -192,6 +242,13 @@ function followLogLevel(settings: ServiceSettings, logger: Logger): () => void {
   });
 }
 
+/** `a`, `a and b`, `a, b and c`. */
+function listed(names: readonly string[]): string {
+  return names.length < 2
+    ? (names[0] ?? '')
+    : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
 async function runHooks(hooks: readonly ShutdownHook[]): Promise<void> {
   for (const hook of [...hooks].reverse()) {
     await Promise.resolve(hook.close(AbortSignal.timeout(5000))).catch(() => {});
@@ -201,18 +258,20 @@ async function runHooks(hooks: readonly ShutdownHook[]): Promise<void> {
 /**
  * Builds the whole service from its configuration: the logger, tracing (OpenTelemetry SDK),
  * metrics, health checks (Redis and PostgreSQL or PGlite when used; event loop and heap),
- * the error aggregator, the keys (`NOTES_KEYS`, `AUDIT_SIGNING_KEY`, ephemeral with one
- * warning where the configuration allows), the notes store (bodies encrypted, reads by id
- * cached), the audit log, the rate limiter, the feature flags (counted on
- * `feature_flag_evaluations_total`), the runtime configuration file when one is set, and the
- * parts that serve them over HTTP:
+ * the error aggregator, the keys (`NOTES_KEYS`, `AUDIT_SIGNING_KEY`, `API_KEY_SECRET`,
+ * ephemeral with one warning where the configuration allows), the notes store (a SQL one
+ * migrated and instrumented by @prod/db; bodies encrypted, reads by id cached), the API keys
+ * (`NOTES_API_KEY`, or a demo key), the audit log, the rate limiter, the feature flags (counted
+ * on `feature_flag_evaluations_total`), the runtime configuration file when one is set, and
+ * the parts that serve them over HTTP:
  *
- * `tracing` -> `request-logging` -> `metrics` (`GET /metrics`) -> `health`
- * (`/health/live|ready|startup`) -> `audit` -> `ratelimit` -> `http-cache` -> `notes`
- * (`/v1/notes...`) -> your parts -> `errors`.
+ * `security-headers` -> `cors` -> `tracing` -> `request-logging` -> `metrics` (`GET /metrics`)
+ * -> `health` (`/health/live|ready|startup`) -> `auth` -> `audit` -> `ratelimit` ->
+ * `http-cache` -> `notes` (`/v1/notes...`, `/openapi.json`, `/docs`) -> your parts -> `errors`.
  *
- * @returns `Ok(Service)`, or `Err` when the store cannot be opened (`UNAVAILABLE` for a
- * PostgreSQL that does not answer) or the runtime file cannot be read
+ * @returns `Ok(Service)`, or `Err` when the store cannot be opened or migrated
+ * (`DB_UNAVAILABLE` for a PostgreSQL that does not answer, `DB_MIGRATION_*`), the API key of
+ * `NOTES_API_KEY` cannot be registered, or the runtime file cannot be read
  * (`CONFIG_SOURCE_FAILED`); nothing is left open then. A flag store that does not answer at
  * start does not stop it: the flags serve their defaults until it does.
  * @example
@@ -273,22 +332,38 @@ export async function composeService(
     await runHooks(hooks);
     return err(keys.error);
   }
-  const { keyring, signingKey, ephemeral } = keys.value;
+  const { keyring, signingKey, apiKeySecret, ephemeral } = keys.value;
   if (ephemeral.length > 0) {
     configLog.warn(
       { ephemeral },
-      `${ephemeral.join(' and ')} unset: using ephemeral keys, so what they protect does not outlive this process (set them as secrets; NODE_ENV=production and NOTES_STORE=postgres require them)`,
+      `${listed(ephemeral)} unset: using ephemeral keys, so what they protect does not outlive this process (set them as secrets; NODE_ENV=production and NOTES_STORE=postgres require them)`,
     );
   }
 
+  // Before the store: the SQL stores record their queries on it.
+  const metrics = createMetrics({
+    defaultLabels: { service: config.serviceName },
+    exemplars: true,
+  });
   const checks: HealthCheck[] = [eventLoopLagCheck(), heapCheck()];
-  const opened = await openStore(config, logger);
+  const opened = await openStore(config, logger, { metrics });
   if (!opened.ok) {
     await runHooks(hooks);
     return err(opened.error);
   }
   checks.push(...opened.value.checks);
   hooks.push(...opened.value.hooks);
+  const keyed = await serviceApiKeys(config, {
+    secret: apiKeySecret,
+    db: opened.value.db,
+    persistent: config.store === 'postgres',
+  });
+  if (!keyed.ok) {
+    await runHooks(hooks);
+    return err(keyed.error);
+  }
+  const { apiKeys, demoKey } = keyed.value;
+  hooks.push({ name: 'api-keys', close: () => apiKeys.close() });
   const redis =
     config.redisUrl === undefined
       ? undefined
@@ -304,14 +379,13 @@ export async function composeService(
     checks,
     logger: logger.module('health'),
   });
-  const metrics = createMetrics({
-    defaultLabels: { service: config.serviceName },
-    exemplars: true,
-  });
   const redisKeys = `${config.redisKeyPrefix}${config.serviceName}:`;
 
   const auditSink =
-    opened.value.db === undefined ? memorySink() : postgresSink({ db: opened.value.db });
+    opened.value.db === undefined
+      ? memorySink()
+      : // @prod/audit types its client's rows as a mutable array; @prod/db's are read-only.
+        postgresSink({ db: opened.value.db as unknown as AuditSqlClient });
   const auditLog = logger.module('audit');
   const audit = createAuditLog({
     sink: auditSink,
@@ -399,16 +473,27 @@ export async function composeService(
   // Encryption outermost: the cache below it, Redis included, only ever sees ciphertext.
   const store = encryptedNotesStore(cachedNotesStore(opened.value.store, cache), keyring);
   const parts: Part[] = [
+    // First: their onSend runs last, so every answer carries their headers (errors, 404s,
+    // refusals of the parts below included), and CORS answers preflights before anything else.
+    securityHeadersPart(),
+    corsPart({
+      origins: config.corsOrigins,
+      allowedHeaders: ALLOWED_HEADERS,
+      exposedHeaders: EXPOSED_HEADERS,
+    }),
     tracingPart({ ignore: quiet }),
     requestLoggingPart({ logger, ignore: quiet, headers: ['user-agent'] }),
     metricsPart(metrics),
     healthPart(health, {
       detail: config.healthToken === undefined ? false : bearerToken(config.healthToken.reveal()),
     }),
-    // Records in onResponse, after the answer: mounted early, it still sees the actor an
-    // authentication part (mounted after it) sets.
+    // Before the parts that read the actor: writes need a key with notes:write (the routes'
+    // metadata), reads are public; a verified key sets the actor (owner, scopes, tier, key id).
+    authPart({ apiKeys, requirement: probeAuth }),
+    // Records in onResponse, after the answer: who (the actor), what, the outcome.
     auditPart(audit),
-    // Only the routes that declare a policy (POST /v1/notes): probes and reads are never limited.
+    // Only the routes that declare a policy (POST /v1/notes), per verified key, by its tier:
+    // probes and reads are never limited.
     rateLimitPart(limiter, { scope: 'routes' }),
     // ETags only where a route asks (GET /v1/notes/:id), so probes and /metrics are not hashed.
     httpCachePart({ etag: false }),
@@ -429,6 +514,9 @@ export async function composeService(
     audit,
     auditSink,
     database: opened.value.db,
+    migrated: opened.value.migrated,
+    apiKeys,
+    demoApiKey: demoKey,
     flags: liveFlags,
     parts,
     bodyLimit: '64kb',

@@ -11,7 +11,9 @@ import {
 import { ok, type ProdError, type Result } from '@prod/core';
 import { keyringFromJson } from '@prod/crypto';
 import { parseLevelSpec } from '@prod/logger';
+import { corsPart } from '@prod/security';
 import { z } from 'zod';
+import { API_KEY_FORMAT } from './api-key-format.js';
 import { NOTES_FLAG_DECLARATIONS } from './notes-flags.js';
 
 /** Where notes are kept. */
@@ -33,6 +35,18 @@ const url = (protocols: readonly string[], example: string) =>
     },
     { error: `a URL like ${example}` },
   );
+
+/** `*`, or the origins of `CORS_ORIGINS` as a list. */
+export type CorsOrigins = '*' | readonly string[];
+
+function corsOriginsOf(text: string): CorsOrigins {
+  const trimmed = text.trim();
+  if (trimmed === '*') return '*';
+  return trimmed
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+}
 
 /**
  * Every setting of the notes service, one zod schema read by @prod/config: each key from the
@@ -117,6 +131,51 @@ export const serviceSchema = z.object({
     secret(z.string().min(32, { error: 'at least 32 characters' })).optional(),
     'AUDIT_SIGNING_KEY',
   ),
+  // The HMAC key API keys are stored under (@prod/security): a table of keys is useless without it.
+  apiKeySecret: fromEnv(
+    secret(z.string().min(32, { error: 'at least 32 characters' })).optional(),
+    'API_KEY_SECRET',
+  ),
+  // A key of the operator's, registered at start (idempotently): no demo key is issued then.
+  apiKey: fromEnv(
+    secret(
+      z.string().refine((token) => API_KEY_FORMAT.parse(token).ok, {
+        error: `an API key of the ${API_KEY_FORMAT.prefix}_ format (prefix, 32 characters, checksum)`,
+      }),
+    ).optional(),
+    'NOTES_API_KEY',
+  ),
+  corsOrigins: fromEnv(
+    z
+      .string()
+      .superRefine((text, context) => {
+        const origins = corsOriginsOf(text);
+        if (origins !== '*' && origins.length === 0) {
+          context.addIssue({ code: 'custom', message: '* or a comma-separated list of origins' });
+          return;
+        }
+        // The part's own checks (a trailing slash, upper case, a path: origins a browser never sends).
+        try {
+          corsPart({ origins });
+        } catch (error) {
+          context.addIssue({
+            code: 'custom',
+            message: `* or origins like https://app.example.com (${(error as Error).message})`,
+          });
+        }
+      })
+      .default('*'),
+    'CORS_ORIGINS',
+  ),
+  slowQueryMs: fromEnv(
+    z
+      .number()
+      .int({ error: 'an integer from 0 to 600000' })
+      .min(0, { error: 'an integer from 0 to 600000' })
+      .max(600_000, { error: 'an integer from 0 to 600000' })
+      .default(200),
+    'DB_SLOW_QUERY_MS',
+  ),
   writeLimit: fromEnv(
     z
       .number()
@@ -175,9 +234,30 @@ export interface ServiceConfig {
    */
   readonly auditSigningKey: Secret | undefined;
   /**
-   * `NOTES_WRITE_LIMIT`, default 60: `POST /v1/notes` a minute per client IP and per API key
-   * (`x-api-key`), for the default (`free`) tier; `pro` gets ten times as many, `enterprise`
-   * no limit.
+   * `API_KEY_SECRET`: 32+ characters, the HMAC key the API keys are stored under
+   * (@prod/security). Required like `NOTES_KEYS`; elsewhere unset means an ephemeral secret,
+   * so the keys (the demo key included) do not outlive the process.
+   */
+  readonly apiKeySecret: Secret | undefined;
+  /**
+   * `NOTES_API_KEY`: an API key (`notes_...`) registered at start for writes. Unset: the service
+   * issues a demo key at start and prints it in its banner (outside production).
+   */
+  readonly apiKey: Secret | undefined;
+  /**
+   * `CORS_ORIGINS`, default `*`: the origins whose browser scripts may read the answers, as a
+   * comma-separated list (`https://app.example.com,https://*.example.com`), or `*` for any
+   * (no credentials: API keys are sent by scripts, never by the browser on its own).
+   */
+  readonly corsOrigins: CorsOrigins;
+  /**
+   * `DB_SLOW_QUERY_MS`, default 200: a SQL query at least this slow is logged (module `db`) and,
+   * a SELECT, explained (@prod/db's `instrument`). 0 logs every query.
+   */
+  readonly slowQueryMs: number;
+  /**
+   * `NOTES_WRITE_LIMIT`, default 60: `POST /v1/notes` a minute per API key (the verified key),
+   * for the default (`free`) tier; `pro` gets ten times as many, `enterprise` no limit.
    */
   readonly writeLimit: number;
   /** `NOTES_RUNTIME_CONFIG`: a JSON or YAML file of reloadable settings, watched while running. */
@@ -203,7 +283,7 @@ const NOT_PRODUCTION = ['development', 'test'];
  * (verified) after it. In production both guards would say the same: the first one suffices.
  */
 function keyGuards(
-  key: 'notesKeys' | 'auditSigningKey',
+  key: 'notesKeys' | 'auditSigningKey' | 'apiKeySecret',
   variable: string,
   protects: string,
 ): ConfigGuard<Settings>[] {
@@ -227,6 +307,7 @@ const DECLARED_FLAGS = Object.keys(NOTES_FLAG_DECLARATIONS);
 const guards: ConfigGuard<Settings>[] = [
   ...keyGuards('notesKeys', 'NOTES_KEYS', 'the notes'),
   ...keyGuards('auditSigningKey', 'AUDIT_SIGNING_KEY', 'the audit log'),
+  ...keyGuards('apiKeySecret', 'API_KEY_SECRET', 'the API keys'),
   {
     key: 'databaseUrl',
     profiles: EVERY_PROFILE,
@@ -262,8 +343,9 @@ const guards: ConfigGuard<Settings>[] = [
  * an unknown one is refused).
  *
  * Unknown variables are ignored. Secrets (`DATABASE_URL`, `REDIS_URL`, `HEALTH_TOKEN`,
- * `NOTES_KEYS`, `AUDIT_SIGNING_KEY`) are never shown, in errors or in `settings.describe()`.
- * The two keys are required in production (`NODE_ENV=production`) and with
+ * `NOTES_KEYS`, `AUDIT_SIGNING_KEY`, `API_KEY_SECRET`, `NOTES_API_KEY`) are never shown, in
+ * errors or in `settings.describe()`. The three keys (`NOTES_KEYS`, `AUDIT_SIGNING_KEY`,
+ * `API_KEY_SECRET`) are required in production (`NODE_ENV=production`) and with
  * `NOTES_STORE=postgres`.
  *
  * @returns `Ok(config)`, or `Err` `CONFIG_INVALID` listing every problem at once: `errors` has
@@ -294,6 +376,10 @@ export function loadConfig(
     healthToken: values.healthToken,
     notesKeys: values.notesKeys,
     auditSigningKey: values.auditSigningKey,
+    apiKeySecret: values.apiKeySecret,
+    apiKey: values.apiKey,
+    corsOrigins: corsOriginsOf(values.corsOrigins),
+    slowQueryMs: values.slowQueryMs,
     writeLimit: values.writeLimit,
     runtimeFile: values.runtimeFile,
     settings,

@@ -4,25 +4,17 @@ import type { PolicyOptions, TierLimits } from '@prod/ratelimit';
 export const WRITE_WINDOW_MS = 60_000;
 
 /**
- * The rate-limit policies of `POST /v1/notes`, `limit` a minute each, the tightest deciding:
+ * The rate-limit policy of `POST /v1/notes`: `notes-write`, `limit` a minute per API key, in a
+ * sliding window (no burst of twice the limit across the edge of a minute).
  *
- * - `notes-write-ip`, per client address (IPv6 by /64): every caller has one, so a caller
- *   cannot escape it by sending another `x-api-key`, which anyone can do until
- *   @prod/security checks the keys;
- * - `notes-write`, per API key (a hash of the `x-api-key` header, never the key itself): a
- *   key shared by several addresses counts once. A request without a key is not counted here.
- *
- * Sliding windows: no burst of twice the limit across the edge of a minute.
+ * The key is the one @prod/security verified (the actor's `keyId`), never a header as sent:
+ * writes need a valid key, so every counted request has one, and a caller cannot escape the
+ * limit by sending another made-up key (it is refused with 401 before it is counted). Keys
+ * behind one address (a NAT, an office) each have their own budget. A limit per address in
+ * front of the service (a proxy's) is what bounds requests with no valid key.
  */
 export function notesWritePolicies(limit: number): PolicyOptions[] {
   return [
-    {
-      name: 'notes-write-ip',
-      limit,
-      window: WRITE_WINDOW_MS,
-      key: 'ip',
-      algorithm: 'sliding-window',
-    },
     {
       name: 'notes-write',
       limit,
@@ -34,12 +26,12 @@ export function notesWritePolicies(limit: number): PolicyOptions[] {
 }
 
 /**
- * The tiers of the write limits: `free` (the default, whoever is not known to be more) gets
- * `limit`, `pro` ten times as many, `enterprise` no limit. The tier is the `tier` of the
- * request context's actor, which @prod/security's authentication will set; until it does,
- * every caller is `free`.
+ * The tiers of the write limits: `free` (the default: the demo key, `NOTES_API_KEY`, any key
+ * issued without a tier) gets `limit`, `pro` ten times as many, `enterprise` no limit. The tier
+ * is the `tier` of the request context's actor, which @prod/security's `authPart` sets from the
+ * verified key.
  */
 export function notesWriteTiers(limit: number): TierLimits {
-  const each = (value: number) => ({ 'notes-write-ip': value, 'notes-write': value });
+  const each = (value: number) => ({ 'notes-write': value });
   return { free: each(limit), pro: each(limit * 10), enterprise: each(Number.POSITIVE_INFINITY) };
 }

@@ -45,23 +45,46 @@ export function serverUrl(server: Server): string {
   return `http://${host}:${address.port}`;
 }
 
+/** The placeholder of the curl lines when the key is configured rather than issued. */
+export const CONFIGURED_KEY = '$NOTES_API_KEY';
+
 /**
  * The curl lines the demo prints, for a service at `url` that takes `writeLimit` notes a
- * minute per client (`NOTES_WRITE_LIMIT`, default 60).
+ * minute per API key (`NOTES_WRITE_LIMIT`, default 60). The writes send `apiKey` (the demo key
+ * of this start; default `$NOTES_API_KEY`, for the shell to fill in); one more shows the 401
+ * of a write without it.
  */
-export function describeEndpoints(url: string, writeLimit = 60): string {
+export function describeEndpoints(url: string, writeLimit = 60, apiKey = CONFIGURED_KEY): string {
   const json = "-H 'content-type: application/json'";
+  // Double quotes: the shell expands $NOTES_API_KEY, and a key has no character it would touch.
+  const key = `-H "x-api-key: ${apiKey}"`;
   return [
-    `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":"Hello","body":"My first note"}'    # RateLimit headers; 429 past ${writeLimit} a minute`,
+    `  curl -i -X POST ${url}/v1/notes ${key} ${json} -d '{"title":"Hello","body":"My first note"}'    # RateLimit headers; 429 past ${writeLimit} a minute`,
     `  curl -i ${url}/v1/notes`,
     `  curl -i '${url}/v1/notes?q=hello'    # a search in titles, with the notes.search flag on (NOTES_FLAGS)`,
     `  curl -i ${url}/v1/notes/<id>    # an ETag; again with -H 'if-none-match: <etag>': 304`,
-    `  curl -i -X PATCH ${url}/v1/notes/<id> ${json} -d '{"title":"Renamed"}'`,
-    `  curl -i -X DELETE ${url}/v1/notes/<id>`,
-    `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":""}'    # 422 with field errors`,
+    `  curl -i -X PATCH ${url}/v1/notes/<id> ${key} ${json} -d '{"title":"Renamed"}'`,
+    `  curl -i -X DELETE ${url}/v1/notes/<id> ${key}`,
+    `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":"Hello"}'    # 401 without the key`,
+    `  curl -i -X POST ${url}/v1/notes ${key} ${json} -d '{"title":""}'    # 400 with field errors`,
+    `  curl -s ${url}/openapi.json    # the OpenAPI 3.1 document; ${url}/docs in a browser`,
     `  curl -i ${url}/health/ready`,
     `  curl -s ${url}/metrics | grep http_server_request_duration_seconds_count`,
   ].join('\n');
+}
+
+/**
+ * The banner `runMain` prints once the service listens: where, the API key for writes when
+ * one was issued at this start (`API key for writes: <key>`), and the curl lines, which use it.
+ */
+export function startBanner(running: RunningService): string {
+  const { serviceName, store, writeLimit } = running.service.config;
+  const demoKey = running.service.demoApiKey;
+  return (
+    `${serviceName} (${running.framework}, ${store} store) listening on ${running.url}\n` +
+    (demoKey === undefined ? '' : `API key for writes: ${demoKey}\n`) +
+    `Try:\n${describeEndpoints(running.url, writeLimit, demoKey)}\nStop with Ctrl-C (graceful shutdown).\n`
+  );
 }
 
 /**
@@ -101,8 +124,9 @@ export const DESCRIBE_CONFIG_FLAG = '--describe-config';
 
 /**
  * The body of each example's `src/main.ts`: reads the configuration from the environment,
- * starts the service and prints where to try it (on standard error: standard output carries
- * the JSON log lines). A bad configuration prints every problem (one line each, after
+ * starts the service and prints where to try it, with the demo API key for writes when it
+ * issued one ({@link startBanner}; on standard error: standard output carries the JSON log
+ * lines). A bad configuration prints every problem (one line each, after
  * `cannot start: invalid configuration (N problems):`) and exits 1; a failed start prints one
  * line and exits 1. SIGTERM and SIGINT drain the service and exit; a second signal exits at
  * once.
@@ -134,9 +158,5 @@ export async function runMain(
     process.exit(1);
   }
   shutdownOnSignals(running);
-  const { serviceName, store, writeLimit } = config.value;
-  process.stderr.write(
-    `${serviceName} (${running.framework}, ${store} store) listening on ${running.url}\n` +
-      `Try:\n${describeEndpoints(running.url, writeLimit)}\nStop with Ctrl-C (graceful shutdown).\n`,
-  );
+  process.stderr.write(startBanner(running));
 }

@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { fromPromise, map, ok, type ProdError, type Result } from '@prod/core';
+import { fromPromise, map, type ProdError, type Result } from '@prod/core';
+import type { SqlQueryable } from '@prod/db';
 import { withSpan } from '@prod/tracing';
 import type { ListOptions, NewNote, Note, NotePatch } from './note.js';
 import type { NotesStore } from './notes-store.js';
-
-/**
- * What the SQL store needs of a database client: `query(text, params)` answering `{ rows }`.
- * A pg `Pool` and a PGlite instance both fit.
- */
-export interface SqlClient {
-  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-}
 
 interface NoteRow {
   id: string;
@@ -21,21 +14,6 @@ interface NoteRow {
 }
 
 const COLUMNS = 'id, title, body, created_at, updated_at';
-
-// Run on every start; IF NOT EXISTS keeps restarts cheap.
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS notes (
-    id uuid PRIMARY KEY,
-    title text NOT NULL,
-    body text NOT NULL,
-    created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
-  )`,
-  'CREATE INDEX IF NOT EXISTS notes_created_at ON notes (created_at, id)',
-];
-
-// Two instances creating the table at once: one of them loses the race on the catalog.
-const ALREADY_EXISTS = new Set(['42P07', '23505']);
 
 /**
  * A LIKE pattern matching `text` anywhere: its `%`, `_` and backslashes escaped with the
@@ -62,24 +40,6 @@ function toNote(row: unknown): Note {
 }
 
 /**
- * Creates the `notes` table (and its index) when missing. Safe to run from several instances.
- *
- * @returns `Ok` once the table exists; `Err` (`UNAVAILABLE` when the server cannot be reached).
- */
-export async function createNotesTable(db: SqlClient): Promise<Result<void, ProdError>> {
-  for (const statement of SCHEMA) {
-    const created = await fromPromise(
-      db.query(statement).catch((error: unknown) => {
-        if (ALREADY_EXISTS.has(String((error as { code?: unknown }).code))) return { rows: [] };
-        throw error;
-      }),
-    );
-    if (!created.ok) return created;
-  }
-  return ok(undefined);
-}
-
-/**
  * Notes in a SQL table, on PostgreSQL (a pg `Pool`) or PGlite: the same statements run on
  * both. Each call is a span (`notes.db.<operation>`); a failure of the database becomes an
  * `Err` (`UNAVAILABLE` for a refused or reset connection, else `INTERNAL`), never a throw.
@@ -87,14 +47,14 @@ export async function createNotesTable(db: SqlClient): Promise<Result<void, Prod
  * escaped (no index: a scan, which suits a notes list; pg_trgm would index it). Not on the
  * body: the service stores it encrypted, and a ciphertext has nothing to search.
  *
- * Call {@link createNotesTable} first.
+ * The table is version 1 of `NOTES_MIGRATIONS` (migrations.ts), applied at start.
  */
-export function sqlNotesStore(db: SqlClient, kind: 'pglite' | 'postgres'): NotesStore {
+export function sqlNotesStore(db: SqlQueryable, kind: 'pglite' | 'postgres'): NotesStore {
   const run = <TValue>(
     operation: string,
     text: string,
     params: unknown[],
-    read: (rows: unknown[]) => TValue,
+    read: (rows: readonly unknown[]) => TValue,
   ): Promise<Result<TValue, ProdError>> =>
     withSpan(
       `notes.db.${operation}`,

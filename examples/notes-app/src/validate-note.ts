@@ -1,7 +1,7 @@
-import { CoreErrors, err, type FieldError, ok, type ProdError, type Result } from '@prod/core';
-import { type ZodError, type ZodType, z } from 'zod';
+import type { Result } from '@prod/core';
+import { sanitized, type ValidationError, validate } from '@prod/validation';
+import * as z from 'zod';
 import {
-  type ListOptions,
   MAX_BODY_LENGTH,
   MAX_SEARCH_LENGTH,
   MAX_TITLE_LENGTH,
@@ -9,141 +9,152 @@ import {
   type NotePatch,
 } from './note.js';
 
-// A hostile body with thousands of unknown keys must not produce a thousand-entry answer.
-const MAX_FIELD_ERRORS = 20;
+/**
+ * The most field errors a `400 VALIDATION_INVALID_INPUT` lists (`details.errorCount` has the
+ * total): a hostile body of a thousand unknown keys gets a short answer.
+ */
+export const MAX_FIELD_ERRORS = 20;
 
-const text = (max: number, required: boolean) =>
-  z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-    .trim()
-    .min(required ? 1 : 0, { error: 'must not be empty' })
-    .max(max, { error: `must be at most ${max} characters` });
+// Strings arrive with control and invisible characters removed and in NFC (the routes' default
+// sanitization), then trimmed here. A NUL never gets this far: the adapters refuse it in a body
+// (`400 INVALID_TEXT`), since PostgreSQL text cannot hold one.
+const text = (max: number, min: number) =>
+  sanitized(
+    z
+      .string()
+      .min(min, { error: 'must not be empty' })
+      .max(max, { error: `must be at most ${max} characters` }),
+    ['trim'],
+  );
+const title = text(MAX_TITLE_LENGTH, 1);
+const body = text(MAX_BODY_LENGTH, 0);
 
-const newNoteSchema = z.strictObject(
-  { title: text(MAX_TITLE_LENGTH, true), body: text(MAX_BODY_LENGTH, false).default('') },
-  { error: 'must be a JSON object' },
-);
-
-const notePatchSchema = z
-  .strictObject(
-    {
-      title: text(MAX_TITLE_LENGTH, true).optional(),
-      body: text(MAX_BODY_LENGTH, false).optional(),
-    },
-    { error: 'must be a JSON object' },
-  )
-  .refine((patch) => patch.title !== undefined || patch.body !== undefined, {
-    error: 'must change title or body',
+/** A stored note, as every answer carries it (component `Note` of the OpenAPI document). */
+export const NoteSchema = z
+  .object({
+    id: z.uuid(),
+    title: z.string(),
+    body: z.string(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({
+    id: 'Note',
+    description: 'A note; `body` is stored encrypted and answered in clear',
+    examples: [
+      {
+        id: '0b7c6f1e-8a57-4f5b-a3f4-8f3d7e2b9c10',
+        title: 'Groceries',
+        body: 'milk, eggs',
+        createdAt: '2025-03-01T09:30:00.000Z',
+        updatedAt: '2025-03-01T09:30:00.000Z',
+      },
+    ],
   });
 
-const count = (max: number, fallback: number) =>
-  z
-    .string({ error: 'must be given once' })
-    .regex(/^\d{1,6}$/, { error: 'must be a whole number' })
-    .transform(Number)
-    .pipe(z.number().max(max, { error: `must be at most ${max}` }))
-    .default(fallback);
+/** The body of `POST /v1/notes`: a title (1-200 characters once trimmed), a body, nothing else. */
+export const NewNoteBody = z
+  .strictObject({ title, body: body.default('') })
+  .meta({ id: 'NewNote', description: 'A note to create' });
+
+/** The body of `PATCH /v1/notes/:id`: the same fields, each optional, at least one. */
+export const NotePatchBody = z
+  .strictObject({ title: title.optional(), body: body.optional() })
+  .refine((patch) => patch.title !== undefined || patch.body !== undefined, {
+    error: 'must change title or body',
+  })
+  .meta({ id: 'NotePatch', description: 'The fields of a note to change' });
+
+/**
+ * The query of `GET /v1/notes`. `q` is declared for the document, but parsed by the route only
+ * while the `notes.search` flag is on (see {@link parseSearch}): with the flag off it is
+ * ignored whatever it holds (`catch`), repeated, 10 kB or a NUL included.
+ */
+export const ListQuery = z.object({
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(50)
+    .meta({ description: 'Notes on the page, 1 to 100' }),
+  offset: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(0)
+    .meta({ description: 'Notes skipped, in creation order' }),
+  q: z
+    .string()
+    .optional()
+    .catch(undefined)
+    .meta({
+      description: `Only notes whose title holds this text, any case (1-${MAX_SEARCH_LENGTH} characters once trimmed; % and _ are plain characters); read only while the notes.search flag is on for the caller`,
+    }),
+});
+
+/** A page of `GET /v1/notes` (component `NotePage`). */
+export const NotePage = z
+  .object({
+    items: z.array(NoteSchema),
+    limit: z.number().int(),
+    offset: z.number().int(),
+    q: z.string().optional().meta({ description: 'The search, when one was made' }),
+  })
+  .meta({ id: 'NotePage', description: 'A page of notes, in creation order' });
 
 // `isWellFormed` is ES2024 (Node 20 has it; the ES2022 lib types do not).
 type WellFormedString = string & { isWellFormed(): boolean };
 
-const listSchema = z.object({
-  limit: count(100, 50).pipe(z.number().min(1, { error: 'must be at least 1' })),
-  offset: count(100_000, 0),
-  q: z
-    .string({ error: 'must be given once' })
-    .trim()
-    .min(1, { error: 'must not be empty' })
-    .max(MAX_SEARCH_LENGTH, { error: `must be at most ${MAX_SEARCH_LENGTH} characters` })
-    // PostgreSQL text cannot hold a NUL; a lone surrogate would be replaced on its way there.
-    .refine((text) => !text.includes('\u0000') && (text as WellFormedString).isWellFormed(), {
-      error: 'must not hold a NUL character or an unpaired surrogate',
-    })
-    .optional(),
-});
+const searchText = z
+  .string({ error: 'must be given once' })
+  .trim()
+  .min(1, { error: 'must not be empty' })
+  .max(MAX_SEARCH_LENGTH, { error: `must be at most ${MAX_SEARCH_LENGTH} characters` })
+  // PostgreSQL text cannot hold a NUL; a lone surrogate would be replaced on its way there.
+  .refine((value) => !value.includes('\u0000') && (value as WellFormedString).isWellFormed(), {
+    error: 'must not hold a NUL character or an unpaired surrogate',
+  });
 
-function fieldErrors(error: ZodError): FieldError[] {
-  const errors: FieldError[] = [];
-  for (const issue of error.issues) {
-    const base = issue.path.map(String);
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        errors.push({ path: `/${[...base, key].join('/')}`, message: 'is not a known field' });
-      }
-    } else {
-      errors.push({
-        path: base.length === 0 ? '' : `/${base.join('/')}`,
-        message: issue.message,
-      });
-    }
-  }
-  return errors.slice(0, MAX_FIELD_ERRORS);
-}
-
-function validate<TValue>(
-  schema: ZodType<TValue>,
-  input: unknown,
-  what: string,
-): Result<TValue, ProdError<'VALIDATION_FAILED'>> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return ok(parsed.data);
-  return err(
-    CoreErrors.VALIDATION_FAILED({
-      message: `The ${what} is not valid`,
-      errors: fieldErrors(parsed.error),
-      captureStack: false,
-    }),
-  );
+/**
+ * Checks the body of `POST /v1/notes` outside HTTP (the route validates the same schema):
+ * sanitized, trimmed, a title of 1-200 characters, a body of at most 10,000 (default empty),
+ * nothing else.
+ *
+ * @returns `Ok(NewNote)`, or `Err` `VALIDATION_INVALID_INPUT` listing each bad field in
+ * `errors` (`/title`, `/extra`...), at most 20; `VALIDATION_UNSAFE_INPUT` for a prototype key.
+ */
+export function parseNewNote(input: unknown): Result<NewNote, ValidationError> {
+  return validate(NewNoteBody, input, { maxErrors: MAX_FIELD_ERRORS });
 }
 
 /**
- * Checks the body of `POST /v1/notes`: a JSON object with a `title` (1-200 characters after
- * trimming) and an optional `body` (at most 10,000), nothing else.
+ * Checks the body of `PATCH /v1/notes/:id` outside HTTP: like {@link parseNewNote}, every
+ * field optional, at least one present.
  *
- * @returns `Ok(NewNote)`, or `Err` `VALIDATION_FAILED` listing each bad field as `errors`
- * (`/title`, `/extra`...), at most 20 of them.
+ * @returns `Ok(NotePatch)`, or `Err` `VALIDATION_INVALID_INPUT` with field `errors`.
  */
-export function parseNewNote(input: unknown): Result<NewNote, ProdError<'VALIDATION_FAILED'>> {
-  return validate(newNoteSchema, input, 'note');
-}
-
-/**
- * Checks the body of `PATCH /v1/notes/:id`: like {@link parseNewNote}, every field optional,
- * at least one present.
- *
- * @returns `Ok(NotePatch)`, or `Err` `VALIDATION_FAILED` with field `errors`.
- */
-export function parseNotePatch(input: unknown): Result<NotePatch, ProdError<'VALIDATION_FAILED'>> {
-  return validate(notePatchSchema, input, 'change') as Result<
+export function parseNotePatch(input: unknown): Result<NotePatch, ValidationError> {
+  return validate(NotePatchBody, input, { maxErrors: MAX_FIELD_ERRORS }) as Result<
     NotePatch,
-    ProdError<'VALIDATION_FAILED'>
+    ValidationError
   >;
-}
-
-/** What {@link parseListOptions} reads beyond paging. */
-export interface ListQueryOptions {
-  /** Read `q` (the `notes.search` flag is on for this caller). Default false: `q` is ignored. */
-  readonly search?: boolean;
 }
 
 /**
- * Checks the query of `GET /v1/notes`: `limit` (1-100, default 50), `offset` (default 0) and,
- * with `search`, `q` (1-200 characters after trimming, given once, no NUL character). Without
- * `search`, `q` is not looked at, whatever it holds.
+ * Checks a search text (`?q=`, as it arrived) for `GET /v1/notes` while the `notes.search`
+ * flag is on: given once, 1-200 characters once trimmed, invisible characters removed and NFC
+ * (as titles are stored), no NUL character and no unpaired surrogate. A NUL is refused rather
+ * than removed: the search would otherwise be for another text than the one sent.
  *
- * @returns `Ok(ListOptions)`, or `Err` `VALIDATION_FAILED` with field `errors`.
+ * @returns `Ok(text)`, or `Err` `VALIDATION_INVALID_INPUT` with one error on `path` (default
+ * `/query/q`).
  */
-export function parseListOptions(
-  query: Readonly<Record<string, string | readonly string[] | undefined>>,
-  options: ListQueryOptions = {},
-): Result<ListOptions, ProdError<'VALIDATION_FAILED'>> {
-  const input = {
-    limit: query.limit,
-    offset: query.offset,
-    ...(options.search === true && query.q !== undefined ? { q: query.q } : {}),
-  };
-  return validate(listSchema, input, 'query') as Result<
-    ListOptions,
-    ProdError<'VALIDATION_FAILED'>
-  >;
+export function parseSearch(q: unknown, path = '/query/q'): Result<string, ValidationError> {
+  return validate(searchText, q, {
+    path,
+    maxErrors: MAX_FIELD_ERRORS,
+    sanitize: { strings: ['stripInvisible', 'nfc'] },
+  });
 }

@@ -2,7 +2,13 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEntry, MemorySink } from '@prod/audit';
-import { composeService, loadConfig, type Service, type ServiceConfig } from 'example-notes-app';
+import {
+  API_KEY_FORMAT,
+  composeService,
+  loadConfig,
+  type Service,
+  type ServiceConfig,
+} from 'example-notes-app';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 function configOf(env: Record<string, string>): ServiceConfig {
@@ -129,16 +135,20 @@ describe('composeService: keys, the audit log, the cache and the limiter', () =>
   const KEYS = {
     NOTES_KEYS: JSON.stringify([{ id: 9, key: 'q'.repeat(43), status: 'primary' }]),
     AUDIT_SIGNING_KEY: 'an-audit-signing-key-of-32-characters',
+    API_KEY_SECRET: 'an-api-key-secret-of-32-characters!',
   };
   const warnings = (lines: Record<string, unknown>[]) =>
     lines.filter((line) => line.level === 'warn' && line.module === 'config');
 
-  it('warns once, naming both, when it runs on ephemeral keys; not when they are configured', async () => {
+  it('warns once, naming the three, when it runs on ephemeral keys; not when they are configured', async () => {
     const ephemeral = await compose({});
     await ephemeral.service.close();
     expect(warnings(ephemeral.lines)).toHaveLength(1);
     expect(warnings(ephemeral.lines)[0]).toMatchObject({
-      ephemeral: ['NOTES_KEYS', 'AUDIT_SIGNING_KEY'],
+      ephemeral: ['NOTES_KEYS', 'AUDIT_SIGNING_KEY', 'API_KEY_SECRET'],
+      msg: expect.stringMatching(
+        /^NOTES_KEYS, AUDIT_SIGNING_KEY and API_KEY_SECRET unset: using ephemeral keys/,
+      ),
     });
     const configured = await compose(KEYS);
     await configured.service.close();
@@ -182,10 +192,89 @@ describe('composeService: keys, the audit log, the cache and the limiter', () =>
       'tracing',
       'errors',
       'config',
+      'api-keys',
       'audit',
       'cache',
       'ratelimit',
       'flags',
     ]);
+  });
+});
+
+describe('composeService: the API keys for writes', () => {
+  const KEYS = {
+    NOTES_KEYS: JSON.stringify([{ id: 9, key: 'q'.repeat(43), status: 'primary' }]),
+    AUDIT_SIGNING_KEY: 'an-audit-signing-key-of-32-characters',
+    API_KEY_SECRET: 'an-api-key-secret-of-32-characters!',
+  };
+
+  it('issues a demo key at start without NOTES_API_KEY: notes:write, tier free, the demo owner', async () => {
+    const { service, lines } = await compose({});
+    try {
+      const key = service.demoApiKey ?? '';
+      expect(API_KEY_FORMAT.parse(key).ok).toBe(true);
+      const actor = await service.apiKeys.verify(key);
+      expect(actor.ok && actor.value).toMatchObject({
+        id: 'demo',
+        type: 'api-key',
+        scopes: ['notes:write'],
+        tier: 'free',
+      });
+      // Shown once, in the start banner: never in a log line.
+      expect(JSON.stringify(lines)).not.toContain(key);
+    } finally {
+      await service.close();
+    }
+    // Each start has its own: the keys of a memory store die with the process.
+    const again = await compose({});
+    try {
+      expect(again.service.demoApiKey).not.toBe(service.demoApiKey);
+    } finally {
+      await again.service.close();
+    }
+  });
+
+  it('registers NOTES_API_KEY instead, and issues none', async () => {
+    const token = API_KEY_FORMAT.generate().token;
+    const { service, lines } = await compose({ NOTES_API_KEY: token });
+    try {
+      expect(service.demoApiKey).toBeUndefined();
+      const actor = await service.apiKeys.verify(token);
+      expect(actor.ok && actor.value).toMatchObject({ id: 'operator', scopes: ['notes:write'] });
+      expect(JSON.stringify(lines)).not.toContain(token);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('issues no demo key in production: a key printed into collected logs would be leaked', async () => {
+    const { service } = await compose({ NODE_ENV: 'production', ...KEYS });
+    try {
+      expect(service.demoApiKey).toBeUndefined();
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('mounts the security parts first and the auth part before audit and limits', async () => {
+    const { service } = await compose({});
+    try {
+      expect(service.parts.map((part) => part.name)).toEqual([
+        'security-headers',
+        'cors',
+        'tracing',
+        'request-logging',
+        'metrics',
+        'health',
+        'auth',
+        'audit',
+        'ratelimit',
+        'http-cache',
+        'notes',
+        'errors',
+      ]);
+    } finally {
+      await service.close();
+    }
   });
 });

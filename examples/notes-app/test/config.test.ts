@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { isSecret } from '@prod/config';
-import { loadConfig, type ServiceConfig } from 'example-notes-app';
+import { API_KEY_FORMAT, loadConfig, type ServiceConfig } from 'example-notes-app';
 import { describe, expect, it } from 'vitest';
 
 const load = (env: Record<string, string>): ServiceConfig => {
@@ -25,12 +25,15 @@ const values = ({ settings: _settings, ...rest }: ServiceConfig) => ({
   healthToken: rest.healthToken?.reveal(),
   notesKeys: rest.notesKeys?.reveal(),
   auditSigningKey: rest.auditSigningKey?.reveal(),
+  apiKeySecret: rest.apiKeySecret?.reveal(),
+  apiKey: rest.apiKey?.reveal(),
 });
 
 const KEYRING = JSON.stringify([{ id: 7, key: 'k'.repeat(43), status: 'primary' }]);
 const SIGNING_KEY = 'an-audit-signing-key-of-32-characters';
+const API_SECRET = 'an-api-key-secret-of-32-characters!';
 /** What a store that outlives the process needs, and production. */
-const KEYS = { NOTES_KEYS: KEYRING, AUDIT_SIGNING_KEY: SIGNING_KEY };
+const KEYS = { NOTES_KEYS: KEYRING, AUDIT_SIGNING_KEY: SIGNING_KEY, API_KEY_SECRET: API_SECRET };
 
 describe('loadConfig', () => {
   it('runs on embedded defaults with an empty environment', () => {
@@ -48,6 +51,10 @@ describe('loadConfig', () => {
       healthToken: undefined,
       notesKeys: undefined,
       auditSigningKey: undefined,
+      apiKeySecret: undefined,
+      apiKey: undefined,
+      corsOrigins: '*',
+      slowQueryMs: 200,
       writeLimit: 60,
       runtimeFile: undefined,
     });
@@ -57,6 +64,7 @@ describe('loadConfig', () => {
   });
 
   it('reads every variable, and treats empty ones as unset', () => {
+    const apiKey = API_KEY_FORMAT.generate().token;
     const config = load({
       SERVICE_NAME: 'notes-eu',
       PORT: '0',
@@ -68,6 +76,9 @@ describe('loadConfig', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       HEALTH_TOKEN: 'a-long-enough-token',
       ...KEYS,
+      NOTES_API_KEY: apiKey,
+      CORS_ORIGINS: ' https://app.example.com, https://*.example.org ',
+      DB_SLOW_QUERY_MS: '50',
       NOTES_WRITE_LIMIT: '5',
       NOTES_RUNTIME_CONFIG: '/etc/notes/runtime.yaml',
       UNRELATED: 'ignored',
@@ -85,6 +96,10 @@ describe('loadConfig', () => {
       healthToken: 'a-long-enough-token',
       notesKeys: KEYRING,
       auditSigningKey: SIGNING_KEY,
+      apiKeySecret: API_SECRET,
+      apiKey,
+      corsOrigins: ['https://app.example.com', 'https://*.example.org'],
+      slowQueryMs: 50,
       writeLimit: 5,
       runtimeFile: '/etc/notes/runtime.yaml',
     });
@@ -94,6 +109,7 @@ describe('loadConfig', () => {
   });
 
   it('keeps the URLs, the token and the keys as secrets: redacted in every rendering, revealed on demand', () => {
+    const apiKey = API_KEY_FORMAT.generate().token;
     const keyring = JSON.stringify([{ id: 7, key: `hunter2${'k'.repeat(36)}`, status: 'primary' }]);
     const config = load({
       DATABASE_URL: 'postgres://app:hunter2@db/notes',
@@ -101,6 +117,8 @@ describe('loadConfig', () => {
       HEALTH_TOKEN: 'hunter2-hunter2-hunter2',
       NOTES_KEYS: keyring,
       AUDIT_SIGNING_KEY: 'hunter2-hunter2-hunter2-hunter2-hunter2',
+      API_KEY_SECRET: 'hunter2-hunter2-hunter2-hunter2-hunter2',
+      NOTES_API_KEY: apiKey,
     });
     for (const value of [
       config.databaseUrl,
@@ -108,6 +126,8 @@ describe('loadConfig', () => {
       config.healthToken,
       config.notesKeys,
       config.auditSigningKey,
+      config.apiKeySecret,
+      config.apiKey,
     ]) {
       expect(isSecret(value)).toBe(true);
       expect(`${value}`).toBe('[REDACTED]');
@@ -118,7 +138,10 @@ describe('loadConfig', () => {
       JSON.stringify(config.settings),
       inspect(config, { depth: 8 }),
     ];
-    for (const text of renderings) expect(text).not.toContain('hunter2');
+    for (const text of renderings) {
+      expect(text).not.toContain('hunter2');
+      expect(text).not.toContain(apiKey);
+    }
     expect(config.databaseUrl?.reveal()).toBe('postgres://app:hunter2@db/notes');
     expect(config.notesKeys?.reveal()).toBe(keyring);
     expect(config.settings.secretKeys).toEqual([
@@ -127,7 +150,10 @@ describe('loadConfig', () => {
       'healthToken',
       'notesKeys',
       'auditSigningKey',
+      'apiKeySecret',
+      'apiKey',
     ]);
+    expect(config.apiKey?.reveal()).toBe(apiKey);
   });
 
   it('describes every setting with its variable, value, source and kind', () => {
@@ -151,6 +177,10 @@ describe('loadConfig', () => {
       'HEALTH_TOKEN',
       'NOTES_KEYS',
       'AUDIT_SIGNING_KEY',
+      'API_KEY_SECRET',
+      'NOTES_API_KEY',
+      'CORS_ORIGINS',
+      'DB_SLOW_QUERY_MS',
       'NOTES_WRITE_LIMIT',
       'NOTES_FLAGS',
       'NOTES_RUNTIME_CONFIG',
@@ -210,6 +240,16 @@ describe('loadConfig', () => {
     ['NOTES_KEYS', 'notesKeys', '[{"id":1,"key":"too-short","status":"primary"}]'],
     ['NOTES_KEYS', 'notesKeys', `[{"id":1,"key":"${'k'.repeat(43)}","status":"enabled"}]`],
     ['AUDIT_SIGNING_KEY', 'auditSigningKey', 'shorter-than-32-characters'],
+    ['API_KEY_SECRET', 'apiKeySecret', 'shorter-than-32-characters'],
+    ['NOTES_API_KEY', 'apiKey', 'not-a-key'],
+    ['NOTES_API_KEY', 'apiKey', `prod_${'A'.repeat(38)}`],
+    ['NOTES_API_KEY', 'apiKey', `notes_${'A'.repeat(38)}`],
+    ['CORS_ORIGINS', 'corsOrigins', 'https://app.example.com/'],
+    ['CORS_ORIGINS', 'corsOrigins', 'app.example.com'],
+    ['CORS_ORIGINS', 'corsOrigins', 'https://APP.example.com'],
+    ['CORS_ORIGINS', 'corsOrigins', ' , '],
+    ['DB_SLOW_QUERY_MS', 'slowQueryMs', '-1'],
+    ['DB_SLOW_QUERY_MS', 'slowQueryMs', 'slow'],
     ['NOTES_WRITE_LIMIT', 'writeLimit', '0'],
     ['NOTES_WRITE_LIMIT', 'writeLimit', '1.5'],
     ['NOTES_WRITE_LIMIT', 'writeLimit', 'many'],
@@ -270,28 +310,46 @@ describe('loadConfig', () => {
     expect(error.message).toContain('profile: expected one of development, test, production');
   });
 
-  it('needs NOTES_KEYS and AUDIT_SIGNING_KEY in production, naming both, whatever the store', () => {
+  it('needs NOTES_KEYS, AUDIT_SIGNING_KEY and API_KEY_SECRET in production, naming each, whatever the store', () => {
     for (const store of ['memory', 'pglite']) {
       const error = fail({ NODE_ENV: 'production', NOTES_STORE: store });
-      expect(error.errors?.map((entry) => entry.path)).toEqual(['notesKeys', 'auditSigningKey']);
+      expect(error.errors?.map((entry) => entry.path)).toEqual([
+        'notesKeys',
+        'auditSigningKey',
+        'apiKeySecret',
+      ]);
       expect(error.message).toContain('NOTES_KEYS, required in production');
       expect(error.message).toContain('AUDIT_SIGNING_KEY, required in production');
+      expect(error.message).toContain('API_KEY_SECRET, required in production');
     }
-    expect(fail({ NODE_ENV: 'production', NOTES_KEYS: KEYRING }).errors).toEqual([
-      expect.objectContaining({ path: 'auditSigningKey' }),
-    ]);
+    expect(
+      fail({ NODE_ENV: 'production', NOTES_KEYS: KEYRING, API_KEY_SECRET: API_SECRET }).errors,
+    ).toEqual([expect.objectContaining({ path: 'auditSigningKey' })]);
+    // NOTES_API_KEY is not required: without it, production issues no demo key.
+    expect(load({ NODE_ENV: 'production', ...KEYS }).apiKey).toBeUndefined();
   });
 
   it('needs them with NOTES_STORE=postgres in every profile, and nowhere else outside production', () => {
     for (const profile of ['development', 'test']) {
       const error = fail({ NODE_ENV: profile, DATABASE_URL: 'postgres://db/notes' });
-      expect(error.errors?.map((entry) => entry.path)).toEqual(['notesKeys', 'auditSigningKey']);
+      expect(error.errors?.map((entry) => entry.path)).toEqual([
+        'notesKeys',
+        'auditSigningKey',
+        'apiKeySecret',
+      ]);
       expect(error.message).toContain(
         'NOTES_KEYS, required with NOTES_STORE=postgres (an ephemeral key would not outlive a restart, the notes would)',
       );
+      expect(error.message).toContain(
+        'API_KEY_SECRET, required with NOTES_STORE=postgres (an ephemeral key would not outlive a restart, the API keys would)',
+      );
       for (const store of ['memory', 'pglite']) {
         const config = load({ NODE_ENV: profile, NOTES_STORE: store });
-        expect([config.notesKeys, config.auditSigningKey]).toEqual([undefined, undefined]);
+        expect([config.notesKeys, config.auditSigningKey, config.apiKeySecret]).toEqual([
+          undefined,
+          undefined,
+          undefined,
+        ]);
       }
     }
   });

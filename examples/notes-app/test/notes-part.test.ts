@@ -10,6 +10,8 @@ import {
   runWithContext,
 } from '@prod/core';
 import { rateLimitMeta } from '@prod/ratelimit';
+import { authMeta } from '@prod/security';
+import { routeSpecMeta } from '@prod/validation';
 import {
   memoryNotesStore,
   type NotesFlagReader,
@@ -51,19 +53,42 @@ async function thrown(call: () => HttpResponse | Promise<HttpResponse>): Promise
 }
 
 describe('notesPart', () => {
-  it('serves the five routes of the notes API', () => {
-    expect(notesPart(memoryNotesStore()).routes?.map((r) => `${r.method} ${r.path}`)).toEqual([
+  it('serves the five routes of the notes API, each a defineRoute, and its OpenAPI document', () => {
+    const routes = notesPart(memoryNotesStore()).routes ?? [];
+    expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual([
       'POST /v1/notes',
       'GET /v1/notes',
       'GET /v1/notes/:id',
       'PATCH /v1/notes/:id',
       'DELETE /v1/notes/:id',
+      'GET /openapi.json',
+      'GET /docs',
+    ]);
+    expect(routes.slice(0, 5).map((r) => routeSpecMeta.read(r)?.operationId)).toEqual([
+      'createNote',
+      'listNotes',
+      'getNote',
+      'updateNote',
+      'deleteNote',
+    ]);
+  });
+
+  it('needs the notes:write scope for writes; reads check a key only when one is sent', () => {
+    const routes = (notesPart(memoryNotesStore()).routes ?? []).slice(0, 5);
+    expect(routes.map((r) => [`${r.method} ${r.path}`, authMeta.read(r)])).toEqual([
+      ['POST /v1/notes', { auth: 'required', scopes: ['notes:write'] }],
+      ['GET /v1/notes', { auth: 'optional', scopes: [] }],
+      ['GET /v1/notes/:id', { auth: 'optional', scopes: [] }],
+      ['PATCH /v1/notes/:id', { auth: 'required', scopes: ['notes:write'] }],
+      ['DELETE /v1/notes/:id', { auth: 'required', scopes: ['notes:write'] }],
     ]);
   });
 
   it('declares an audit action on every write, a rate limit on POST, an ETag policy on GET :id', () => {
     const routes = notesPart(memoryNotesStore(), { writeLimit: 7 }).routes ?? [];
-    const actions = routes.map((r) => [`${r.method} ${r.path}`, auditAction.read(r)?.action]);
+    const actions = routes
+      .slice(0, 5)
+      .map((r) => [`${r.method} ${r.path}`, auditAction.read(r)?.action]);
     expect(actions).toEqual([
       ['POST /v1/notes', 'note.create'],
       ['GET /v1/notes', undefined],
@@ -75,10 +100,7 @@ describe('notesPart', () => {
     expect(limited.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/notes']);
     expect(
       rateLimitMeta.read(limited[0] ?? {})?.policies?.map((p) => [p.name, p.limit, p.key]),
-    ).toEqual([
-      ['notes-write-ip', 7, 'ip'],
-      ['notes-write', 7, 'api-key'],
-    ]);
+    ).toEqual([['notes-write', 7, 'api-key']]);
     const cached = routes.filter((r) => httpCacheMeta.read(r) !== undefined);
     expect(cached.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/notes/:id']);
   });
@@ -142,7 +164,10 @@ describe('notesPart', () => {
     const error = await thrown(() =>
       route(store, 'POST', '/v1/notes').handler(request({ method: 'POST', body: { title: '' } })),
     );
-    expect(isProdError(error, 'VALIDATION_FAILED')).toBe(true);
+    expect(isProdError(error, 'VALIDATION_INVALID_INPUT')).toBe(true);
+    expect((error as { errors?: { path: string }[] }).errors?.map((e) => e.path)).toEqual([
+      '/body/title',
+    ]);
     const list = await store.list({ limit: 10, offset: 0 });
     expect(list.ok && list.value).toEqual([]);
   });
@@ -178,7 +203,7 @@ describe('notesPart', () => {
     const created = await store.create({ title: 't', body: '' });
     const id = created.ok ? created.value.id : '';
     const remove = route(store, 'DELETE', '/v1/notes/:id');
-    expect(await remove.handler(request({ params: { id } }))).toEqual({ status: 204 });
+    expect(await remove.handler(request({ params: { id } }))).toMatchObject({ status: 204 });
     expect(isProdError(await thrown(() => remove.handler(request({ params: { id } }))))).toBe(true);
   });
 });
@@ -242,7 +267,7 @@ describe('notesPart: the search gated by notes.search', () => {
     expect(titles(await list.handler(request({ query: { q: '100_' } })))).toEqual([]);
   });
 
-  it('refuses a hostile q with 422 on /q while the flag is on, before the store is asked', async () => {
+  it('refuses a hostile q with 400 on /query/q while the flag is on, before the store is asked', async () => {
     let lists = 0;
     const store = memoryNotesStore();
     const counted: NotesStore = {
@@ -255,8 +280,10 @@ describe('notesPart: the search gated by notes.search', () => {
     const list = route(counted, 'GET', '/v1/notes', searchFlag(true));
     for (const q of ['x'.repeat(10_000), 'a\u0000b', '  ', ['a', 'b']]) {
       const error = await thrown(() => list.handler(request({ query: { q } })));
-      expect(isProdError(error, 'VALIDATION_FAILED')).toBe(true);
-      expect((error as { errors?: { path: string }[] }).errors?.map((e) => e.path)).toEqual(['/q']);
+      expect(isProdError(error, 'VALIDATION_INVALID_INPUT')).toBe(true);
+      expect((error as { errors?: { path: string }[] }).errors?.map((e) => e.path)).toEqual([
+        '/query/q',
+      ]);
     }
     expect(lists).toBe(0);
   });

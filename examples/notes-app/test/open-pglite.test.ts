@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 const KEYS = {
   NOTES_KEYS: JSON.stringify([{ id: 1, key: 'a'.repeat(43), status: 'primary' }]),
   AUDIT_SIGNING_KEY: 'an-audit-signing-key-of-32-characters',
+  API_KEY_SECRET: 'an-api-key-secret-of-32-characters!',
 };
 
 describe('the embedded stores', () => {

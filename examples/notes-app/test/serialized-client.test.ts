@@ -1,4 +1,9 @@
-import { applyAuditMigration, createAuditLog, postgresSink } from '@prod/audit';
+import {
+  type SqlClient as AuditSqlClient,
+  applyAuditMigration,
+  createAuditLog,
+  postgresSink,
+} from '@prod/audit';
 import { openPglite, serializedClient } from 'example-notes-app';
 import { describe, expect, it } from 'vitest';
 
@@ -42,7 +47,8 @@ describe('serializedClient', () => {
 
   it("keeps the audit sink's transactions whole on a PGlite the notes store shares", async () => {
     const pglite = await openPglite();
-    const db = serializedClient(pglite);
+    // @prod/audit types its client's rows as a mutable array; @prod/db's are read-only.
+    const db = serializedClient(pglite) as unknown as AuditSqlClient;
     try {
       expect((await applyAuditMigration(db)).ok).toBe(true);
       // The first write of each log runs BEGIN ... COMMIT as separate queries; a failing

@@ -1,6 +1,7 @@
 import { isProdError } from '@prod/core';
+import { createMigrator } from '@prod/db';
 import { postgresTestDatabase } from '@prod/testing';
-import { createNotesTable, memoryNotesStore, sqlNotesStore } from 'example-notes-app';
+import { memoryNotesStore, NOTES_MIGRATIONS, sqlNotesStore } from 'example-notes-app';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -13,17 +14,18 @@ describe.skipIf(!database.available)(
 
     beforeAll(async () => {
       pool = new pg.Pool({ connectionString: database.url, max: 4 });
-      // Several instances starting at once all try to create the table.
-      const created = await Promise.all([1, 2, 3].map(() => createNotesTable(pool)));
-      expect(created.every((result) => result.ok)).toBe(true);
+      const migrated = await createMigrator({
+        client: pool,
+        migrations: NOTES_MIGRATIONS,
+      }).migrate();
+      if (!migrated.ok) throw migrated.error;
     });
     afterAll(async () => {
       await pool?.end();
       await database.drop();
     });
 
-    it('creates the table in the isolated schema, and again without harm', async () => {
-      expect((await createNotesTable(pool)).ok).toBe(true);
+    it('creates the table in the isolated schema (migration 1)', async () => {
       const tables = await pool.query(
         'SELECT table_schema FROM information_schema.tables WHERE table_name = $1',
         ['notes'],
@@ -133,7 +135,11 @@ describe.skipIf(!database.available)(
         '00000000-0000-4000-8000-000000000000',
       );
       expect(!unreachable.ok && unreachable.error.code).toBe('UNAVAILABLE');
-      expect((await createNotesTable(refused)).ok).toBe(false);
+      const migrated = await createMigrator({
+        client: refused,
+        migrations: NOTES_MIGRATIONS,
+      }).migrate();
+      expect(!migrated.ok && migrated.error.code).toBe('DB_UNAVAILABLE');
       await refused.end();
     });
   },

@@ -1,16 +1,27 @@
 import type { ProdError, Result } from '@prod/core';
-import { parseListOptions, parseNewNote, parseNotePatch } from 'example-notes-app';
+import { parseNewNote, parseNotePatch, parseSearch } from 'example-notes-app';
 import { describe, expect, it } from 'vitest';
 
 const paths = (result: Result<unknown, ProdError>): string[] =>
   result.ok ? [] : (result.error.errors ?? []).map((error) => error.path);
 
-describe('parseNewNote', () => {
-  it('trims the title and defaults the body', () => {
+describe('parseNewNote (the schema of POST /v1/notes, outside HTTP)', () => {
+  it('trims the title and the body, and defaults the body', () => {
     expect(parseNewNote({ title: '  Hi  ' })).toEqual({
       ok: true,
       value: { title: 'Hi', body: '' },
     });
+    expect(parseNewNote({ title: 'Hi', body: '  b  ' })).toEqual({
+      ok: true,
+      value: { title: 'Hi', body: 'b' },
+    });
+  });
+
+  it('removes control and invisible characters and normalizes to NFC before checking', () => {
+    const parsed = parseNewNote({ title: '\u200bcafe\u0301\u0007' });
+    expect(parsed).toEqual({ ok: true, value: { title: 'caf\u00e9', body: '' } });
+    // Nothing left once sanitized: empty.
+    expect(paths(parseNewNote({ title: '\u200b\u200b' }))).toEqual(['/title']);
   });
 
   it('accepts 200 characters of title and 10,000 of body, not one more', () => {
@@ -19,22 +30,21 @@ describe('parseNewNote', () => {
     expect(paths(parseNewNote({ title: 't', body: 'b'.repeat(10_001) }))).toEqual(['/body']);
   });
 
-  it('answers VALIDATION_FAILED (422) with one entry per bad field', () => {
+  it('answers VALIDATION_INVALID_INPUT (400) with one entry per bad field, each with a code', () => {
     const result = parseNewNote({ title: 1, body: null, extra: true });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error.code).toBe('VALIDATION_FAILED');
-    expect(result.error.status).toBe(422);
+    expect(result.error.code).toBe('VALIDATION_INVALID_INPUT');
+    expect(result.error.status).toBe(400);
     expect(result.error.errors).toEqual([
-      { path: '/title', message: 'must be a string' },
-      { path: '/body', message: 'must be a string' },
-      { path: '/extra', message: 'is not a known field' },
+      { path: '/title', code: 'invalid_type', message: expect.stringMatching(/string/) },
+      { path: '/body', code: 'invalid_type', message: expect.stringMatching(/string/) },
+      { path: '/extra', code: 'unrecognized_key', message: expect.any(String) },
     ]);
   });
 
-  it('says "is required" for a missing title', () => {
-    const result = parseNewNote({});
-    expect(!result.ok && result.error.errors).toEqual([{ path: '/title', message: 'is required' }]);
+  it('names a missing title', () => {
+    expect(paths(parseNewNote({}))).toEqual(['/title']);
   });
 
   it.each([[null], [undefined], ['title'], [42], [[{ title: 't' }]], [true]])(
@@ -44,15 +54,19 @@ describe('parseNewNote', () => {
     },
   );
 
-  it('treats an own __proto__ key (as JSON.parse makes it) as an unknown field', () => {
+  it('refuses an own __proto__ key (as JSON.parse makes it) before validation', () => {
     const input = JSON.parse('{"title":"t","__proto__":{"admin":true}}') as unknown;
-    expect(paths(parseNewNote(input))).toEqual(['/__proto__']);
+    const result = parseNewNote(input);
+    expect(!result.ok && result.error.code).toBe('VALIDATION_UNSAFE_INPUT');
+    expect(paths(result)).toEqual(['/__proto__']);
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
   });
 
-  it('reports at most 20 field errors', () => {
-    const input = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, i]));
-    expect(paths(parseNewNote({ title: 't', ...input }))).toHaveLength(20);
+  it('reports at most 20 field errors, and how many there were', () => {
+    const input = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]));
+    const result = parseNewNote({ title: 't', ...input });
+    expect(paths(result)).toHaveLength(20);
+    expect(!result.ok && result.error.details).toMatchObject({ errorCount: 500 });
   });
 });
 
@@ -72,41 +86,16 @@ describe('parseNotePatch', () => {
   });
 });
 
-describe('parseListOptions', () => {
-  it('defaults to 50 from the start', () => {
-    expect(parseListOptions({})).toEqual({ ok: true, value: { limit: 50, offset: 0 } });
-    expect(parseListOptions({ limit: '100', offset: '7' })).toEqual({
+describe('parseSearch (?q= while the notes.search flag is on)', () => {
+  it('trims q and keeps every other character as it is', () => {
+    expect(parseSearch('  milk  ')).toEqual({ ok: true, value: 'milk' });
+    expect(parseSearch("100%_'; DROP TABLE notes; --")).toEqual({
       ok: true,
-      value: { limit: 100, offset: 7 },
+      value: "100%_'; DROP TABLE notes; --",
     });
-  });
-
-  it.each([
-    [{ limit: '0' }, '/limit'],
-    [{ limit: '101' }, '/limit'],
-    [{ limit: '1e2' }, '/limit'],
-    [{ limit: ['1', '2'] }, '/limit'],
-    [{ offset: '-1' }, '/offset'],
-    [{ offset: '9'.repeat(400) }, '/offset'],
-  ])('refuses %j', (query, path) => {
-    const result = parseListOptions(query);
-    expect(!result.ok && result.error.errors?.map((error) => error.path)).toEqual([path]);
-  });
-});
-
-describe('parseListOptions with search (the notes.search flag on)', () => {
-  const search = { search: true };
-
-  it('trims q and keeps every character as it is', () => {
-    expect(parseListOptions({ q: '  milk  ' }, search)).toEqual({
-      ok: true,
-      value: { limit: 50, offset: 0, q: 'milk' },
-    });
-    expect(parseListOptions({ q: "100%_'; DROP TABLE notes; --" }, search)).toMatchObject({
-      ok: true,
-      value: { q: "100%_'; DROP TABLE notes; --" },
-    });
-    expect(parseListOptions({ q: 'é'.repeat(200) }, search).ok).toBe(true);
+    expect(parseSearch('é'.repeat(200)).ok).toBe(true);
+    // As titles are stored: NFC, no invisible characters.
+    expect(parseSearch('cafe\u0301\u200b')).toEqual({ ok: true, value: 'caf\u00e9' });
   });
 
   it.each([
@@ -117,14 +106,9 @@ describe('parseListOptions with search (the notes.search flag on)', () => {
     ['a NUL character', 'a\u0000b'],
     ['an unpaired surrogate', 'a\ud800b'],
     ['given twice', ['a', 'b']],
-  ])('refuses a q that is %s with one error on /q', (_label, q) => {
-    const result = parseListOptions({ q }, search);
-    expect(!result.ok && result.error.errors?.map((error) => error.path)).toEqual(['/q']);
-  });
-
-  it('does not look at q without search, whatever it holds', () => {
-    for (const q of ['milk', '', 'x'.repeat(10_000), 'a\u0000b', ['a', 'b']]) {
-      expect(parseListOptions({ q })).toEqual({ ok: true, value: { limit: 50, offset: 0 } });
-    }
+  ])('refuses a q that is %s with one error on /query/q', (_label, q) => {
+    const result = parseSearch(q);
+    expect(!result.ok && result.error.code).toBe('VALIDATION_INVALID_INPUT');
+    expect(paths(result)).toEqual(['/query/q']);
   });
 });
