@@ -198,8 +198,9 @@ const storable = (value: unknown): unknown => {
  * Throws `QUEUE_INVALID_OPTIONS` for a bad option.
  *
  * @example
- * import { createQueue, defineJob } from '@prod/queue';
- * declare const jobs: Parameters<typeof createQueue>[0]['jobs'];
+ * import { createQueue, type JobDefinition } from '@prod/queue';
+ * import { bullmqDriver } from '@prod/queue/bullmq';
+ * declare const jobs: readonly JobDefinition[];
  * const queue = createQueue({
  *   jobs,
  *   driver: bullmqDriver({ connection: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }),
