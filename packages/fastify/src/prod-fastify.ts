@@ -81,7 +81,7 @@ async function prodFastifyPlugin(
   // own router, tells a known part path from an unknown one.
   const paths = FindMyWay({ maxParamLength: Number.MAX_SAFE_INTEGER });
   for (const { path, allow } of kit.paths) paths.on('GET', path, () => {}, allow);
-  fastify.setNotFoundHandler((request, reply) => {
+  fastify.setNotFoundHandler((_request, reply) => {
     const exchange = kit.exchange(reply);
     const known = paths.find('GET', exchange.view.path);
     return known === null ? exchange.notFound() : exchange.methodNotAllowed(String(known.store));

@@ -1,6 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { currentContext, definePart, json, type Part } from '@prod/core';
+import { currentContext, definePart, json } from '@prod/core';
 import { prodKoa } from '@prod/koa';
 import { type BootedServer, listen, recordingPart } from '@prod/testing';
 import Koa from 'koa';

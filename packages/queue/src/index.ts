@@ -19,7 +19,7 @@ export { QueueErrors } from './errors.js';
 export type { MemoryDriverOptions } from './memory-driver.js';
 export { memoryDriver } from './memory-driver.js';
 export type { Outbox, OutboxMigrationOptions, OutboxOptions, RelayReport } from './outbox.js';
-export { createOutbox, outboxMigration } from './outbox.js';
+export { createOutbox, outboxMigration, outboxMigrationSql } from './outbox.js';
 export type { QueueListing, QueuePartOptions } from './queue-part.js';
 export { queuePart } from './queue-part.js';
 export type {

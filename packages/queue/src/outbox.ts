@@ -93,9 +93,10 @@ function indexName(table: string): string {
   return `"${table.split('.').at(-1)}_due"`;
 }
 
-/** The DDL of an outbox table (idempotent: `IF NOT EXISTS`). */
-function ddl(quoted: string, table: string): string {
-  return `CREATE TABLE IF NOT EXISTS ${quoted} (
+/** The DDL of an outbox table, as statements (idempotent: `IF NOT EXISTS`). */
+function ddl(quoted: string, table: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${quoted} (
   id bigserial PRIMARY KEY,
   job text NOT NULL,
   data text NOT NULL,
@@ -106,8 +107,29 @@ function ddl(quoted: string, table: string): string {
   attempts integer NOT NULL DEFAULT 0,
   next_attempt_at timestamptz NOT NULL DEFAULT now(),
   last_error text
-);
-CREATE INDEX IF NOT EXISTS ${indexName(table)} ON ${quoted} (next_attempt_at, id);`;
+)`,
+    `CREATE INDEX IF NOT EXISTS ${indexName(table)} ON ${quoted} (next_attempt_at, id)`,
+  ];
+}
+
+/**
+ * The outbox table as SQL statements, for your migration tool (node-pg-migrate, Flyway,
+ * @prod/db), as @prod/audit's `auditMigrationSql()` and @prod/security's
+ * `apiKeyMigrationSql()` are. Idempotent.
+ *
+ * Throws `QUEUE_INVALID_OPTIONS` for a table name that is not a plain (optionally
+ * schema-qualified) lower-case identifier.
+ *
+ * @example
+ * for (const statement of outboxMigrationSql({ table: 'job_outbox' })) console.log(`${statement};`);
+ */
+export function outboxMigrationSql(options: { readonly table?: string } = {}): string[] {
+  const given = check.object<{ table?: string }>('options', options);
+  const table = check.string('table', given.table, 'prod_queue_outbox', { nonEmpty: true });
+  const quoted = quoteTable(table);
+  if (quoted === undefined)
+    check.fail('table', 'a lower-case identifier, optionally schema-qualified', table);
+  return ddl(quoted as string, table);
 }
 
 /** Options of {@link outboxMigration}. */
@@ -144,7 +166,7 @@ export function outboxMigration(options: OutboxMigrationOptions = {}): {
   return Object.freeze({
     version,
     name: `create ${table}`,
-    up: ddl(quoted as string, table),
+    up: `${ddl(quoted as string, table).join(';\n')};`,
     down: `DROP TABLE ${quoted}`,
   });
 }
@@ -343,7 +365,7 @@ export function createOutbox<TJob extends AnyJobDefinition>(
     },
     async install() {
       try {
-        for (const statement of ddl(t, table).split(';\n')) await client.query(statement);
+        for (const statement of ddl(t, table)) await client.query(statement);
         return ok(undefined);
       } catch (error) {
         return err(failed(`creating ${table} failed`, error));

@@ -7,6 +7,7 @@ import {
   memoryDriver,
   type Outbox,
   outboxMigration,
+  outboxMigrationSql,
   type Queue,
   type SqlClient,
 } from '@prod/queue';
@@ -193,5 +194,31 @@ describe('transactional outbox on PGlite', () => {
     expect(() =>
       createOutbox({ queue: {} as never, client: db as unknown as SqlClient }),
     ).toThrowError(expect.objectContaining({ code: 'QUEUE_INVALID_OPTIONS' }));
+  });
+
+  it('gives the table as plain statements for another migration tool, each run on its own', async () => {
+    const statements = outboxMigrationSql({ table: 'tool_outbox' });
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/^CREATE TABLE IF NOT EXISTS "tool_outbox"/);
+    expect(statements[1]).toMatch(/^CREATE INDEX IF NOT EXISTS "tool_outbox_due"/);
+    for (const statement of statements) expect(statement).not.toContain(';');
+    // Twice: idempotent, a second run throws nothing.
+    for (const statement of [...statements, ...statements]) await db.query(statement);
+    const queue = createQueue({ jobs: [indexNote] });
+    open.push(queue);
+    const outbox = createOutbox({
+      queue,
+      client: db as unknown as SqlClient,
+      table: 'tool_outbox',
+    });
+    open.push(outbox);
+    const written = await db.transaction((tx) => outbox.enqueue(tx, indexNote, { id: 'via-tool' }));
+    expect(written.ok).toBe(true);
+    const pending = await outbox.pending();
+    expect(pending.ok && pending.value).toBe(1);
+    await db.exec('DROP TABLE tool_outbox');
+    expect(() => outboxMigrationSql({ table: 'x; DROP TABLE notes' })).toThrowError(
+      expect.objectContaining({ code: 'QUEUE_INVALID_OPTIONS' }),
+    );
   });
 });

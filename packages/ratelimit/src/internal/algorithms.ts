@@ -27,9 +27,58 @@ export function rollSliding(state: SlidingState, now: number, window: number): v
   state.start = start;
 }
 
+// Float tolerances, the same in lua.ts: a count within EPS of the limit fits, a time within
+// EPS_MS of now is now. Without them `remaining`, `resetMs` and the admission test could
+// disagree by a rounding error (a `t` one millisecond early or late).
+const EPS = 1e-9;
+const EPS_MS = 0.01;
+
+/** The sliding estimate `d` ms from now, with no other traffic (the state rolled, not mutated). */
+function estimateIn(state: SlidingState, elapsed: number, window: number, d: number): number {
+  const at = elapsed + d;
+  if (at < window) return state.previous * (1 - at / window) + state.current;
+  if (at < window * 2) return state.current * (1 - (at - window) / window);
+  return 0;
+}
+
+/**
+ * Whole milliseconds until `cost` fits under the estimate, with no other traffic (0: now). The
+ * closed form, then checked against the admission test itself so that it is exact: a request
+ * at `now + wait` passes, one at `now + wait - 1` does not.
+ */
+function slidingWait(
+  state: SlidingState,
+  elapsed: number,
+  window: number,
+  limit: number,
+  cost: number,
+): number {
+  if (cost > limit) return window * 2;
+  const fits = (d: number): boolean => estimateIn(state, elapsed, window, d) + cost <= limit + EPS;
+  if (fits(0)) return 0;
+  const room = limit - state.current - cost;
+  let wait: number;
+  if (room >= 0 && state.previous > 0) {
+    // previous * (1 - (elapsed + d) / window) <= room, within this window
+    wait = window * (1 - room / state.previous) - elapsed;
+  } else {
+    // In the next window, where this one becomes the weighted previous one.
+    const next = state.current > 0 ? window * (1 - (limit - cost) / state.current) : 0;
+    wait = window - elapsed + Math.max(0, next);
+  }
+  let whole = Math.max(1, Math.ceil(wait));
+  for (let step = 0; step < 4 && whole > 1 && fits(whole - 1); step += 1) whole -= 1;
+  for (let step = 0; step < 4 && !fits(whole); step += 1) whole += 1;
+  return whole;
+}
+
 /**
  * Sliding window counter: the estimate is `previous * (1 - elapsed / window) + current`.
  * Mutates `state` when the request is allowed (or a block starts).
+ *
+ * `resetMs` of an allowed answer is what the draft's `t` must say: when a request passes again
+ * once the `remaining` are spent (the same instant's refusal says the same); a refusal's
+ * `retryMs` is when this request passes, a block included.
  */
 export function slidingConsume(
   state: SlidingState,
@@ -39,50 +88,31 @@ export function slidingConsume(
   cost: number,
   blockMs: number,
 ): StoreAnswer {
-  if (state.blockedUntil > now) return DENY(0, state.blockedUntil - now, state.blockedUntil - now);
   rollSliding(state, now, window);
   const elapsed = now - state.start;
-  const weight = 1 - elapsed / window;
-  const estimate = state.previous * weight + state.current;
-  const toWindowEnd = window - elapsed;
-  if (estimate + cost <= limit) {
-    state.current += cost;
-    return {
-      allowed: true,
-      remaining: Math.max(0, Math.floor(limit - estimate - cost)),
-      resetMs: toWindowEnd,
-      retryMs: 0,
-      charged: true,
-    };
+  if (state.blockedUntil > now) {
+    const wait = Math.max(
+      state.blockedUntil - now,
+      slidingWait(state, elapsed, window, limit, cost),
+    );
+    return DENY(0, wait, wait);
   }
+  const estimate = estimateIn(state, elapsed, window, 0);
+  if (estimate + cost <= limit + EPS) {
+    state.current += cost;
+    const remaining = Math.max(0, Math.floor(limit - estimateIn(state, elapsed, window, 0) + EPS));
+    // Spend the rest at once: when does one more fit?
+    state.current += remaining;
+    const resetMs = slidingWait(state, elapsed, window, limit, 1);
+    state.current -= remaining;
+    return { allowed: true, remaining, resetMs, retryMs: 0, charged: true };
+  }
+  const wait = slidingWait(state, elapsed, window, limit, cost);
   if (blockMs > 0) {
     state.blockedUntil = now + blockMs;
-    return DENY(0, blockMs, blockMs);
+    return DENY(0, Math.max(blockMs, wait), Math.max(blockMs, wait));
   }
-  return DENY(
-    Math.max(0, Math.floor(limit - estimate)),
-    toWindowEnd,
-    slidingRetry(state, elapsed, window, limit, cost),
-  );
-}
-
-/** Milliseconds until `cost` fits under the estimate (assuming no other traffic). */
-function slidingRetry(
-  state: SlidingState,
-  elapsed: number,
-  window: number,
-  limit: number,
-  cost: number,
-): number {
-  if (cost > limit) return window * 2;
-  const room = limit - state.current - cost;
-  if (room >= 0 && state.previous > 0) {
-    // previous * (1 - (elapsed + d) / window) <= room
-    return Math.max(1, window * (1 - room / state.previous) - elapsed);
-  }
-  // Wait for the next window, where this window becomes the weighted previous one.
-  const next = state.current > 0 ? window * (1 - (limit - cost) / state.current) : 0;
-  return window - elapsed + Math.max(0, next);
+  return DENY(Math.max(0, Math.floor(limit - estimate + EPS)), wait, wait);
 }
 
 /** Undoes a charge (the request was refused by another policy). */
@@ -102,7 +132,12 @@ export function slidingRefund(
 /**
  * GCRA (the virtual-scheduling form of a token bucket): `tat` is the theoretical arrival time;
  * one request costs `window / limit` ms of it, and a request passes while `tat` stays within
- * `burst` emission intervals of now. Returns the new tat (unchanged when refused).
+ * `burst` emission intervals of now. Returns the new tat (unchanged when refused, unless a block
+ * starts).
+ *
+ * `resetMs` of an allowed answer is when a request passes again once the `remaining` are spent
+ * (one interval at most): the bucket is never "reset" at once, it drips. A refusal's `retryMs`
+ * is when this request passes, a block included.
  */
 export function gcraConsume(
   tat: number,
@@ -116,23 +151,27 @@ export function gcraConsume(
   if (limit === 0) return { answer: DENY(0, window, window), tat };
   const interval = window / limit;
   const capacity = burst * interval;
+  // Until `cost` more pass after a tat: the whole ms, within the admission test's tolerance.
+  const until = (from: number, units: number): number =>
+    Math.max(0, Math.ceil(from + units * interval - capacity - now - EPS_MS));
   const base = Math.max(tat, now);
   const next = base + cost * interval;
-  const allowAt = next - capacity;
-  if (allowAt > now) {
-    const remaining = Math.max(0, Math.floor((capacity - (base - now)) / interval));
+  if (next - capacity - now > EPS_MS) {
+    const remaining = Math.max(0, Math.floor((capacity - (base - now) + EPS_MS) / interval));
     if (blockMs > 0) {
       // Blocked: nothing passes for blockMs, then one request at a time refills.
-      const blocked = now + blockMs + capacity - interval;
-      return { answer: DENY(0, blocked - now + interval, blockMs), tat: Math.max(blocked, tat) };
+      const blocked = Math.max(now + blockMs + capacity - interval, tat);
+      const wait = Math.max(blockMs, until(blocked, cost));
+      return { answer: DENY(0, blocked - now + interval, wait), tat: blocked };
     }
-    return { answer: DENY(remaining, base - now, allowAt - now), tat };
+    return { answer: DENY(remaining, base - now, until(base, cost)), tat };
   }
+  const remaining = Math.max(0, Math.floor((capacity - (next - now) + EPS_MS) / interval));
   return {
     answer: {
       allowed: true,
-      remaining: Math.max(0, Math.floor((capacity - (next - now)) / interval + 1e-9)),
-      resetMs: Math.ceil(next - now),
+      remaining,
+      resetMs: until(next, remaining + 1),
       retryMs: 0,
       charged: true,
     },

@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** ARGV: limit, window, cost, blockMs, op ('c' consume, 'r' refund). */
+/**
+ * ARGV: limit, window, cost, blockMs, op ('c' consume, 'r' refund). Reply: allowed, remaining,
+ * resetMs (allowed: when a request passes again once `remaining` are spent), retryMs.
+ */
 export const SLIDING_WINDOW = `local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -25,43 +28,71 @@ if ARGV[5] == 'r' then
   end
   return 0
 end
-if blocked > now then
-  return {0, 0, blocked - now, blocked - now}
-end
 if s ~= start then
   if s == start - window then prev = cur else prev = 0 end
   cur = 0
 end
 local elapsed = now - start
-local estimate = prev * (1 - elapsed / window) + cur
-local toEnd = window - elapsed
-if estimate + cost <= limit then
+local EPS = 1e-9
+local function estimate_in(c, d)
+  local at = elapsed + d
+  if at < window then return prev * (1 - at / window) + c end
+  if at < window * 2 then return c * (1 - (at - window) / window) end
+  return 0
+end
+local function wait_for(c, n)
+  if n > limit then return window * 2 end
+  local function fits(d) return estimate_in(c, d) + n <= limit + EPS end
+  if fits(0) then return 0 end
+  local room = limit - c - n
+  local w
+  if room >= 0 and prev > 0 then
+    w = window * (1 - room / prev) - elapsed
+  else
+    local nxt = 0
+    if c > 0 then nxt = window * (1 - (limit - n) / c) end
+    w = window - elapsed + math.max(0, nxt)
+  end
+  local whole = math.max(1, math.ceil(w))
+  local step = 0
+  while step < 4 and whole > 1 and fits(whole - 1) do
+    whole = whole - 1
+    step = step + 1
+  end
+  step = 0
+  while step < 4 and not fits(whole) do
+    whole = whole + 1
+    step = step + 1
+  end
+  return whole
+end
+if blocked > now then
+  local w = math.max(blocked - now, wait_for(cur, cost))
+  return {0, 0, w, w}
+end
+local estimate = estimate_in(cur, 0)
+if estimate + cost <= limit + EPS then
   cur = cur + cost
   redis.call('HSET', key, 's', start, 'c', cur, 'p', prev)
   redis.call('PEXPIRE', key, window * 2 - elapsed)
-  return {1, math.floor(limit - estimate - cost), toEnd, 0}
+  local remaining = math.max(0, math.floor(limit - estimate_in(cur, 0) + EPS))
+  return {1, remaining, wait_for(cur + remaining, 1), 0}
 end
+local w = wait_for(cur, cost)
 if block > 0 then
   redis.call('HSET', key, 's', start, 'c', cur, 'p', prev, 'b', now + block)
   redis.call('PEXPIRE', key, math.max(block, window * 2 - elapsed))
-  return {0, 0, block, block}
+  w = math.max(block, w)
+  return {0, 0, w, w}
 end
-local retry
-if cost > limit then
-  retry = window * 2
-else
-  local room = limit - cur - cost
-  if room >= 0 and prev > 0 then
-    retry = math.max(1, window * (1 - room / prev) - elapsed)
-  else
-    local nxt = 0
-    if cur > 0 then nxt = window * (1 - (limit - cost) / cur) end
-    retry = window - elapsed + math.max(0, nxt)
-  end
-end
-return {0, math.max(0, math.floor(limit - estimate)), toEnd, math.max(1, math.ceil(retry))}`;
+return {0, math.max(0, math.floor(limit - estimate + EPS)), w, w}`;
 
-/** ARGV: limit, window, burst, cost, blockMs, op ('c' consume, 'r' refund). */
+/**
+ * ARGV: limit, window, burst, cost, blockMs, op ('c' consume, 'r' refund). Reply: allowed,
+ * remaining, resetMs (allowed: when a request passes again once `remaining` are spent),
+ * retryMs. The tat is stored to the microsecond and read back before the reply is computed, so
+ * the reply agrees with what the next call will read.
+ */
 export const GCRA = `local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -81,21 +112,25 @@ if ARGV[6] == 'r' then
   end
   return 0
 end
+local EPS = 0.01
 local capacity = burst * interval
+local function after(from, units)
+  return math.max(0, math.ceil(from + units * interval - capacity - now - EPS))
+end
 local base = math.max(tat, now)
 local nxt = base + cost * interval
-local allowAt = nxt - capacity
-if allowAt > now then
+if nxt - capacity - now > EPS then
   if block > 0 then
-    local blocked = now + block + capacity - interval
-    if blocked < tat then blocked = tat end
+    local blocked = tonumber(string.format('%.3f', math.max(now + block + capacity - interval, tat)))
     redis.call('SET', key, string.format('%.3f', blocked), 'PX', math.ceil(blocked - now))
-    return {0, 0, math.ceil(blocked - now + interval), math.ceil(block)}
+    return {0, 0, math.ceil(blocked - now + interval), math.max(math.ceil(block), after(blocked, cost))}
   end
-  return {0, math.max(0, math.floor((capacity - (base - now)) / interval)), math.ceil(base - now), math.max(1, math.ceil(allowAt - now))}
+  return {0, math.max(0, math.floor((capacity - (base - now) + EPS) / interval)), math.ceil(base - now), math.max(1, after(base, cost))}
 end
+nxt = tonumber(string.format('%.3f', nxt))
 redis.call('SET', key, string.format('%.3f', nxt), 'PX', math.max(1, math.ceil(nxt - now)))
-return {1, math.max(0, math.floor((capacity - (nxt - now)) / interval + 1e-9)), math.ceil(nxt - now), 0}`;
+local remaining = math.max(0, math.floor((capacity - (nxt - now) + EPS) / interval))
+return {1, remaining, after(nxt, remaining + 1), 0}`;
 
 /** ARGV: limit, leaseMs, slot id, op ('a' acquire, 'r' release). A sorted set of slot expiries. */
 export const CONCURRENCY = `local key = KEYS[1]
