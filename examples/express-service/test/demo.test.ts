@@ -101,25 +101,37 @@ function residentMegabytes(pid: number): number | undefined {
   return kilobytes === undefined ? undefined : Number(kilobytes) / 1024;
 }
 
+/** The demo key line of the start banner, exactly as issue 12 words it. */
+const KEY_LINE = /^API key for writes: (notes_[0-9A-Za-z]{38})$/m;
+
 /** Starts `pnpm demo`, uses it once, and answers what the assertions need. */
-async function startDemo(): Promise<{ demo: Run; url: string; servicePid: number }> {
+async function startDemo(): Promise<{ demo: Run; url: string; key: string; servicePid: number }> {
   const demo = run('pnpm', ['demo'], repository, { PORT: '0', HOST: '127.0.0.1' });
   const url = await waitFor(demo.stderr, /listening on (http:\/\/127\.0\.0\.1:\d+)/, demo.child);
+  const key = await waitFor(demo.stderr, KEY_LINE, demo.child);
   const created = await fetch(`${url}/v1/notes`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-api-key': key },
     body: JSON.stringify({ title: 'from the demo test' }),
   });
   expect(created.status).toBe(201);
-  // The default write limit, small enough to reach by hand: 60 a minute per client.
-  expect(created.headers.get('ratelimit-policy')).toBe('"notes-write-ip";q=60;w=60');
+  // The default write limit, small enough to reach by hand: 60 a minute per API key.
+  expect(created.headers.get('ratelimit-policy')).toBe('"notes-write";q=60;w=60');
+  const anonymous = await fetch(`${url}/v1/notes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'without the key' }),
+  });
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+  await anonymous.arrayBuffer();
   expect((await fetch(`${url}/health/ready`)).status).toBe(200);
   await waitFor(demo.stdout, /"route":"\/v1\/notes"/, demo.child);
   const request = logLines(demo.stdout()).find((line) => line.route === '/v1/notes');
   expect(request).toMatchObject({ status: 201 });
   const servicePid = Number(request?.pid);
   expect(servicePid).not.toBe(demo.child.pid);
-  return { demo, url, servicePid };
+  return { demo, url, key, servicePid };
 }
 
 /** What must hold once the demo was told to stop: drained, exit 0, nothing left, port free. */
@@ -152,11 +164,24 @@ describe.skipIf(!inRepository)('`pnpm demo` (only inside the @prod repository)',
   });
 
   it('starts on PORT and HOST with the memory store, stays small, and drains on SIGTERM to pnpm', async () => {
-    const { demo, url, servicePid } = await startDemo();
+    const { demo, url, key, servicePid } = await startDemo();
     try {
-      expect(demo.stderr()).toContain('(express, memory store)');
-      expect(demo.stderr()).toContain(`curl -i -X POST ${url}/v1/notes`);
-      expect(demo.stderr()).toContain(`curl -i ${url}/health/ready`);
+      const banner = demo.stderr();
+      expect(banner).toContain('(express, memory store)');
+      // The key line sits right before the curl lines, and every write among them uses it.
+      const lines = banner.split('\n');
+      const at = lines.indexOf(`API key for writes: ${key}`);
+      expect(at).toBeGreaterThan(0);
+      expect(lines[at + 1]).toBe('Try:');
+      const writes = lines.filter((line) => / -X (POST|PATCH|DELETE) /.test(line));
+      expect(writes.length).toBeGreaterThanOrEqual(4);
+      for (const line of writes.filter((entry) => !entry.includes('# 401'))) {
+        expect(line).toContain(`-H "x-api-key: ${key}"`);
+      }
+      expect(banner).toContain(`curl -i -X POST ${url}/v1/notes -H "x-api-key: ${key}"`);
+      expect(banner).toContain(`curl -i ${url}/health/ready`);
+      // Shown once, in the banner: never in a log line.
+      expect(demo.stdout()).not.toContain(key);
       const rss = residentMegabytes(servicePid);
       // Linux only (/proc); elsewhere the default store is what guards the footprint.
       if (rss !== undefined) expect(rss).toBeLessThan(RSS_CEILING_MB);
@@ -201,6 +226,7 @@ describe('the service started as `start` does', () => {
     const url = new URL(
       await waitFor(service.stderr, /listening on (http:\/\/\S+)/, service.child),
     );
+    const key = await waitFor(service.stderr, KEY_LINE, service.child);
     // A request still being uploaded keeps the drain open while the second copy arrives.
     const body = JSON.stringify({ title: 'sent during the drain' });
     const slow = request({
@@ -208,7 +234,11 @@ describe('the service started as `start` does', () => {
       port: url.port,
       method: 'POST',
       path: '/v1/notes',
-      headers: { 'content-type': 'application/json', 'content-length': body.length },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': body.length,
+        'x-api-key': key,
+      },
     });
     const answered = once(slow, 'response') as Promise<[IncomingMessage]>;
     // Headers and the first bytes handed to the kernel: the drain reads what is on the wire.
@@ -275,13 +305,14 @@ describe('the service started as `start` does', () => {
       // A database needs keys that outlive the process (without them: CONFIG_INVALID first).
       NOTES_KEYS: JSON.stringify([{ id: 1, key: 'k'.repeat(43), status: 'primary' }]),
       AUDIT_SIGNING_KEY: 'secret-audit-signing-key-of-32-chars',
+      API_KEY_SECRET: 'secret-api-key-secret-of-32-chars!!',
     });
     const [code] = await once(service.child, 'exit');
     expect(code).toBe(1);
     const lines = service.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^cannot start: UNAVAILABLE: cannot prepare the notes table on postgres/,
+      /^cannot start: DB_UNAVAILABLE: cannot migrate the database on postgres: .*ECONNREFUSED/,
     );
     expect(lines[0]).not.toContain('secret');
     expect(service.stderr()).not.toMatch(/\bat .+:\d+:\d+/);

@@ -19,6 +19,8 @@ const NOTES_KEYS = JSON.stringify([
   { id: 2, key: 'c'.repeat(43), status: 'primary' },
 ]);
 const AUDIT_SIGNING_KEY = 'the-audit-signing-key-of-this-test-file';
+// The API keys live in the database too (table api_keys), hashed under this secret.
+const API_KEY_SECRET = 'the-api-key-secret-of-this-test-file!';
 // Every Redis key under the test's random prefix, which cleanup() deletes.
 const env = {
   DATABASE_URL: database.url,
@@ -26,8 +28,14 @@ const env = {
   REDIS_KEY_PREFIX: redis.keyPrefix,
   NOTES_KEYS,
   AUDIT_SIGNING_KEY,
+  API_KEY_SECRET,
 };
 const json = { 'content-type': 'application/json' };
+/** JSON, with the API key for writes of `service`. */
+const writing = (service: { readonly apiKey: string }) => ({
+  ...json,
+  'x-api-key': service.apiKey,
+});
 
 /** Every key under `prefix` with its value, for those that hold a string. */
 async function redisStrings(prefix: string): Promise<Map<string, string>> {
@@ -60,7 +68,7 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
     const first = await startForTest(start, env);
     const created = await fetch(`${first.running.url}/v1/notes`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: writing(first),
       body: JSON.stringify({ title: 'durable', body: 'survives a restart' }),
     });
     const note = (await created.json()) as { id: string };
@@ -90,11 +98,21 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
 
     const second = await startForTest(start, env);
     try {
+      // Nothing left to migrate, and the first instance's key still works: the keys are kept
+      // in PostgreSQL under API_KEY_SECRET.
+      expect(second.running.service.migrated?.applied).toEqual([]);
+      const patched = await fetch(`${second.running.url}/v1/notes/${note.id}`, {
+        method: 'PATCH',
+        headers: writing(first),
+        body: JSON.stringify({ title: 'durable, still' }),
+      });
+      expect(patched.status).toBe(200);
+      await patched.arrayBuffer();
       const read = await fetch(`${second.running.url}/v1/notes/${note.id}`);
       expect(read.status).toBe(200);
       expect(await read.json()).toMatchObject({
         id: note.id,
-        title: 'durable',
+        title: 'durable, still',
         body: 'survives a restart',
       });
     } finally {
@@ -109,7 +127,7 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
     try {
       const created = await fetch(`${url}/v1/notes`, {
         method: 'POST',
-        headers: json,
+        headers: writing(service),
         body: JSON.stringify({ title: 'cached in Redis', body: `a body with ${marker}` }),
       });
       const note = (await created.json()) as { id: string };
@@ -131,10 +149,11 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
     // A prefix of their own: counters no other service of this file has touched.
     const shared = { ...env, REDIS_KEY_PREFIX: `${redis.keyPrefix}pair:`, NOTES_WRITE_LIMIT: '2' };
     const [a, b] = await Promise.all([startForTest(start, shared), startForTest(start, shared)]);
+    // One key on both: a's demo key, which b finds in the shared table.
     const post = (on: typeof a, title: string) =>
       fetch(`${on.running.url}/v1/notes`, {
         method: 'POST',
-        headers: json,
+        headers: writing(a),
         body: JSON.stringify({ title }),
       });
     try {
@@ -148,7 +167,7 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
       });
       const patched = await fetch(`${a.running.url}${path}`, {
         method: 'PATCH',
-        headers: json,
+        headers: writing(b),
         body: JSON.stringify({ title: 'changed on a' }),
       });
       expect(patched.status).toBe(200);
@@ -161,11 +180,12 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
         { timeout: 5000 },
       );
 
-      // One budget for both: the second write on b is the limit, the third anywhere refused.
+      // One budget for the key on both: the second write on b is the limit, the third anywhere
+      // refused.
       expect((await post(b, 'second')).status).toBe(201);
       const refused = await post(a, 'third');
       expect(refused.status).toBe(429);
-      expect(await refused.json()).toMatchObject({ 'violated-policies': ['notes-write-ip'] });
+      expect(await refused.json()).toMatchObject({ 'violated-policies': ['notes-write'] });
     } finally {
       await Promise.all([a, b].map((one) => one.running.shutdown.shutdown('tests done')));
     }
@@ -176,7 +196,7 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
     try {
       const created = await fetch(`${service.running.url}/v1/notes`, {
         method: 'POST',
-        headers: json,
+        headers: writing(service),
         body: JSON.stringify({ title: 'audited in PostgreSQL' }),
       });
       expect(created.status).toBe(201);
@@ -260,7 +280,7 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
       for (const title of [`${tag} one`, 'unrelated']) {
         const created = await fetch(`${url}/v1/notes`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: writing(service),
           body: JSON.stringify({ title }),
         });
         expect(created.status).toBe(201);
@@ -296,16 +316,95 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
     }
   }, 60_000);
 
-  it('refuses to start on PostgreSQL without NOTES_KEYS and AUDIT_SIGNING_KEY, naming both', async () => {
-    const { NOTES_KEYS: _keys, AUDIT_SIGNING_KEY: _signing, ...unkeyed } = env;
+  it('refuses to start on PostgreSQL without NOTES_KEYS, AUDIT_SIGNING_KEY and API_KEY_SECRET, naming each', async () => {
+    const {
+      NOTES_KEYS: _keys,
+      AUDIT_SIGNING_KEY: _signing,
+      API_KEY_SECRET: _secret,
+      ...unkeyed
+    } = env;
     await expect(startForTest(start, unkeyed)).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
       errors: [
         expect.objectContaining({ path: 'notesKeys' }),
         expect.objectContaining({ path: 'auditSigningKey' }),
+        expect.objectContaining({ path: 'apiKeySecret' }),
       ],
     });
   });
+
+  it('migrates a fresh database once when two instances start on it together', async () => {
+    const fresh = await postgresTestDatabase();
+    try {
+      const both = { ...env, DATABASE_URL: fresh.url };
+      const [a, b] = await Promise.all([startForTest(start, both), startForTest(start, both)]);
+      try {
+        const applied = [a, b].flatMap(
+          (one) => one.running.service.migrated?.applied.map((step) => step.id) ?? [],
+        );
+        expect(applied.sort()).toEqual(['V1__notes', 'V2__audit log', 'V3__api keys']);
+        const client = new pg.Client({ connectionString: fresh.baseUrl });
+        await client.connect();
+        try {
+          const history = await client.query(
+            `SELECT version FROM "${fresh.schema}".prod_db_migrations ORDER BY rank`,
+          );
+          expect(history.rows.map((row: { version: string }) => row.version)).toEqual([
+            '1',
+            '2',
+            '3',
+          ]);
+        } finally {
+          await client.end();
+        }
+      } finally {
+        await Promise.all([a, b].map((one) => one.running.shutdown.shutdown('tests done')));
+      }
+    } finally {
+      await fresh.drop();
+    }
+  }, 60_000);
+
+  it('logs a slow query with its fingerprint and request id, never its values', async () => {
+    // 0 ms: every query is slow, so one request shows the line.
+    const service = await startForTest(start, { ...env, DB_SLOW_QUERY_MS: '0' });
+    try {
+      const id = `slow-${Date.now().toString(36)}`;
+      const missing = await fetch(
+        `${service.running.url}/v1/notes/00000000-0000-4000-8000-00000000abcd`,
+        {
+          headers: { 'x-request-id': id },
+        },
+      );
+      expect(missing.status).toBe(404);
+      await missing.arrayBuffer();
+      await vi.waitFor(() =>
+        expect(
+          service.lines.find(
+            (line) =>
+              line.module === 'db' &&
+              (line.db as { event?: string } | undefined)?.event === 'slow-query' &&
+              (line.db as { requestId?: string }).requestId === id,
+          ),
+        ).toBeDefined(),
+      );
+      const line = service.lines.find(
+        (entry) => entry.module === 'db' && (entry.db as { requestId?: string })?.requestId === id,
+      );
+      expect(line?.db).toMatchObject({
+        event: 'slow-query',
+        operation: 'SELECT',
+        table: expect.stringMatching(/notes$/),
+        route: '/v1/notes/:id',
+      });
+      expect(String((line?.db as { fingerprint?: string } | undefined)?.fingerprint)).toContain(
+        '$1',
+      );
+      expect(JSON.stringify(line)).not.toContain('00000000abcd');
+    } finally {
+      await service.running.shutdown.shutdown('tests done');
+    }
+  }, 60_000);
 
   it('refuses NOTES_FLAGS beside REDIS_URL at start, naming both', async () => {
     await expect(

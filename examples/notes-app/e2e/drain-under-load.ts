@@ -14,6 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_KEY_FORMAT } from '../src/api-key-format.js';
 
 const serveScript = join(dirname(fileURLToPath(import.meta.url)), 'serve-example.ts');
 
@@ -110,7 +111,10 @@ export async function drainUnderLoad(
 ): Promise<DrainUnderLoadResult> {
   const connections = options.connections ?? 200;
   const signalAfterMs = options.signalAfterMs ?? 1500;
+  // The writes' key, registered by the service at start (NOTES_API_KEY).
+  const apiKey = API_KEY_FORMAT.generate().token;
   const service = await startService(options.server, {
+    NOTES_API_KEY: apiKey,
     NOTES_STORE: 'memory',
     LOG_LEVEL: 'info,http=warn',
     // Keep-alive load, not refusals: a 429 to a POST closes its connection (the adapters do
@@ -161,7 +165,7 @@ export async function drainUnderLoad(
           sequence += 1;
           const method = sequence % 3 === 0 ? 'POST' : 'GET';
           const sentAt = performance.now();
-          const result = await conn.exchange(requestBytes(method, id, sequence));
+          const result = await conn.exchange(requestBytes(method, id, sequence, apiKey));
           const where = conn.localPort === undefined ? {} : { localPort: conn.localPort };
           if (!result.ok) {
             records.push({
@@ -299,13 +303,18 @@ async function startService(
   };
 }
 
-function requestBytes(method: 'GET' | 'POST', client: number, sequence: number): Buffer {
+function requestBytes(
+  method: 'GET' | 'POST',
+  client: number,
+  sequence: number,
+  apiKey: string,
+): Buffer {
   if (method === 'GET') {
     return Buffer.from('GET /v1/notes?limit=5 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 'latin1');
   }
   const body = JSON.stringify({ title: `load ${client}-${sequence}`, body: 'drain under load' });
   return Buffer.from(
-    `POST /v1/notes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `POST /v1/notes HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     'latin1',
   );
 }

@@ -889,7 +889,8 @@ export function describeNotesService(
           method === 'get' ? ['400', '401', '500', '503'] : ['400', '401', '403', '500', '503'];
         expect(statuses, operation.operationId).toEqual(expect.arrayContaining(problemStatuses));
         for (const status of statuses.filter((code) => Number(code) >= 400)) {
-          const content = (operation.responses?.[status] as OpenAPIV3_1.ResponseObject).content;
+          const response = operation.responses?.[status] as OpenAPIV3_1.ResponseObject | undefined;
+          const content = response?.content;
           expect(Object.keys(content ?? {}), `${operation.operationId} ${status}`).toEqual([
             'application/problem+json',
           ]);

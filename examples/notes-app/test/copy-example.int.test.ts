@@ -124,9 +124,16 @@ async function startAndStop(
       await new Promise((done) => setTimeout(done, 100));
     }
     expect(stderr).toContain('(koa, memory store)');
+    // Writes need an API key: the copy issues a demo key at start and prints it once.
+    let key: string | undefined;
+    while (key === undefined) {
+      key = /^API key for writes: (\S+)$/m.exec(stderr)?.[1];
+      if (npm.exitCode !== null) throw new Error(`npm start exited ${npm.exitCode}:\n${stderr}`);
+      if (key === undefined) await new Promise((done) => setTimeout(done, 100));
+    }
     const created = await fetch(`${url}/v1/notes`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
       body: JSON.stringify({ title: 'from a copy' }),
     });
     expect(created.status).toBe(201);
