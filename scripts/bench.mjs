@@ -9,6 +9,8 @@
 //                               contains a filter, e.g. `core/bench/result`)
 //   pnpm bench:http [filter]    the HTTP loads only (packages whose folder name is a filter,
 //                               e.g. `fastify`)
+//   pnpm bench:throughput       the throughput runs only (each package's `bench:throughput`
+//                               script, e.g. @prod/queue's jobs/s against raw BullMQ)
 //   pnpm bench:docs             only rewrite docs/benchmarks.md from the stored results
 //
 // Each benchmark file writes its result to docs/benchmarks/results/<id>.json; the page is
@@ -23,7 +25,7 @@ import { join, resolve } from 'node:path';
 
 const args = process.argv.slice(2);
 const mode = args[0]?.startsWith('--') ? args.shift().slice(2) : 'all';
-if (!['all', 'micro', 'http', 'docs'].includes(mode)) {
+if (!['all', 'micro', 'http', 'throughput', 'docs'].includes(mode)) {
   console.error(`bench: unknown mode --${mode}`);
   process.exit(2);
 }
@@ -83,6 +85,20 @@ if (mode === 'all' || mode === 'http') {
   }
 }
 
+if (mode === 'all' || mode === 'throughput') {
+  // Jobs per second of a package against its peer (each measurement in a fresh process over
+  // the built dist): build what they load first.
+  for (const dir of readdirSync('packages').sort()) {
+    const manifest = join('packages', dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
+    if (pkg.scripts?.['bench:throughput'] === undefined) continue;
+    if (run('pnpm', ['exec', 'turbo', 'run', 'build', `--filter=${pkg.name}`])) {
+      run('pnpm', ['--filter', pkg.name, 'run', 'bench:throughput']);
+    }
+  }
+}
+
 // --- docs/benchmarks.md ----------------------------------------------------------------------
 
 const stored = readdirSync(results)
@@ -91,6 +107,7 @@ const stored = readdirSync(results)
   .map((f) => JSON.parse(readFileSync(join(results, f), 'utf8')));
 const micro = stored.filter((r) => r.kind === 'micro');
 const http = stored.filter((r) => r.kind === 'http');
+const throughput = stored.filter((r) => r.kind === 'queue-throughput');
 const x = (n) => (typeof n === 'number' && Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
 const span = (s) => `${x(s.median)} (${x(s.min)} - ${x(s.max)})`;
 const loads = stored.flatMap((r) => [r.loadBefore, r.loadAfter]).filter(Number.isFinite);
@@ -164,6 +181,19 @@ if (micro.length > 0) {
 if (http.length > 0) {
   lines.push('## HTTP loads, in full', '');
   for (const report of http) lines.push(report.markdown.trim(), '');
+}
+if (throughput.length > 0) {
+  lines.push('## Throughput, in full', '');
+  for (const report of throughput) {
+    lines.push(
+      `### @prod/queue vs raw BullMQ (${report.date})`,
+      '',
+      `\`packages/queue/bench/throughput.ts\`: ${report.rounds} interleaved rounds of ${report.jobs} jobs per measurement, each in a fresh process, on a redis-server of its own; ${report.machine}; load average ${report.loadBefore.toFixed(1)} before, ${report.loadAfter.toFixed(1)} after; ${report.seconds} s. Two readings per measurement: jobs/s (wall clock) and CPU of the process per job; a direction is claimed only when both agree.`,
+      '',
+      report.markdown.trim(),
+      '',
+    );
+  }
 }
 const notesDir = 'docs/benchmarks';
 lines.push('# Notes per package', '');

@@ -342,7 +342,12 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
         const applied = [a, b].flatMap(
           (one) => one.running.service.migrated?.applied.map((step) => step.id) ?? [],
         );
-        expect(applied.sort()).toEqual(['V1__notes', 'V2__audit log', 'V3__api keys']);
+        expect(applied.sort()).toEqual([
+          'V1__notes',
+          'V2__audit log',
+          'V3__api keys',
+          'V4__job outbox',
+        ]);
         const client = new pg.Client({ connectionString: fresh.baseUrl });
         await client.connect();
         try {
@@ -353,6 +358,7 @@ describe.skipIf(!available)('on PostgreSQL and Redis (skipped: a server is not r
             '1',
             '2',
             '3',
+            '4',
           ]);
         } finally {
           await client.end();

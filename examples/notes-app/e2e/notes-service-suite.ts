@@ -658,6 +658,93 @@ export function describeNotesService(
       const last = Math.max(...records.map((record) => record.seq));
       expect(report.value.chains[0]?.sealedThrough).toBeGreaterThanOrEqual(last);
     });
+    it('runs a notes.created job for every created note, and lists the queue to a queues:read key only', async () => {
+      const { queue, outbox, store } = service.running.service;
+      const created = await send(
+        'POST',
+        '/v1/notes',
+        { title: `announced on ${name}` },
+        { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
+      );
+      expect(created.status).toBe(201);
+      const note = (await created.json()) as { id: string };
+      // The job ran (its handler read the note back), on the memory driver or BullMQ, in the
+      // trace of the request that created the note, with the job id as its request id.
+      await vi.waitFor(
+        () =>
+          expect(
+            service.lines.find(
+              (line) =>
+                line.module === 'jobs' && line.noteId === note.id && line.msg === 'note announced',
+            ),
+          ).toMatchObject({ traceId: TRACE_ID, requestId: expect.stringMatching(/\S/) }),
+        { timeout: 15_000 },
+      );
+      // A SQL store wrote the job in the note's transaction; the relay has handed it over.
+      if (outbox !== undefined) {
+        await vi.waitFor(async () => {
+          const pending = await outbox.pending();
+          expect(pending.ok && pending.value).toBe(0);
+        });
+      }
+      expect(store.kind).toBe(service.running.service.config.store);
+
+      const listing = await send('GET', '/v1/queues');
+      expect(listing.status).toBe(200);
+      expect(listing.headers.get('cache-control')).toBe('no-store');
+      const body = (await listing.json()) as {
+        queues: { name: string; counts: Record<string, number>; recentFailures: unknown[] }[];
+      };
+      expect(body.queues.map((entry) => entry.name)).toEqual(['notes.created']);
+      expect(body.queues[0]?.counts.completed).toBeGreaterThanOrEqual(1);
+      expect(body.queues[0]?.recentFailures).toEqual([]);
+      const counts = await queue.counts();
+      expect(counts.ok && counts.value['notes.created']?.completed).toBeGreaterThanOrEqual(1);
+
+      // Without a key: 401; a key without queues:read: 403, naming the scope.
+      const nobody = await fetch(`${url}/v1/queues`);
+      expect(nobody.status).toBe(401);
+      await nobody.arrayBuffer();
+      const writer = await service.running.service.apiKeys.issue({
+        owner: `writer-only-${name}`,
+        scopes: ['notes:write'],
+      });
+      if (!writer.ok) throw writer.error;
+      const refused = await send('GET', '/v1/queues', undefined, {
+        'x-api-key': writer.value.token,
+      });
+      expect(refused.status).toBe(403);
+      expect(await problemOf(refused)).toMatchObject({
+        code: 'SECURITY_INSUFFICIENT_SCOPE',
+        details: { missing: ['queues:read'] },
+      });
+    });
+
+    it('exports the job metrics on /metrics', async () => {
+      const created = await send('POST', '/v1/notes', { title: 'counted' });
+      expect(created.status).toBe(201);
+      await created.arrayBuffer();
+      const counted = (lines: string[], name: string, ...labels: string[]) =>
+        lines.some(
+          (line) =>
+            line.startsWith(`${name}{`) &&
+            labels.every((label) => line.includes(label)) &&
+            Number(line.split(' ').at(-1)) >= 1,
+        );
+      await vi.waitFor(async () => {
+        const lines = (await (await fetch(`${url}/metrics`)).text()).split('\n');
+        expect(counted(lines, 'queue_jobs_enqueued_total', 'job="notes.created"')).toBe(true);
+        expect(
+          counted(
+            lines,
+            'queue_job_duration_seconds_count',
+            'job="notes.created"',
+            'outcome="completed"',
+          ),
+        ).toBe(true);
+      });
+    });
+
     it('requires an API key for writes: 401 with a Bearer challenge, nothing written', async () => {
       const before = await count();
       const id = '00000000-0000-4000-8000-000000000000';

@@ -22,7 +22,7 @@ import {
   redisFlagStore,
 } from '@prod/config';
 import { err, type HttpRequest, ok, type Part, type ProdError, type Result } from '@prod/core';
-import type { MigrateReport, SqlQueryable } from '@prod/db';
+import { type MigrateReport, type SqlQueryable, toSqlClient } from '@prod/db';
 import { ErrorAggregator, errorPart, logSink } from '@prod/errors';
 import {
   bearerToken,
@@ -44,6 +44,15 @@ import {
 } from '@prod/logger';
 import { createMetrics, type Metrics, metricsPart } from '@prod/metrics';
 import {
+  createOutbox,
+  createQueue,
+  memoryDriver,
+  type Outbox,
+  type Queue,
+  type QueueDriver,
+  queuePart,
+} from '@prod/queue';
+import {
   createRateLimiter,
   type RateLimiter,
   memoryStore as rateLimitMemoryStore,
@@ -60,12 +69,14 @@ import {
 import { tracingPart } from '@prod/tracing';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
+import { enqueuingNotesStore, outboxNotesStore } from './announcing-notes-store.js';
 import { cachedNotesStore } from './cached-notes-store.js';
 import type { ServiceConfig, ServiceSettings } from './config.js';
 import { encryptedNotesStore } from './encrypted-notes-store.js';
+import { type NoteCreatedJob, noteCreatedJob } from './note-jobs.js';
 import { NOTES_FLAG_DECLARATIONS, type NotesFlags } from './notes-flags.js';
 import { notesWriteTiers } from './notes-limits.js';
-import { notesPart } from './notes-part.js';
+import { notesPart, QUEUES_SCOPE } from './notes-part.js';
 import type { NotesStore } from './notes-store.js';
 import { openStore } from './open-store.js';
 import { serviceApiKeys } from './service-api-keys.js';
@@ -99,6 +110,16 @@ export interface Service {
    * `REDIS_URL` is set. It holds what the database holds: bodies as ciphertext.
    */
   readonly cache: Cache;
+  /**
+   * The background jobs (@prod/queue): `notes.created` for every note created, in memory, or
+   * on BullMQ when `REDIS_URL` is set. `GET /v1/queues` lists it (scope `queues:read`).
+   */
+  readonly queue: Queue<NoteCreatedJob>;
+  /**
+   * The outbox of a SQL store (table `prod_queue_outbox`), where `notes.created` is written in
+   * the note's own transaction and relayed to {@link Service.queue}; undefined in memory.
+   */
+  readonly outbox: Outbox<NoteCreatedJob> | undefined;
   /** The rate limiter of `POST /v1/notes` (@prod/ratelimit): in memory, or in Redis. */
   readonly limiter: RateLimiter;
   /**
@@ -163,8 +184,13 @@ const ALLOWED_HEADERS = [
 // The health detail view takes `Authorization: Bearer <HEALTH_TOKEN>`: not an API key, so the
 // auth part does not read credentials there. Elsewhere the routes declare what they need.
 const PROBES: RouteAuth = { auth: 'none' };
-const probeAuth = (request: HttpRequest): RouteAuth | undefined =>
-  request.path.startsWith('/health/') ? PROBES : undefined;
+// The queue listing names job failures: an operator's key only (queuePart has no metadata).
+const QUEUES_PATH = '/v1/queues';
+const QUEUES: RouteAuth = { auth: 'required', scopes: [QUEUES_SCOPE] };
+const probeAuth = (request: HttpRequest): RouteAuth | undefined => {
+  if (request.path.startsWith('/health/')) return PROBES;
+  return request.path === QUEUES_PATH ? QUEUES : undefined;
+};
 
 // Probes and scrapes arrive every few seconds: no span and no log line for them.
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/health/startup', '/metrics']);
@@ -249,6 +275,14 @@ function listed(names: readonly string[]): string {
     : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
 
+/** BullMQ on the service's Redis when `REDIS_URL` is set, else in memory. */
+async function queueDriver(config: ServiceConfig, redisKeys: string): Promise<QueueDriver> {
+  if (config.redisUrl === undefined) return memoryDriver();
+  // Loaded only here: a service on the memory driver never loads BullMQ.
+  const { bullmqDriver } = await import('@prod/queue/bullmq');
+  return bullmqDriver({ connection: config.redisUrl.reveal(), prefix: `${redisKeys}queue` });
+}
+
 async function runHooks(hooks: readonly ShutdownHook[]): Promise<void> {
   for (const hook of [...hooks].reverse()) {
     await Promise.resolve(hook.close(AbortSignal.timeout(5000))).catch(() => {});
@@ -261,13 +295,16 @@ async function runHooks(hooks: readonly ShutdownHook[]): Promise<void> {
  * the error aggregator, the keys (`NOTES_KEYS`, `AUDIT_SIGNING_KEY`, `API_KEY_SECRET`,
  * ephemeral with one warning where the configuration allows), the notes store (a SQL one
  * migrated and instrumented by @prod/db; bodies encrypted, reads by id cached), the API keys
- * (`NOTES_API_KEY`, or a demo key), the audit log, the rate limiter, the feature flags (counted
+ * (`NOTES_API_KEY`, or a demo key), the audit log, the rate limiter, the background jobs
+ * (`notes.created` for every note: in memory, or BullMQ with `REDIS_URL`; written through the
+ * outbox in the note's transaction on a SQL store), the feature flags (counted
  * on `feature_flag_evaluations_total`), the runtime configuration file when one is set, and
  * the parts that serve them over HTTP:
  *
  * `security-headers` -> `cors` -> `tracing` -> `request-logging` -> `metrics` (`GET /metrics`)
  * -> `health` (`/health/live|ready|startup`) -> `auth` -> `audit` -> `ratelimit` ->
- * `http-cache` -> `notes` (`/v1/notes...`, `/openapi.json`, `/docs`) -> your parts -> `errors`.
+ * `http-cache` -> `notes` (`/v1/notes...`, `/openapi.json`, `/docs`) -> `@prod/queue`
+ * (`GET /v1/queues`, scope `queues:read`) -> your parts -> `errors`.
  *
  * @returns `Ok(Service)`, or `Err` when the store cannot be opened or migrated
  * (`DB_UNAVAILABLE` for a PostgreSQL that does not answer, `DB_MIGRATION_*`), the API key of
@@ -437,6 +474,41 @@ export async function composeService(
   });
   hooks.push({ name: 'ratelimit', close: () => limiter.close() });
 
+  // The job of a created note. Its handler reads the store below encryption and cache.
+  const noteCreated = noteCreatedJob({ store: opened.value.store, logger });
+  const jobLog = logger.module('jobs');
+  const queue = createQueue({
+    jobs: [noteCreated],
+    driver: await queueDriver(config, redisKeys),
+    metrics,
+    logger: jobLog,
+  });
+  queue.on('deadLetter', ({ id, error }) =>
+    jobLog.warn({ jobId: id, code: error.code }, 'job failed for good: a dead letter'),
+  );
+  queue.on('error', (error) => jobLog.warn({ err: error }, 'queue engine trouble'));
+  queue.on('warning', (warning) => jobLog.warn({ warning }, 'queue warning'));
+  // Registered after the store: the running jobs (which read it) drain before it closes.
+  hooks.push(queue.shutdownHook({ name: 'queue', drainTimeoutMs: 5000 }));
+  let outbox: Outbox<NoteCreatedJob> | undefined;
+  let created: NotesStore;
+  if (opened.value.db === undefined) {
+    created = enqueuingNotesStore(opened.value.store, queue, noteCreated, (error, note) =>
+      jobLog.warn({ err: error, noteId: note.id }, 'notes.created not enqueued'),
+    );
+  } else {
+    const db = toSqlClient(opened.value.db);
+    outbox = createOutbox({ queue, client: db, logger: jobLog });
+    created = outboxNotesStore(
+      db,
+      opened.value.store.kind as 'pglite' | 'postgres',
+      outbox,
+      noteCreated,
+    );
+    // After the queue's hook: hooks run newest first, so the relay stops before the queue.
+    hooks.push(outbox.shutdownHook());
+  }
+
   const source: FlagSource =
     redis === undefined
       ? configFlagSource(settings, 'flags')
@@ -471,7 +543,10 @@ export async function composeService(
   hooks.push({ name: 'flags', close: () => liveFlags.close() });
 
   // Encryption outermost: the cache below it, Redis included, only ever sees ciphertext.
-  const store = encryptedNotesStore(cachedNotesStore(opened.value.store, cache), keyring);
+  const store = encryptedNotesStore(cachedNotesStore(created, cache), keyring);
+  // Jobs start once the service is composed, and none starts once a shutdown has begun.
+  queue.work({ stopOn: health.signal });
+  outbox?.start();
   const parts: Part[] = [
     // First: their onSend runs last, so every answer carries their headers (errors, 404s,
     // refusals of the parts below included), and CORS answers preflights before anything else.
@@ -498,6 +573,7 @@ export async function composeService(
     // ETags only where a route asks (GET /v1/notes/:id), so probes and /metrics are not hashed.
     httpCachePart({ etag: false }),
     notesPart(store, { flags: liveFlags, writeLimit: config.writeLimit }),
+    queuePart(queue, { path: QUEUES_PATH }),
     ...(options.parts ?? []),
     errorPart({ aggregator: errors }),
   ];
@@ -511,6 +587,8 @@ export async function composeService(
     store,
     cache,
     limiter,
+    queue,
+    outbox,
     audit,
     auditSink,
     database: opened.value.db,

@@ -1,3 +1,4 @@
+export { enqueuingNotesStore, outboxNotesStore } from './announcing-notes-store.js';
 export { API_KEY_FORMAT } from './api-key-format.js';
 export type { CachedNotesStoreOptions } from './cached-notes-store.js';
 export { cachedNotesStore } from './cached-notes-store.js';
@@ -10,6 +11,8 @@ export { memoryNotesStore } from './memory-notes-store.js';
 export { NOTES_MIGRATIONS } from './migrations.js';
 export type { ListOptions, NewNote, Note, NotePatch } from './note.js';
 export { MAX_BODY_LENGTH, MAX_SEARCH_LENGTH, MAX_TITLE_LENGTH } from './note.js';
+export type { NoteCreatedJob, NoteCreatedJobOptions } from './note-jobs.js';
+export { NOTE_CREATED_JOB, noteCreatedJob } from './note-jobs.js';
 export { NotesErrors } from './notes-errors.js';
 export type { NotesFlagReader, NotesFlags } from './notes-flags.js';
 export { NOTES_FLAG_DECLARATIONS } from './notes-flags.js';
@@ -19,6 +22,7 @@ export {
   NOTES_API_INFO,
   NOTES_SECURITY_SCHEMES,
   notesPart,
+  QUEUES_SCOPE,
   WRITE_SCOPE,
 } from './notes-part.js';
 export type { NotesStore } from './notes-store.js';

@@ -1,5 +1,6 @@
 import { auditMigrationSql } from '@prod/audit';
 import { defineMigration, type MigrationDefinition } from '@prod/db';
+import { outboxMigrationSql } from '@prod/queue';
 import { apiKeyMigrationSql } from '@prod/security';
 
 /**
@@ -11,8 +12,9 @@ import { apiKeyMigrationSql } from '@prod/security';
  * | 1 | `notes` and its paging index | drops `notes` |
  * | 2 | `audit_log`, the append-only table of @prod/audit (`auditMigrationSql()`) | none: a migration never drops the audit trail |
  * | 3 | `api_keys`, the key store of @prod/security (`apiKeyMigrationSql()`) | drops `api_keys` |
+ * | 4 | `prod_queue_outbox`, the job outbox of @prod/queue (`outboxMigrationSql()`) | drops it |
  *
- * Versions 2 and 3 are the SQL those packages export, so the history records (and checksums)
+ * Versions 2 to 4 are the SQL those packages export, so the history records (and checksums)
  * exactly what they create. Their statements are idempotent (`IF NOT EXISTS`), as version 1's
  * are: a database whose tables an earlier start created (`createNotesTable`,
  * `applyAuditMigration`) adopts the history without a baseline. A package release that changes
@@ -44,5 +46,11 @@ CREATE INDEX IF NOT EXISTS notes_created_at ON notes (created_at, id);`,
     name: 'api keys',
     up: `${apiKeyMigrationSql().join(';\n')};`,
     down: 'DROP TABLE api_keys',
+  }),
+  defineMigration({
+    version: '4',
+    name: 'job outbox',
+    up: `${outboxMigrationSql().join(';\n')};`,
+    down: 'DROP TABLE prod_queue_outbox',
   }),
 ];

@@ -35,6 +35,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The scope an API key needs for `POST`, `PATCH` and `DELETE` (the demo key has it). */
 export const WRITE_SCOPE = 'notes:write';
+/** The scope of `GET /v1/queues`, the background jobs' listing (an operator's key). */
+export const QUEUES_SCOPE = 'queues:read';
 
 function notFound(id: string): ProdError<'NOTE_NOT_FOUND'> {
   // The id is echoed only when it is one we could have issued.

@@ -68,6 +68,7 @@ export function describeEndpoints(url: string, writeLimit = 60, apiKey = CONFIGU
     `  curl -i -X POST ${url}/v1/notes ${json} -d '{"title":"Hello"}'    # 401 without the key`,
     `  curl -i -X POST ${url}/v1/notes ${key} ${json} -d '{"title":""}'    # 400 with field errors`,
     `  curl -s ${url}/openapi.json    # the OpenAPI 3.1 document; ${url}/docs in a browser`,
+    `  curl -s ${url}/v1/queues ${key}    # the background jobs: one notes.created per note`,
     `  curl -i ${url}/health/ready`,
     `  curl -s ${url}/metrics | grep http_server_request_duration_seconds_count`,
   ].join('\n');

@@ -11,7 +11,7 @@ import {
 } from '@prod/security';
 import { API_KEY_FORMAT } from './api-key-format.js';
 import type { ServiceConfig } from './config.js';
-import { WRITE_SCOPE } from './notes-part.js';
+import { QUEUES_SCOPE, WRITE_SCOPE } from './notes-part.js';
 
 /** How long a demo key issued into PostgreSQL lives: each start issues one, none piles up. */
 export const DEMO_KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -44,8 +44,8 @@ export interface ServiceApiKeysOptions {
  * The API keys of @prod/security for the notes service: `notes_...` keys, stored only as an
  * HMAC under `API_KEY_SECRET` (in the `api_keys` table of a SQL store, else in memory), cached
  * 30 s. At start it registers `NOTES_API_KEY` (idempotently: the same key on every start and
- * instance) or, without one and outside production, issues a demo key: owner `demo`, scope
- * `notes:write`, tier `free`, expiring after a day when the keys are kept in PostgreSQL.
+ * instance) or, without one and outside production, issues a demo key: owner `demo`, scopes
+ * `notes:write` and `queues:read`, tier `free`, expiring after a day when the keys are kept in PostgreSQL.
  *
  * @returns `Ok(ServiceApiKeys)`; `Err` `SECURITY_INVALID_INPUT` for a configured key that was
  * revoked, `SECURITY_KEY_STORE_UNAVAILABLE` when the database does not answer.
@@ -60,7 +60,7 @@ export async function serviceApiKeys(
       : // @prod/security types its client's rows as a mutable array; @prod/db's are read-only.
         postgresKeyStore({ db: options.db as unknown as SqlClient });
   const apiKeys = createApiKeys({ prefix: API_KEY_FORMAT.prefix, secret: options.secret, store });
-  const scopes = [WRITE_SCOPE];
+  const scopes = [WRITE_SCOPE, QUEUES_SCOPE];
   if (config.apiKey !== undefined) {
     const registered = await apiKeys.issue({
       owner: 'operator',

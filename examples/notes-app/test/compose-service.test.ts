@@ -196,6 +196,7 @@ describe('composeService: keys, the audit log, the cache and the limiter', () =>
       'audit',
       'cache',
       'ratelimit',
+      'queue',
       'flags',
     ]);
   });
@@ -208,7 +209,7 @@ describe('composeService: the API keys for writes', () => {
     API_KEY_SECRET: 'an-api-key-secret-of-32-characters!',
   };
 
-  it('issues a demo key at start without NOTES_API_KEY: notes:write, tier free, the demo owner', async () => {
+  it('issues a demo key at start without NOTES_API_KEY: notes:write and queues:read, tier free, the demo owner', async () => {
     const { service, lines } = await compose({});
     try {
       const key = service.demoApiKey ?? '';
@@ -217,7 +218,7 @@ describe('composeService: the API keys for writes', () => {
       expect(actor.ok && actor.value).toMatchObject({
         id: 'demo',
         type: 'api-key',
-        scopes: ['notes:write'],
+        scopes: ['notes:write', 'queues:read'],
         tier: 'free',
       });
       // Shown once, in the start banner: never in a log line.
@@ -240,7 +241,10 @@ describe('composeService: the API keys for writes', () => {
     try {
       expect(service.demoApiKey).toBeUndefined();
       const actor = await service.apiKeys.verify(token);
-      expect(actor.ok && actor.value).toMatchObject({ id: 'operator', scopes: ['notes:write'] });
+      expect(actor.ok && actor.value).toMatchObject({
+        id: 'operator',
+        scopes: ['notes:write', 'queues:read'],
+      });
       expect(JSON.stringify(lines)).not.toContain(token);
     } finally {
       await service.close();
@@ -271,8 +275,78 @@ describe('composeService: the API keys for writes', () => {
         'ratelimit',
         'http-cache',
         'notes',
+        '@prod/queue',
         'errors',
       ]);
+    } finally {
+      await service.close();
+    }
+  });
+});
+
+describe('composeService: the notes.created job', () => {
+  const announced = (lines: Record<string, unknown>[], id: string) =>
+    lines.find((line) => line.module === 'jobs' && line.noteId === id);
+
+  it('enqueues it right after a note is created on the memory store, and the job reads the note', async () => {
+    const { service, lines } = await compose({});
+    try {
+      expect(service.outbox).toBeUndefined();
+      const created = await service.store.create({ title: 'in memory', body: 'b' });
+      if (!created.ok) throw created.error;
+      await vi.waitFor(() =>
+        expect(announced(lines, created.value.id)).toMatchObject({ msg: 'note announced' }),
+      );
+      const counts = await service.queue.counts();
+      expect(counts.ok && counts.value['notes.created']).toMatchObject({ completed: 1 });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('writes it in the note transaction on PGlite: relayed once committed, neither written when the job cannot be', async () => {
+    const { service, lines } = await compose({ NOTES_STORE: 'pglite' });
+    try {
+      const { database, outbox } = service;
+      if (database === undefined || outbox === undefined) throw new Error('no outbox on pglite');
+      const created = await service.store.create({ title: 'in a transaction', body: 'b' });
+      if (!created.ok) throw created.error;
+      await vi.waitFor(() =>
+        expect(announced(lines, created.value.id)).toMatchObject({ msg: 'note announced' }),
+      );
+      const pending = await outbox.pending();
+      expect(pending.ok && pending.value).toBe(0);
+
+      // Without the outbox table the job cannot be written: the note rolls back with it.
+      await database.query('ALTER TABLE prod_queue_outbox RENAME TO prod_queue_outbox_away');
+      const before = await database.query('SELECT count(*)::int AS n FROM notes');
+      const refused = await service.store.create({ title: 'rolled back', body: 'b' });
+      expect(refused.ok).toBe(false);
+      expect(!refused.ok && refused.error.code).toBe('QUEUE_OUTBOX_FAILED');
+      const after = await database.query('SELECT count(*)::int AS n FROM notes');
+      expect(after.rows).toEqual(before.rows);
+      await database.query('ALTER TABLE prod_queue_outbox_away RENAME TO prod_queue_outbox');
+      expect(service.hooks.map((hook) => hook.name).slice(-3)).toEqual([
+        'queue',
+        'outbox',
+        'flags',
+      ]);
+    } finally {
+      await service.close();
+    }
+  }, 60_000);
+
+  it('refuses a payload its schema does not take, so nothing is enqueued', async () => {
+    const { service } = await compose({});
+    try {
+      const refused = await service.queue.enqueue('notes.created', { id: 'not-a-uuid' });
+      expect(!refused.ok && refused.error.code).toBe('JOB_PAYLOAD_INVALID');
+      const counts = await service.queue.counts();
+      expect(counts.ok && counts.value['notes.created']).toMatchObject({
+        waiting: 0,
+        active: 0,
+        completed: 0,
+      });
     } finally {
       await service.close();
     }

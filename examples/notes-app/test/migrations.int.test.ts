@@ -6,17 +6,18 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // What the history of every database migrated so far holds. A package that changes the SQL of
-// its table (@prod/audit's, @prod/security's) changes these: such a change goes into a new
+// its table (@prod/audit's, @prod/security's, @prod/queue's) changes these: such a change goes into a new
 // migration, never into an applied one, or every database would refuse the next start with
 // DB_MIGRATION_CHECKSUM_MISMATCH.
 const CHECKSUMS: Record<string, string> = {
   V1__notes: 'a78aa2bad9d114d4829ab7a4faca3bf81d14982c685ed2d9632a88c2ba2e25ec',
   'V2__audit log': 'bfcaead6bc9ed266b6206c07b83e7e77593343596f2a31a3f2ebc02f51eebd2e',
   'V3__api keys': 'effc699fb82c61d9928feb5f4162df0d024aecf77e06a691bcd616586b0ed749',
+  'V4__job outbox': 'b455b6a6c87b421de3ff7cb16d9ba0d134775190e6e861a3989952611d9527a7',
 };
 
 describe('NOTES_MIGRATIONS on PGlite', () => {
-  it('creates the notes, audit and API key tables, one history, checksums unchanged', async () => {
+  it('creates the notes, audit, API key and job outbox tables, one history, checksums unchanged', async () => {
     const db = await openPglite();
     try {
       const migrator = createMigrator({ client: db, migrations: NOTES_MIGRATIONS });
@@ -38,6 +39,7 @@ describe('NOTES_MIGRATIONS on PGlite', () => {
         'audit_log',
         'notes',
         'prod_db_migrations',
+        'prod_queue_outbox',
       ]);
       const drift = await migrator.drift();
       expect(drift.ok && drift.value.drifted).toBe(false);
@@ -79,6 +81,7 @@ describe.skipIf(!first.available)('NOTES_MIGRATIONS on PostgreSQL (skipped: not 
         { version: '1', n: 1 },
         { version: '2', n: 1 },
         { version: '3', n: 1 },
+        { version: '4', n: 1 },
       ]);
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));

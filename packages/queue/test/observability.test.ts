@@ -7,9 +7,13 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { currentContext, err, ok, ProdError } from '@prod/core';
+import { currentContext, definePart, err, json, ok, ProdError } from '@prod/core';
+import { mountExpress } from '@prod/express';
 import { createMetrics } from '@prod/metrics';
 import { createQueue, defineJob, memoryDriver } from '@prod/queue';
+import { listen } from '@prod/testing';
+import { tracingPart } from '@prod/tracing';
+import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 
@@ -82,6 +86,56 @@ describe('tracing', () => {
     expect(process[0]?.attributes['error.type']).toBe('FLAKY');
     // The handler runs in a request context of its own: logs carry the job id and trace id.
     expect(seen).toEqual({ traceId, requestId: enqueued.value.id });
+  });
+});
+
+describe('tracing through tracingPart', () => {
+  it('parents the send span on the server span of an adapter that runs only the @prod/core context', async () => {
+    let attempted = false;
+    const job = defineJob({
+      name: 'from-a-route',
+      schema: z.object({ n: z.number() }),
+      handler: () => {
+        attempted = true;
+        return ok(undefined);
+      },
+    });
+    const queue = createQueue({ jobs: [job], driver: memoryDriver() });
+    queue.work();
+    const enqueuing = definePart({
+      name: 'enqueuing',
+      routes: [
+        {
+          method: 'POST',
+          path: '/jobs',
+          handler: async () => {
+            const enqueued = await queue.enqueue(job, { n: 1 });
+            if (!enqueued.ok) throw enqueued.error;
+            return json(202, { id: enqueued.value.id });
+          },
+        },
+      ],
+    });
+    const app = express();
+    mountExpress(app, { parts: [tracingPart(), enqueuing] });
+    const server = await listen(app);
+    try {
+      const answer = await fetch(`${server.url}/jobs`, { method: 'POST' });
+      expect(answer.status).toBe(202);
+      await answer.arrayBuffer();
+      await vi.waitFor(() => expect(attempted).toBe(true));
+    } finally {
+      await queue.close();
+      await server.close();
+    }
+    const spans = exporter.getFinishedSpans();
+    const serverSpan = spans.find((s) => s.kind === SpanKind.SERVER);
+    const send = spans.find((s) => s.name === 'send from-a-route');
+    const processed = spans.find((s) => s.name === 'process from-a-route');
+    expect(serverSpan).toBeDefined();
+    expect(send?.spanContext().traceId).toBe(serverSpan?.spanContext().traceId);
+    expect(send?.parentSpanContext?.spanId).toBe(serverSpan?.spanContext().spanId);
+    expect(processed?.spanContext().traceId).toBe(serverSpan?.spanContext().traceId);
   });
 });
 

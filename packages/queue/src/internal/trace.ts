@@ -1,9 +1,9 @@
-// Spans on the OpenTelemetry API only: a producer span per enqueue whose context travels in
-// the job's data, a consumer span per attempt that continues that trace in the worker. With
-// no SDK registered, both are no-ops and nothing is stored in the job.
+// Spans on the OpenTelemetry API: a producer span per enqueue (a child of the current work's
+// span, as @prod/tracing finds it) whose context travels in the job's data, and a consumer span
+// per attempt that continues that trace in the worker. With no SDK registered, both are no-ops
+// and nothing is stored in the job.
 import {
   type Context,
-  context,
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
@@ -12,6 +12,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { currentOtelContext } from '@prod/tracing';
 
 // One tracer for the process: a ProxyTracer that finds the SDK's when one is registered later.
 const queueTracer = trace.getTracer('@prod/queue');
@@ -26,7 +27,9 @@ export function startSend(
   kind: string,
   count: number,
 ): { readonly span: Span; readonly carrier: Record<string, string> | undefined } {
-  const active = context.active();
+  // The request's span even when the adapter runs the request in the @prod/core context only
+  // (tracingPart binds its span there, not in the OpenTelemetry context).
+  const active = currentOtelContext();
   const span = tracer().startSpan(
     `send ${name}`,
     {
