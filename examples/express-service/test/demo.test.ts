@@ -115,8 +115,10 @@ async function startDemo(): Promise<{ demo: Run; url: string; key: string; servi
     body: JSON.stringify({ title: 'from the demo test' }),
   });
   expect(created.status).toBe(201);
-  // The default write limit, small enough to reach by hand: 60 a minute per API key.
-  expect(created.headers.get('ratelimit-policy')).toBe('"notes-write";q=60;w=60');
+  // The default write limit, small enough to reach by hand: 60 a minute per API key, 300 per address.
+  expect(created.headers.get('ratelimit-policy')).toBe(
+    '"notes-write";q=60;w=60, "notes-write-ip";q=300;w=60',
+  );
   const anonymous = await fetch(`${url}/v1/notes`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

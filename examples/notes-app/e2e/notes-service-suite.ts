@@ -1054,8 +1054,12 @@ export function describeNotesService(
       const a = await keyOf();
       const first = await post(`${tag} first`, a);
       expect(first.status).toBe(201);
-      expect(first.headers.get('ratelimit-policy')).toBe(`"notes-write";q=${LIMIT};w=60`);
-      expect(first.headers.get('ratelimit')).toMatch(/^"notes-write";r=2;t=\d+$/);
+      expect(first.headers.get('ratelimit-policy')).toBe(
+        `"notes-write";q=${LIMIT};w=60, "notes-write-ip";q=${LIMIT * 5};w=60`,
+      );
+      expect(first.headers.get('ratelimit')).toMatch(
+        /^"notes-write";r=2;t=\d+, "notes-write-ip";r=\d+;t=\d+$/,
+      );
       await first.arrayBuffer();
 
       // Without a key: refused before it is counted, so no RateLimit headers.
@@ -1067,7 +1071,9 @@ export function describeNotesService(
       // An error answer carries them too (and counts: the limit is decided before the body).
       const invalid = await post('', a);
       expect(invalid.status).toBe(400);
-      expect(invalid.headers.get('ratelimit')).toMatch(/^"notes-write";r=1;t=\d+$/);
+      expect(invalid.headers.get('ratelimit')).toMatch(
+        /^"notes-write";r=1;t=\d+, "notes-write-ip"/,
+      );
       await invalid.arrayBuffer();
       const third = await post(`${tag} third`, a);
       expect(third.status).toBe(201);
@@ -1076,7 +1082,9 @@ export function describeNotesService(
       const refused = await post(`${tag} fourth`, a);
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(refused.headers.get('ratelimit')).toMatch(/^"notes-write";r=0;t=\d+$/);
+      expect(refused.headers.get('ratelimit')).toMatch(
+        /^"notes-write";r=0;t=\d+, "notes-write-ip";r=\d+;t=\d+$/,
+      );
       expectSecurityHeaders(refused, '429');
       expect(await problemOf(refused)).toMatchObject({
         type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
@@ -1094,7 +1102,7 @@ export function describeNotesService(
         origin: 'https://any.example',
       });
       expect(b.status).toBe(201);
-      expect(b.headers.get('ratelimit')).toMatch(/^"notes-write";r=2;t=\d+$/);
+      expect(b.headers.get('ratelimit')).toMatch(/^"notes-write";r=2;t=\d+, "notes-write-ip"/);
       expect(b.headers.get('access-control-allow-origin')).toBe('*');
       await b.arrayBuffer();
     });
@@ -1103,11 +1111,40 @@ export function describeNotesService(
       const pro = await keyOf('pro');
       const response = await post(`pro-${Date.now().toString(36)}`, pro);
       expect(response.status).toBe(201);
-      expect(response.headers.get('ratelimit-policy')).toBe(`"notes-write";q=${LIMIT * 10};w=60`);
+      expect(response.headers.get('ratelimit-policy')).toBe(
+        `"notes-write";q=${LIMIT * 10};w=60, "notes-write-ip";q=${LIMIT * 50};w=60`,
+      );
       expect(response.headers.get('ratelimit')).toMatch(
-        new RegExp(`^"notes-write";r=${LIMIT * 10 - 1};t=\\d+$`),
+        new RegExp(`^"notes-write";r=${LIMIT * 10 - 1};t=\\d+, "notes-write-ip";r=\\d+;t=\\d+$`),
       );
       await response.arrayBuffer();
+    });
+
+    it('bounds one address however many keys it holds: notes-write-ip, five keys worth', async () => {
+      const tag = `address-${Date.now().toString(36)}`;
+      let refused: Response | undefined;
+      let admitted = 0;
+      // A fresh key for every write: no key reaches its own limit, the address does.
+      for (let i = 0; i < LIMIT * 5 + 1 && refused === undefined; i += 1) {
+        const response = await post(`${tag} ${i}`, await keyOf());
+        if (response.status === 429) refused = response;
+        else {
+          expect(response.status).toBe(201);
+          admitted += 1;
+          await response.arrayBuffer();
+        }
+      }
+      // The earlier tests of this block wrote from this address too.
+      expect(admitted).toBeLessThanOrEqual(LIMIT * 5);
+      expect(refused?.status).toBe(429);
+      // The fresh key has its whole budget; the address has none left.
+      expect(refused?.headers.get('ratelimit')).toMatch(
+        /^"notes-write";r=2;t=\d+, "notes-write-ip";r=0;t=\d+$/,
+      );
+      expect(await problemOf(refused as Response)).toMatchObject({
+        code: 'RATELIMIT_EXCEEDED',
+        'violated-policies': ['notes-write-ip'],
+      });
     });
 
     it('limits writes only: reads and probes carry no RateLimit headers and are answered', async () => {

@@ -257,7 +257,8 @@ export interface ServiceConfig {
   readonly slowQueryMs: number;
   /**
    * `NOTES_WRITE_LIMIT`, default 60: `POST /v1/notes` a minute per API key (the verified key),
-   * for the default (`free`) tier; `pro` gets ten times as many, `enterprise` no limit.
+   * and five times that per client address, for the default (`free`) tier; `pro` gets ten
+   * times as many, `enterprise` no limit.
    */
   readonly writeLimit: number;
   /** `NOTES_RUNTIME_CONFIG`: a JSON or YAML file of reloadable settings, watched while running. */

@@ -16,7 +16,12 @@ export { NOTE_CREATED_JOB, noteCreatedJob } from './note-jobs.js';
 export { NotesErrors } from './notes-errors.js';
 export type { NotesFlagReader, NotesFlags } from './notes-flags.js';
 export { NOTES_FLAG_DECLARATIONS } from './notes-flags.js';
-export { notesWritePolicies, notesWriteTiers, WRITE_WINDOW_MS } from './notes-limits.js';
+export {
+  ADDRESS_FACTOR,
+  notesWritePolicies,
+  notesWriteTiers,
+  WRITE_WINDOW_MS,
+} from './notes-limits.js';
 export type { NotesPartOptions } from './notes-part.js';
 export {
   NOTES_API_INFO,

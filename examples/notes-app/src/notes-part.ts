@@ -131,8 +131,9 @@ export interface NotesPartOptions {
   /** The flags (`notes.search` gates `?q=`). Default none: every flag at its default, off. */
   readonly flags?: NotesFlagReader;
   /**
-   * `POST /v1/notes` a minute per API key (`NOTES_WRITE_LIMIT`): the policy `notes-write` of
-   * {@link notesWritePolicies}, counted by the rate-limit part. Default 60.
+   * `POST /v1/notes` a minute per API key (`NOTES_WRITE_LIMIT`): the policies `notes-write` and
+   * `notes-write-ip` (five times it per address) of {@link notesWritePolicies}, counted by the
+   * rate-limit part. Default 60.
    */
   readonly writeLimit?: number;
 }

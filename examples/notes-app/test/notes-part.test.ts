@@ -100,7 +100,10 @@ describe('notesPart', () => {
     expect(limited.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/notes']);
     expect(
       rateLimitMeta.read(limited[0] ?? {})?.policies?.map((p) => [p.name, p.limit, p.key]),
-    ).toEqual([['notes-write', 7, 'api-key']]);
+    ).toEqual([
+      ['notes-write', 7, 'api-key'],
+      ['notes-write-ip', 35, 'ip'],
+    ]);
     const cached = routes.filter((r) => httpCacheMeta.read(r) !== undefined);
     expect(cached.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/notes/:id']);
   });
