@@ -11,6 +11,7 @@ import {
 } from '@prod/core';
 import { clientIp } from './client-ip.js';
 import { RateLimitErrors } from './errors.js';
+import { type FixedWindowResult, fixedWindowAnswer } from './internal/fixed-window.js';
 import { registerSource } from './internal/metrics.js';
 import { PressureMonitor, type PressureOptions } from './internal/pressure.js';
 import {
@@ -20,7 +21,12 @@ import {
   type StoreCall,
   type StoreEngine,
 } from './internal/store.js';
-import { memoryStore, type RateLimitStore } from './memory-store.js';
+import {
+  isFlexibleRefusal,
+  MemoryEngine,
+  memoryStore,
+  type RateLimitStore,
+} from './memory-store.js';
 import { toPolicy } from './policy.js';
 import { reportStoreHealth, storePrefix } from './redis-store.js';
 import type {
@@ -179,6 +185,24 @@ interface Planned {
   readonly shadow: boolean;
 }
 
+/**
+ * The one policy of a limiter that needs nothing else per decision (memory store, no tiers, no
+ * pressure): `consume` with a plain key decides it without planning, and admissions, nearly every
+ * decision, allocate only what they return. Refusals and failures take the general path's code.
+ */
+interface FastPath {
+  readonly policy: Policy;
+  readonly engine: MemoryEngine;
+  /** The storage key prefix: the store's, then the policy's name. */
+  readonly prefix: string;
+  readonly shadow: boolean;
+  readonly fixed: boolean;
+  /** The policy's decision counters, once the first decision made them. */
+  counts: number[] | undefined;
+  /** A fixed window's admission, as the one handler of rate-limiter-flexible's promise. */
+  readonly admitted: (res: FixedWindowResult) => Result<RateLimitDecision, RateLimitError>;
+}
+
 type Subject =
   | { readonly kind: 'request'; readonly request: HttpRequest }
   | { readonly kind: 'key'; readonly key: string | Readonly<Record<string, string>> };
@@ -209,6 +233,7 @@ class Limiter implements RateLimiter {
     storeTimeouts: 0,
   };
   readonly #unregister: () => void;
+  readonly #fast: FastPath | undefined;
 
   constructor(options: RateLimiterOptions) {
     check.object('options', options);
@@ -287,6 +312,7 @@ class Limiter implements RateLimiter {
       options.metrics === undefined
         ? NOOP
         : registerSource(options.metrics, 'ratelimit', this.name, this, LIMITER_METRICS);
+    this.#fast = this.#fastPath();
     this[INTERNALS] = {
       decideRequest: (request, policies, cost) =>
         this.#decide({ kind: 'request', request }, policies, cost, undefined),
@@ -310,6 +336,18 @@ class Limiter implements RateLimiter {
     key: string | Readonly<Record<string, string>>,
     options: ConsumeOptions = NO_OPTIONS,
   ): Promise<Result<RateLimitDecision, RateLimitError>> {
+    const fast = this.#fast;
+    if (
+      fast !== undefined &&
+      typeof key === 'string' &&
+      key !== '' &&
+      key.length <= MAX_KEY &&
+      options.policies === undefined &&
+      options.tier === undefined
+    ) {
+      const cost = options.cost ?? 1;
+      if (Number.isSafeInteger(cost) && cost >= 1) return this.#consumeFast(fast, key, cost);
+    }
     if (!validKey(key)) {
       return Promise.resolve(
         err(
@@ -386,6 +424,147 @@ class Limiter implements RateLimiter {
   async close(): Promise<void> {
     this.#pressure?.stop();
     this.#unregister();
+  }
+
+  // --- the single-policy path ---------------------------------------------------------------
+
+  #fastPath(): FastPath | undefined {
+    const engine = this.#engine;
+    const policy = this.policies[0];
+    if (
+      this.policies.length !== 1 ||
+      policy === undefined ||
+      !(engine instanceof MemoryEngine) ||
+      !this.#noTiers ||
+      this.#pressure !== undefined ||
+      this.#denyCache !== undefined ||
+      policy.algorithm === 'concurrency' ||
+      policy.limit === 0
+    ) {
+      return undefined;
+    }
+    const { limit, window } = policy;
+    const fast: FastPath = {
+      policy,
+      engine,
+      prefix: this.#keyPrefix(policy),
+      shadow: this.#shadow || policy.shadow,
+      fixed: policy.algorithm === 'fixed-window',
+      counts: undefined,
+      // What fixedWindowAnswer and #finish make of an admission, without the answer between.
+      admitted: (res) =>
+        ok(
+          this.#admit(
+            fast,
+            Math.max(0, limit - res.consumedPoints),
+            res.msBeforeNext < 0 ? window : res.msBeforeNext,
+          ),
+        ),
+    };
+    return fast;
+  }
+
+  #consumeFast(
+    fast: FastPath,
+    key: string,
+    cost: number,
+  ): Promise<Result<RateLimitDecision, RateLimitError>> {
+    const { policy } = fast;
+    const call: StoreCall = {
+      policy,
+      key: fast.prefix + key,
+      limit: policy.limit,
+      burst: policy.burst,
+      cost,
+      id: '',
+    };
+    if (fast.fixed) {
+      let pending: Promise<FixedWindowResult>;
+      try {
+        pending = fast.engine.fixedConsume(call);
+      } catch (error) {
+        return Promise.resolve(this.#fastFailed(fast, call, error));
+      }
+      return pending.then(fast.admitted, (rejection: unknown) =>
+        isFlexibleRefusal(rejection)
+          ? this.#fastFinish(fast, call, fixedWindowAnswer(rejection, call, false))
+          : this.#fastFailed(fast, call, rejection),
+      );
+    }
+    let answer: StoreAnswer;
+    try {
+      answer = fast.engine.consume(call) as StoreAnswer;
+    } catch (error) {
+      return Promise.resolve(this.#fastFailed(fast, call, error));
+    }
+    return Promise.resolve(
+      answer.allowed
+        ? ok(this.#admit(fast, answer.remaining, answer.resetMs))
+        : this.#fastFinish(fast, call, answer),
+    );
+  }
+
+  /** An admission of the single policy: what #finish makes of one allowed answer. */
+  #admit(fast: FastPath, remaining: number, resetMs: number): RateLimitDecision {
+    const { policy } = fast;
+    const counts = fast.counts;
+    if (counts === undefined) {
+      this.#count(policy.name, 0);
+      fast.counts = this.#counters.decisions.get(policy.name);
+    } else {
+      counts[0] = (counts[0] ?? 0) + 1;
+    }
+    return decision(
+      true,
+      'allowed',
+      [
+        {
+          name: policy.name,
+          algorithm: policy.algorithm,
+          limit: policy.limit,
+          window: policy.window,
+          remaining,
+          resetMs: Math.max(0, Math.ceil(resetMs)),
+          exceeded: false,
+          shadow: fast.shadow,
+        },
+      ],
+      NO_NAMES,
+      NO_NAMES,
+      0,
+      false,
+      undefined,
+      NOOP,
+    );
+  }
+
+  #fastFinish(
+    fast: FastPath,
+    call: StoreCall,
+    answer: StoreAnswer,
+  ): Result<RateLimitDecision, RateLimitError> {
+    return ok(
+      this.#finish(
+        [{ call, policy: fast.policy, shadow: fast.shadow }],
+        [answer],
+        false,
+        undefined,
+      ),
+    );
+  }
+
+  #fastFailed(
+    fast: FastPath,
+    call: StoreCall,
+    error: unknown,
+  ): Result<RateLimitDecision, RateLimitError> {
+    // A memory store has no insurance: the fallback answers at once.
+    const failed = this.#failed(
+      [{ call, policy: fast.policy, shadow: fast.shadow }],
+      undefined,
+      error,
+    ) as RateLimitDecision | RateLimitError;
+    return toResult(failed);
   }
 
   // --- the decision ------------------------------------------------------------------------

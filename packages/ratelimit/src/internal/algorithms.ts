@@ -41,6 +41,18 @@ function estimateIn(state: SlidingState, elapsed: number, window: number, d: num
   return 0;
 }
 
+/** Whether `cost` fits under the estimate `d` ms from now (a function, not a per-call closure). */
+function fitsIn(
+  state: SlidingState,
+  elapsed: number,
+  window: number,
+  limit: number,
+  cost: number,
+  d: number,
+): boolean {
+  return estimateIn(state, elapsed, window, d) + cost <= limit + EPS;
+}
+
 /**
  * Whole milliseconds until `cost` fits under the estimate, with no other traffic (0: now). The
  * closed form, then checked against the admission test itself so that it is exact: a request
@@ -54,8 +66,7 @@ function slidingWait(
   cost: number,
 ): number {
   if (cost > limit) return window * 2;
-  const fits = (d: number): boolean => estimateIn(state, elapsed, window, d) + cost <= limit + EPS;
-  if (fits(0)) return 0;
+  if (fitsIn(state, elapsed, window, limit, cost, 0)) return 0;
   const room = limit - state.current - cost;
   let wait: number;
   if (room >= 0 && state.previous > 0) {
@@ -67,8 +78,14 @@ function slidingWait(
     wait = window - elapsed + Math.max(0, next);
   }
   let whole = Math.max(1, Math.ceil(wait));
-  for (let step = 0; step < 4 && whole > 1 && fits(whole - 1); step += 1) whole -= 1;
-  for (let step = 0; step < 4 && !fits(whole); step += 1) whole += 1;
+  for (
+    let step = 0;
+    step < 4 && whole > 1 && fitsIn(state, elapsed, window, limit, cost, whole - 1);
+    step += 1
+  )
+    whole -= 1;
+  for (let step = 0; step < 4 && !fitsIn(state, elapsed, window, limit, cost, whole); step += 1)
+    whole += 1;
   return whole;
 }
 
@@ -130,6 +147,20 @@ export function slidingRefund(
 }
 
 /**
+ * Until `units` more pass after a tat: the whole ms, within the admission test's tolerance. A
+ * function of its own rather than a closure in {@link gcraConsume}: nothing allocated per call.
+ */
+function gcraUntil(
+  from: number,
+  units: number,
+  interval: number,
+  capacity: number,
+  now: number,
+): number {
+  return Math.max(0, Math.ceil(from + units * interval - capacity - now - EPS_MS));
+}
+
+/**
  * GCRA (the virtual-scheduling form of a token bucket): `tat` is the theoretical arrival time;
  * one request costs `window / limit` ms of it, and a request passes while `tat` stays within
  * `burst` emission intervals of now. Returns the new tat (unchanged when refused, unless a block
@@ -151,9 +182,6 @@ export function gcraConsume(
   if (limit === 0) return { answer: DENY(0, window, window), tat };
   const interval = window / limit;
   const capacity = burst * interval;
-  // Until `cost` more pass after a tat: the whole ms, within the admission test's tolerance.
-  const until = (from: number, units: number): number =>
-    Math.max(0, Math.ceil(from + units * interval - capacity - now - EPS_MS));
   const base = Math.max(tat, now);
   const next = base + cost * interval;
   if (next - capacity - now > EPS_MS) {
@@ -161,17 +189,20 @@ export function gcraConsume(
     if (blockMs > 0) {
       // Blocked: nothing passes for blockMs, then one request at a time refills.
       const blocked = Math.max(now + blockMs + capacity - interval, tat);
-      const wait = Math.max(blockMs, until(blocked, cost));
+      const wait = Math.max(blockMs, gcraUntil(blocked, cost, interval, capacity, now));
       return { answer: DENY(0, blocked - now + interval, wait), tat: blocked };
     }
-    return { answer: DENY(remaining, base - now, until(base, cost)), tat };
+    return {
+      answer: DENY(remaining, base - now, gcraUntil(base, cost, interval, capacity, now)),
+      tat,
+    };
   }
   const remaining = Math.max(0, Math.floor((capacity - (next - now) + EPS_MS) / interval));
   return {
     answer: {
       allowed: true,
       remaining,
-      resetMs: until(next, remaining + 1),
+      resetMs: gcraUntil(next, remaining + 1, interval, capacity, now),
       retryMs: 0,
       charged: true,
     },

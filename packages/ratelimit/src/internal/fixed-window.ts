@@ -2,7 +2,7 @@ import type { StoreAnswer, StoreCall } from './store.js';
 
 /** The part of rate-limiter-flexible's limiters used here (memory and Redis alike). */
 export interface FixedWindowLimiter {
-  consume(key: string, points: number): Promise<FixedWindowResult>;
+  consume(key: string, points: number, options?: object): Promise<FixedWindowResult>;
   reward(key: string, points: number): Promise<unknown>;
   delete(key: string): Promise<unknown>;
 }
