@@ -45,6 +45,7 @@ export function prepare(check: InputCheck, raw: unknown): unknown {
 const NO_STEPS: SanitizePlan = Object.freeze({
   steps: Object.freeze([]),
   asciiSafe: true,
+  firstNfc: 0,
   fields: undefined,
   rest: undefined,
   item: undefined,
