@@ -89,6 +89,16 @@ function quoteTable(table: string): string | undefined {
   return parts.map((part) => `"${part}"`).join('.');
 }
 
+/** The `table` option, checked, and as quoted in SQL (`QUEUE_INVALID_OPTIONS` otherwise). */
+function outboxTable(value: unknown): { readonly table: string; readonly quoted: string } {
+  const table = check.string('table', value, 'prod_queue_outbox', { nonEmpty: true });
+  const quoted = quoteTable(table);
+  if (quoted === undefined) {
+    check.fail('table', 'a lower-case identifier, optionally schema-qualified', table);
+  }
+  return { table, quoted: quoted as string };
+}
+
 function indexName(table: string): string {
   return `"${table.split('.').at(-1)}_due"`;
 }
@@ -125,11 +135,8 @@ function ddl(quoted: string, table: string): string[] {
  */
 export function outboxMigrationSql(options: { readonly table?: string } = {}): string[] {
   const given = check.object<{ table?: string }>('options', options);
-  const table = check.string('table', given.table, 'prod_queue_outbox', { nonEmpty: true });
-  const quoted = quoteTable(table);
-  if (quoted === undefined)
-    check.fail('table', 'a lower-case identifier, optionally schema-qualified', table);
-  return ddl(quoted as string, table);
+  const { table, quoted } = outboxTable(given.table);
+  return ddl(quoted, table);
 }
 
 /** Options of {@link outboxMigration}. */
@@ -158,15 +165,12 @@ export function outboxMigration(options: OutboxMigrationOptions = {}): {
   readonly down: string;
 } {
   const given = check.object<OutboxMigrationOptions>('options', options);
-  const table = check.string('table', given.table, 'prod_queue_outbox', { nonEmpty: true });
-  const quoted = quoteTable(table);
-  if (quoted === undefined)
-    check.fail('table', 'a lower-case identifier, optionally schema-qualified', table);
+  const { table, quoted } = outboxTable(given.table);
   const version = check.string('version', given.version, '1', { nonEmpty: true });
   return Object.freeze({
     version,
     name: `create ${table}`,
-    up: `${ddl(quoted as string, table).join(';\n')};`,
+    up: `${ddl(quoted, table).join(';\n')};`,
     down: `DROP TABLE ${quoted}`,
   });
 }
@@ -217,10 +221,7 @@ export function createOutbox<TJob extends AnyJobDefinition>(
       client,
     );
   }
-  const table = check.string('table', given.table, 'prod_queue_outbox', { nonEmpty: true });
-  const quoted = quoteTable(table);
-  if (quoted === undefined)
-    check.fail('table', 'a lower-case identifier, optionally schema-qualified', table);
+  const { table, quoted } = outboxTable(given.table);
   const pollIntervalMs = check.duration('pollIntervalMs', given.pollIntervalMs, 500, { min: 1 });
   const batchSize = check.integer('batchSize', given.batchSize, 100, { min: 1, max: 10_000 });
   const retryBackoff =
@@ -229,7 +230,7 @@ export function createOutbox<TJob extends AnyJobDefinition>(
   const logger = given.logger ?? (internals as QueueInternals).logger;
   const inner = internals as QueueInternals;
   const known = new Set<string>(given.queue.jobs.map((job) => job.name));
-  const t = quoted as string;
+  const t = quoted;
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running = false;
