@@ -59,6 +59,41 @@ const check = optionChecks(RateLimitErrors.RATELIMIT_INVALID_OPTIONS);
 // rate-limiter-flexible's per-call options (none), shared: its default would be a new `{}` a call.
 const NO_FLEXIBLE_OPTIONS = Object.freeze({});
 
+/**
+ * The counter store inside rate-limiter-flexible's `RateLimiterMemory` (its `_memoryStorage`):
+ * `consume` is these two calls wrapped in a new promise. Driven directly (see
+ * {@link MemoryEngine.fixedConsumeNow}), a decision needs no promise of its own.
+ */
+interface FlexibleMemoryStorage {
+  incrby(key: string, value: number, durationSec: number): FixedWindowResult;
+  set(key: string, value: number, durationSec: number): FixedWindowResult;
+}
+
+/** One fixed-window limit: rate-limiter-flexible's limiter, and its counters when reachable. */
+interface FixedLimit {
+  readonly policy: Policy;
+  readonly limit: number;
+  readonly limiter: FixedWindowLimiter;
+  /** Undefined when this rate-limiter-flexible does not have the storage read here. */
+  readonly storage: FlexibleMemoryStorage | undefined;
+  /** Seconds, as rate-limiter-flexible's `duration` and `blockDuration`. */
+  readonly duration: number;
+  readonly blockDuration: number;
+}
+
+/** The limiter's storage when it is the one this package drives (rate-limiter-flexible 11). */
+function memoryStorageOf(limiter: unknown): FlexibleMemoryStorage | undefined {
+  const storage = (limiter as { readonly _memoryStorage?: Partial<FlexibleMemoryStorage> })
+    ._memoryStorage;
+  const plain = limiter as { readonly execEvenly?: unknown; readonly keyPrefix?: unknown };
+  return typeof storage?.incrby === 'function' &&
+    typeof storage.set === 'function' &&
+    plain.execEvenly === false &&
+    plain.keyPrefix === ''
+    ? (storage as FlexibleMemoryStorage)
+    : undefined;
+}
+
 /** Whether a fixed-window rejection is rate-limiter-flexible's refusal (not a failure). */
 export function isFlexibleRefusal(rejection: unknown): rejection is FixedWindowResult {
   return rejection instanceof RateLimiterRes;
@@ -71,14 +106,9 @@ export class MemoryEngine implements StoreEngine {
   readonly insurance = undefined;
   readonly timeout = Number.POSITIVE_INFINITY;
   readonly #entries = new Map<string, Entry>();
-  readonly #fixed = new Map<string, FixedWindowLimiter>();
-  readonly #lastFixed = new WeakMap<
-    Policy,
-    { readonly limit: number; readonly limiter: FixedWindowLimiter }
-  >();
-  #recentFixed:
-    | { readonly policy: Policy; readonly limit: number; readonly limiter: FixedWindowLimiter }
-    | undefined;
+  readonly #fixed = new Map<string, FixedLimit>();
+  readonly #lastFixed = new WeakMap<Policy, FixedLimit>();
+  #recentFixed: FixedLimit | undefined;
   readonly #maxKeys: number;
   readonly #now: () => number;
   #sweeps = 0;
@@ -132,41 +162,69 @@ export class MemoryEngine implements StoreEngine {
     }
   }
 
-  #fixedLimiter(call: StoreCall): FixedWindowLimiter {
+  #fixedLimit(call: StoreCall): FixedLimit {
     // The common case, one limit per policy, without building an id string per call; the last
-    // limiter resolved first, without even the WeakMap lookup.
+    // limit resolved first, without even the WeakMap lookup.
     const recent = this.#recentFixed;
     if (recent !== undefined && recent.policy === call.policy && recent.limit === call.limit) {
-      return recent.limiter;
+      return recent;
     }
     const last = this.#lastFixed.get(call.policy);
     if (last !== undefined && last.limit === call.limit) {
-      this.#recentFixed = { policy: call.policy, limit: last.limit, limiter: last.limiter };
-      return last.limiter;
+      this.#recentFixed = last;
+      return last;
     }
     const id = `${call.policy.name}\u0000${call.limit}`;
-    let limiter = this.#fixed.get(id);
-    if (limiter === undefined) {
-      limiter = new RateLimiterMemory({
+    let fixed = this.#fixed.get(id);
+    if (fixed === undefined) {
+      const duration = call.policy.window / 1000;
+      const blockDuration = call.policy.blockDuration / 1000;
+      const limiter = new RateLimiterMemory({
         keyPrefix: '',
         points: call.limit,
-        duration: call.policy.window / 1000,
-        blockDuration: call.policy.blockDuration / 1000,
-      }) as unknown as FixedWindowLimiter;
-      this.#fixed.set(id, limiter);
+        duration,
+        blockDuration,
+      });
+      fixed = {
+        policy: call.policy,
+        limit: call.limit,
+        limiter: limiter as unknown as FixedWindowLimiter,
+        storage: memoryStorageOf(limiter),
+        duration,
+        blockDuration,
+      };
+      this.#fixed.set(id, fixed);
     }
-    this.#lastFixed.set(call.policy, { limit: call.limit, limiter });
-    this.#recentFixed = { policy: call.policy, limit: call.limit, limiter };
-    return limiter;
+    this.#lastFixed.set(call.policy, fixed);
+    this.#recentFixed = fixed;
+    return fixed;
+  }
+
+  /**
+   * A fixed-window call as rate-limiter-flexible's `RateLimiterMemory.consume` makes it, the same
+   * steps on the same counters, answered at once rather than through a new promise: refused when
+   * `consumedPoints > call.limit` (then, as there, a first excess starts the block). Undefined
+   * when the storage is not reachable: use {@link fixedConsume}.
+   */
+  fixedConsumeNow(call: StoreCall): FixedWindowResult | undefined {
+    const fixed = this.#fixedLimit(call);
+    const storage = fixed.storage;
+    if (storage === undefined) return undefined;
+    const res = storage.incrby(call.key, call.cost, fixed.duration);
+    const consumed = res.consumedPoints;
+    (res as { remainingPoints: number }).remainingPoints = Math.max(call.limit - consumed, 0);
+    if (consumed > call.limit && fixed.blockDuration > 0 && consumed <= call.limit + call.cost) {
+      return storage.set(call.key, consumed, fixed.blockDuration);
+    }
+    return res;
   }
 
   /**
    * A fixed-window call as rate-limiter-flexible answers it, its own promise with nothing
-   * chained: a refusal rejects with its `RateLimiterRes` (see {@link isFlexibleRefusal}). The
-   * limiter's single-policy path reads it, to add one promise hop rather than two.
+   * chained: a refusal rejects with its `RateLimiterRes` (see {@link isFlexibleRefusal}).
    */
   fixedConsume(call: StoreCall): Promise<FixedWindowResult> {
-    return this.#fixedLimiter(call).consume(call.key, call.cost, NO_FLEXIBLE_OPTIONS);
+    return this.#fixedLimit(call).limiter.consume(call.key, call.cost, NO_FLEXIBLE_OPTIONS);
   }
 
   consume(call: StoreCall): MaybePromise<StoreAnswer> {
@@ -182,6 +240,9 @@ export class MemoryEngine implements StoreEngine {
             charged: false,
           };
         }
+        const now = this.fixedConsumeNow(call);
+        if (now !== undefined)
+          return fixedWindowAnswer(now, call, now.consumedPoints <= call.limit);
         return this.fixedConsume(call).then(
           (res) => fixedWindowAnswer(res, call, true),
           (rejection: unknown) => {
@@ -268,7 +329,7 @@ export class MemoryEngine implements StoreEngine {
     const { policy } = call;
     if (policy.algorithm === 'fixed-window') {
       return fixedWindowRefundable(call)
-        ? this.#fixedLimiter(call).reward(call.key, call.cost)
+        ? this.#fixedLimit(call).limiter.reward(call.key, call.cost)
         : undefined;
     }
     if (policy.algorithm === 'concurrency') return this.release(call);
@@ -288,8 +349,8 @@ export class MemoryEngine implements StoreEngine {
 
   async reset(key: string, policy: Policy): Promise<void> {
     this.#entries.delete(key);
-    for (const [id, limiter] of this.#fixed) {
-      if (id.startsWith(`${policy.name}\u0000`)) await limiter.delete(key);
+    for (const [id, fixed] of this.#fixed) {
+      if (id.startsWith(`${policy.name}\u0000`)) await fixed.limiter.delete(key);
     }
   }
 

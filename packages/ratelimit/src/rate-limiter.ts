@@ -199,7 +199,7 @@ interface FastPath {
   readonly fixed: boolean;
   /** The policy's decision counters, once the first decision made them. */
   counts: number[] | undefined;
-  /** A fixed window's admission, as the one handler of rate-limiter-flexible's promise. */
+  /** A fixed window's admission, from rate-limiter-flexible's counters or its promise. */
   readonly admitted: (res: FixedWindowResult) => Result<RateLimitDecision, RateLimitError>;
 }
 
@@ -479,6 +479,20 @@ class Limiter implements RateLimiter {
       id: '',
     };
     if (fast.fixed) {
+      let res: FixedWindowResult | undefined;
+      try {
+        res = fast.engine.fixedConsumeNow(call);
+      } catch (error) {
+        return Promise.resolve(this.#fastFailed(fast, call, error));
+      }
+      if (res !== undefined) {
+        // The one promise of the decision, as rate-limiter-flexible's consume makes one.
+        return Promise.resolve(
+          res.consumedPoints <= call.limit
+            ? fast.admitted(res)
+            : this.#fastFinish(fast, call, fixedWindowAnswer(res, call, false)),
+        );
+      }
       let pending: Promise<FixedWindowResult>;
       try {
         pending = fast.engine.fixedConsume(call);

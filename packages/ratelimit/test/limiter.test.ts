@@ -7,6 +7,7 @@ import {
   type RateLimiter,
 } from '@prod/ratelimit';
 import { fakeRequest } from '@prod/testing';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const limiters: RateLimiter[] = [];
@@ -102,6 +103,77 @@ describe('fixed window (rate-limiter-flexible)', () => {
     expect((await decide(limiter, 'k')).allowed).toBe(false);
     vi.setSystemTime(5_010_100);
     expect((await decide(limiter, 'k')).allowed).toBe(true);
+  });
+});
+
+describe('fixed window in memory, against rate-limiter-flexible used directly', () => {
+  // Each step: advance the clock (ms), then a request of this cost.
+  const steps: readonly (readonly [number, number])[] = [
+    [0, 1],
+    [10, 2],
+    [10, 2],
+    [10, 1],
+    [10, 3],
+    [400, 1],
+    [700, 1],
+    [1500, 2],
+    [1000, 5],
+    [10, 1],
+    [5000, 1],
+  ];
+
+  for (const blockDuration of [0, 3000]) {
+    it(`decides as its consume does, on its counters, without calling it (blockDuration ${blockDuration})`, async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(9_000_000);
+      const policy = { name: 'p', limit: 5, window: 1000, blockDuration };
+      // The single-policy path, and the general one (a second policy that never refuses).
+      const single = make({ policies: [policy] });
+      const several = make({ policies: [policy, { name: 'wide', limit: 1e6, window: 60_000 }] });
+      const peer = new RateLimiterMemory({
+        keyPrefix: '',
+        points: 5,
+        duration: 1,
+        blockDuration: blockDuration / 1000,
+      });
+      const consume = vi.spyOn(RateLimiterMemory.prototype, 'consume');
+      try {
+        for (const [advance, cost] of steps) {
+          vi.setSystemTime(Date.now() + advance);
+          const expected = await peer.consume('k', cost).then(
+            (res) => ({ allowed: true, remaining: res.remainingPoints, ms: res.msBeforeNext }),
+            (res: unknown) => {
+              if (!(res instanceof RateLimiterRes)) throw res;
+              return { allowed: false, remaining: 0, ms: res.msBeforeNext };
+            },
+          );
+          for (const limiter of [single, several]) {
+            const decided = await decide(limiter, 'k', cost);
+            const state = decided.policies[0];
+            const seen = {
+              allowed: decided.allowed,
+              remaining: state?.remaining,
+              ms: state?.resetMs,
+            };
+            expect(seen).toEqual(expected);
+            if (!decided.allowed) expect(decided.retryAfterMs).toBe(Math.max(1, expected.ms));
+          }
+        }
+        // Only the peer's calls: ours counted on rate-limiter-flexible's storage directly.
+        expect(consume).toHaveBeenCalledTimes(steps.length);
+      } finally {
+        consume.mockRestore();
+      }
+    });
+  }
+
+  it('keeps the rate-limiter-flexible counters reset() clears', async () => {
+    const limiter = make({ policies: [{ name: 'p', limit: 2, window: 60_000 }] });
+    await decide(limiter, 'k');
+    await decide(limiter, 'k');
+    expect((await decide(limiter, 'k')).allowed).toBe(false);
+    expect((await limiter.reset('k')).ok).toBe(true);
+    expect((await decide(limiter, 'k')).policies[0]?.remaining).toBe(1);
   });
 });
 
