@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { KeyObject, type webcrypto } from 'node:crypto';
+import { createSecretKey, KeyObject, webcrypto } from 'node:crypto';
 import { err, ok, optionChecks, type Result } from '@prod/core';
 import {
   createLocalJWKSet,
@@ -12,6 +12,7 @@ import {
 } from 'jose';
 import type { SecurityActor } from './actor.js';
 import { type SecurityError, SecurityErrors } from './errors.js';
+import { JWT_CHECK, type JwtCheck } from './internal/jwt-check.js';
 import { isPrintable, isScopeToken } from './internal/syntax.js';
 import { type RemoteJwks, remoteJwks } from './remote-jwks.js';
 
@@ -93,6 +94,7 @@ export interface JwtVerifier {
 }
 
 type CryptoKey = webcrypto.CryptoKey;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 // A global since Node 19 (not on `webcrypto` itself); typed through node:crypto.
 const CryptoKeyClass = (globalThis as { CryptoKey?: abstract new () => CryptoKey }).CryptoKey;
 const isCryptoKey = (value: unknown): value is CryptoKey =>
@@ -113,6 +115,37 @@ const ASYMMETRIC = Object.freeze([
 ]);
 const SYMMETRIC = Object.freeze(['HS256', 'HS384', 'HS512']);
 const HS_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+
+type HmacParams = { readonly name: 'HMAC'; readonly hash: string };
+type ToCryptoKey = (
+  algorithm: HmacParams,
+  extractable: boolean,
+  usages: readonly string[],
+) => CryptoKey;
+
+/**
+ * The secret as one non-extractable `verify` CryptoKey per HS algorithm, with the parameters
+ * jose imports raw secrets with (`{ name: 'HMAC', hash: 'SHA-<bits>' }`): at once where Node
+ * converts a KeyObject synchronously (22.10 and later), else through WebCrypto's promise.
+ */
+function hmacKeys(
+  bytes: Uint8Array,
+  algorithms: readonly string[],
+): Map<string, CryptoKey> | Promise<Map<string, CryptoKey>> {
+  const params = (alg: string): HmacParams => ({ name: 'HMAC', hash: `SHA-${alg.slice(2)}` });
+  const secretKey = createSecretKey(bytes);
+  const toCryptoKey = (secretKey as unknown as { toCryptoKey?: ToCryptoKey }).toCryptoKey;
+  if (typeof toCryptoKey === 'function') {
+    return new Map(
+      algorithms.map((alg) => [alg, toCryptoKey.call(secretKey, params(alg), false, ['verify'])]),
+    );
+  }
+  return Promise.all(
+    algorithms.map((alg) =>
+      webcrypto.subtle.importKey('raw', bytes, params(alg), false, ['verify']),
+    ),
+  ).then((keys) => new Map(algorithms.map((alg, index) => [alg, keys[index] as CryptoKey])));
+}
 
 function stringList(name: string, value: unknown): string | string[] {
   if (typeof value === 'string' && value !== '') return value;
@@ -281,7 +314,10 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   }
 
   let jwks: RemoteJwks | undefined;
-  let key: JWTVerifyGetKey | KeyObject | CryptoKey | Uint8Array;
+  let key: JWTVerifyGetKey | KeyObject | CryptoKey;
+  // Set while the secret's CryptoKeys are being imported (Node < 22.10 imports only
+  // asynchronously); a verification started meanwhile waits for it.
+  let keyReady: Promise<void> | undefined;
   if (given.jwks !== undefined) {
     const source = given.jwks;
     jwks =
@@ -308,7 +344,27 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         `${bytes.byteLength} bytes`,
       );
     }
-    key = new Uint8Array(bytes);
+    // Given bytes, jose imports them as a CryptoKey on every call (most of an HS256
+    // verification's cost): imported once here, with jose's own parameters, one key per
+    // algorithm (a key is bound to its hash). An HMAC key, so jose still refuses any
+    // asymmetric algorithm with it.
+    const imported = hmacKeys(bytes, algorithms);
+    const useKeys = (keys: ReadonlyMap<string, CryptoKey>): JWTVerifyGetKey | CryptoKey => {
+      const only = keys.get(algorithms[0] as string) as CryptoKey;
+      // jose checks the header's alg against the allow-list before it asks for a key.
+      return keys.size === 1 ? only : (header) => keys.get(header.alg) as CryptoKey;
+    };
+    if (imported instanceof Map) {
+      key = useKeys(imported);
+    } else {
+      key = () => Promise.reject(new Error('The secret is not imported yet'));
+      keyReady = imported.then((keys) => {
+        key = useKeys(keys);
+        keyReady = undefined;
+      });
+      // Awaited by the first verifications; a failure is theirs to report, not unhandled.
+      keyReady.catch(() => undefined);
+    }
   }
 
   const clockTolerance = check.duration('clockTolerance', given.clockTolerance, 30_000);
@@ -374,36 +430,58 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     if (!isPrintable(id, 256) || id === '') return undefined;
     // The payload is jose's own fresh object: frozen, not copied.
     Object.freeze(payload);
-    return Object.freeze({
-      id,
-      type,
-      scopes,
-      ...(isPrintable(tier, 64) ? { tier } : {}),
-      via: 'jwt' as const,
-      ...(typeof payload.iss === 'string' ? { issuer: payload.iss } : {}),
-      claims: payload,
-    });
+    // Built property by property (no spread of a conditional object per token), in the
+    // order the type declares.
+    const actor: Mutable<SecurityActor> = { id, type, scopes, via: 'jwt' };
+    if (isPrintable(tier, 64)) actor.tier = tier;
+    if (typeof payload.iss === 'string') actor.issuer = payload.iss;
+    actor.claims = payload;
+    return Object.freeze(actor);
   };
 
-  return Object.freeze({
+  type Verified = Awaited<ReturnType<typeof jwtVerify>>;
+  /** jose's verification, or why the token is refused before it (never a promise for that). */
+  const started = (token: unknown): Promise<Verified> | Result<never, JwtError> => {
+    if (typeof token !== 'string' || token === '') return invalid('The token is malformed');
+    // Measured before anything is decoded: a megabyte of base64 costs nothing here.
+    if (token.length > maxTokenBytes) {
+      return invalid(`The token is larger than ${maxTokenBytes} bytes`);
+    }
+    if (keyReady !== undefined) return keyReady.then(() => jwtVerify(token, key, optionsAt()));
+    return typeof key === 'function'
+      ? jwtVerify(token, key, optionsAt())
+      : jwtVerify(token, key, optionsAt());
+  };
+  const noCaller = (): Result<never, JwtError> => invalid('The token names no caller');
+  const accept = (verified: Verified): Result<VerifiedJwt, JwtError> => {
+    const actor = actorFrom(verified.payload, verified.protectedHeader);
+    if (actor === undefined) return noCaller();
+    return ok({ payload: verified.payload, header: verified.protectedHeader, actor });
+  };
+  const acceptActor = (verified: Verified): Result<SecurityActor, JwtError> => {
+    const actor = actorFrom(verified.payload, verified.protectedHeader);
+    return actor === undefined ? noCaller() : ok(actor);
+  };
+  const refuse = (error: unknown): Result<never, JwtError> => err(tokenError(error));
+
+  const checkJwt: JwtCheck = (token, done) => {
+    const verifying = started(token);
+    if (!(verifying instanceof Promise)) return done(verifying);
+    return verifying.then(
+      (verified) => done(acceptActor(verified)),
+      (error: unknown) => done(refuse(error)),
+    );
+  };
+
+  const verifier: JwtVerifier = {
     jwks,
-    async verify(token: unknown): Promise<Result<VerifiedJwt, JwtError>> {
-      if (typeof token !== 'string' || token === '') return invalid('The token is malformed');
-      // Measured before anything is decoded: a megabyte of base64 costs nothing here.
-      if (token.length > maxTokenBytes)
-        return invalid(`The token is larger than ${maxTokenBytes} bytes`);
-      let verified: Awaited<ReturnType<typeof jwtVerify>>;
-      try {
-        verified =
-          typeof key === 'function'
-            ? await jwtVerify(token, key, optionsAt())
-            : await jwtVerify(token, key, optionsAt());
-      } catch (error) {
-        return err(tokenError(error));
-      }
-      const actor = actorFrom(verified.payload, verified.protectedHeader);
-      if (actor === undefined) return invalid('The token names no caller');
-      return ok({ payload: verified.payload, header: verified.protectedHeader, actor });
+    verify(token: unknown): Promise<Result<VerifiedJwt, JwtError>> {
+      const verifying = started(token);
+      return verifying instanceof Promise
+        ? verifying.then(accept, refuse)
+        : Promise.resolve(verifying);
     },
-  });
+  };
+  Object.defineProperty(verifier, JWT_CHECK, { value: checkJwt });
+  return Object.freeze(verifier);
 }

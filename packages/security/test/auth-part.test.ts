@@ -12,6 +12,7 @@ import {
   createApiKeys,
   createJwtVerifier,
   currentActor,
+  type JwtVerifier,
   memoryKeyStore,
   routeAuth,
 } from '@prod/security';
@@ -332,6 +333,45 @@ describe('authPart', () => {
     expect((await run(custom, named)).response).toBeUndefined();
     const bearerOnly = authPart({ apiKeys, apiKeyHeader: false });
     expect((await run(bearerOnly, withKey(writeKey))).response?.status).toBe(401);
+  });
+
+  it('sets the actor of a JWT in one promise, and refuses an oversized one synchronously', async () => {
+    const part = authPart({ jwt: jwt() });
+    const token = await sign(ec);
+    const good = await run(part, fakeRequest({ headers: { authorization: `Bearer ${token}` } }));
+    expect(good.sync).toBe(false);
+    expect(good.response).toBeUndefined();
+    expect(good.context.actor).toMatchObject({ id: 'user-7', via: 'jwt', issuer: ISSUER });
+    expect(Object.isFrozen(good.context.actor)).toBe(true);
+    const huge = await run(
+      part,
+      fakeRequest({ headers: { authorization: `Bearer ${'A'.repeat(9000)}` }, meta: writeMeta }),
+    );
+    expect(huge.sync).toBe(true);
+    expect(huge.response?.status).toBe(401);
+  });
+
+  it('takes a verifier of its own making through its verify()', async () => {
+    const real = jwt();
+    const calls: unknown[] = [];
+    const wrapped: JwtVerifier = {
+      jwks: undefined,
+      verify: (token) => {
+        calls.push(token);
+        return real.verify(token);
+      },
+    };
+    const part = authPart({ jwt: wrapped });
+    const token = await sign(ec);
+    const good = await run(part, fakeRequest({ headers: { authorization: `Bearer ${token}` } }));
+    expect(good.response).toBeUndefined();
+    expect(good.context.actor).toMatchObject({ id: 'user-7', via: 'jwt' });
+    const bad = await run(
+      part,
+      fakeRequest({ headers: { authorization: `Bearer ${token}x` }, meta: writeMeta }),
+    );
+    expect(bad.response?.status).toBe(401);
+    expect(calls).toEqual([token, `${token}x`]);
   });
 
   it('checks its options and route requirements at construction', () => {

@@ -1,7 +1,7 @@
-import { createSecretKey } from 'node:crypto';
+import { createSecretKey, webcrypto } from 'node:crypto';
 import { createJwtVerifier } from '@prod/security';
 import { exportJWK, type JWK, SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AUDIENCE,
   ecKey,
@@ -232,6 +232,52 @@ describe('createJwtVerifier: hostile tokens', () => {
         await jwt.verify(hmacToken('another-secret-of-at-least-32-bytes!!', standardClaims())),
       ),
     ).toBe('SECURITY_INVALID_TOKEN');
+  });
+});
+
+describe('createJwtVerifier: a shared secret imported once', () => {
+  const secret = 'a-shared-secret-of-at-least-64-bytes-for-hs512-and-then-some-more!!';
+  const hs = (alg: 'HS256' | 'HS384' | 'HS512', key = secret) =>
+    new SignJWT(standardClaims()).setProtectedHeader({ alg }).sign(new TextEncoder().encode(key));
+
+  it('verifies right after construction, and never imports the secret per token', async () => {
+    const jwt = createJwtVerifier({ ...base, secret });
+    // The first calls may start before an asynchronous import has finished.
+    const first = await Promise.all([jwt.verify(await hs('HS256')), jwt.verify(await hs('HS256'))]);
+    expect(first.map(codeOf)).toEqual(['ok', 'ok']);
+    const token = await hs('HS256');
+    const importKey = vi.spyOn(webcrypto.subtle, 'importKey');
+    try {
+      for (let i = 0; i < 3; i++) expect(codeOf(await jwt.verify(token))).toBe('ok');
+      expect(importKey).not.toHaveBeenCalled();
+    } finally {
+      importKey.mockRestore();
+    }
+  });
+
+  it('keeps one key per allowed algorithm, and refuses the others', async () => {
+    const both = createJwtVerifier({ ...base, secret, algorithms: ['HS256', 'HS512'] });
+    expect(codeOf(await both.verify(await hs('HS256')))).toBe('ok');
+    expect(codeOf(await both.verify(await hs('HS512')))).toBe('ok');
+    expect(codeOf(await both.verify(await hs('HS384')))).toBe('SECURITY_INVALID_TOKEN');
+    const only512 = createJwtVerifier({ ...base, secret, algorithms: ['HS512'] });
+    const refused = await only512.verify(await hs('HS256'));
+    expect(refused.ok ? undefined : refused.error.message).toBe(
+      'The token algorithm is not accepted',
+    );
+    expect(codeOf(await only512.verify(await hs('HS512')))).toBe('ok');
+    expect(codeOf(await both.verify(await hs('HS512', `${secret}-not-it`)))).toBe(
+      'SECURITY_INVALID_TOKEN',
+    );
+    // An asymmetric token stays refused with a secret, whatever the key type.
+    expect(codeOf(await both.verify(await sign(ec)))).toBe('SECURITY_INVALID_TOKEN');
+  });
+
+  it('copies the secret bytes: changing them afterwards changes nothing', async () => {
+    const bytes = new TextEncoder().encode(secret);
+    const jwt = createJwtVerifier({ ...base, secret: bytes });
+    bytes.fill(0);
+    expect(codeOf(await jwt.verify(await hs('HS256')))).toBe('ok');
   });
 });
 
