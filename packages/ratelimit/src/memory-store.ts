@@ -162,32 +162,32 @@ export class MemoryEngine implements StoreEngine {
     }
   }
 
-  #fixedLimit(call: StoreCall): FixedLimit {
+  #fixedLimit(policy: Policy, limit: number): FixedLimit {
     // The common case, one limit per policy, without building an id string per call; the last
     // limit resolved first, without even the WeakMap lookup.
     const recent = this.#recentFixed;
-    if (recent !== undefined && recent.policy === call.policy && recent.limit === call.limit) {
+    if (recent !== undefined && recent.policy === policy && recent.limit === limit) {
       return recent;
     }
-    const last = this.#lastFixed.get(call.policy);
-    if (last !== undefined && last.limit === call.limit) {
+    const last = this.#lastFixed.get(policy);
+    if (last !== undefined && last.limit === limit) {
       this.#recentFixed = last;
       return last;
     }
-    const id = `${call.policy.name}\u0000${call.limit}`;
+    const id = `${policy.name}\u0000${limit}`;
     let fixed = this.#fixed.get(id);
     if (fixed === undefined) {
-      const duration = call.policy.window / 1000;
-      const blockDuration = call.policy.blockDuration / 1000;
+      const duration = policy.window / 1000;
+      const blockDuration = policy.blockDuration / 1000;
       const limiter = new RateLimiterMemory({
         keyPrefix: '',
-        points: call.limit,
+        points: limit,
         duration,
         blockDuration,
       });
       fixed = {
-        policy: call.policy,
-        limit: call.limit,
+        policy,
+        limit,
         limiter: limiter as unknown as FixedWindowLimiter,
         storage: memoryStorageOf(limiter),
         duration,
@@ -195,7 +195,7 @@ export class MemoryEngine implements StoreEngine {
       };
       this.#fixed.set(id, fixed);
     }
-    this.#lastFixed.set(call.policy, fixed);
+    this.#lastFixed.set(policy, fixed);
     this.#recentFixed = fixed;
     return fixed;
   }
@@ -203,18 +203,24 @@ export class MemoryEngine implements StoreEngine {
   /**
    * A fixed-window call as rate-limiter-flexible's `RateLimiterMemory.consume` makes it, the same
    * steps on the same counters, answered at once rather than through a new promise: refused when
-   * `consumedPoints > call.limit` (then, as there, a first excess starts the block). Undefined
-   * when the storage is not reachable: use {@link fixedConsume}.
+   * `consumedPoints > limit` (then, as there, a first excess starts the block). Undefined when
+   * the storage is not reachable: use {@link fixedConsume}. Takes the parts of a `StoreCall`,
+   * so that an admission allocates none.
    */
-  fixedConsumeNow(call: StoreCall): FixedWindowResult | undefined {
-    const fixed = this.#fixedLimit(call);
+  fixedConsumeNow(
+    policy: Policy,
+    limit: number,
+    key: string,
+    cost: number,
+  ): FixedWindowResult | undefined {
+    const fixed = this.#fixedLimit(policy, limit);
     const storage = fixed.storage;
     if (storage === undefined) return undefined;
-    const res = storage.incrby(call.key, call.cost, fixed.duration);
+    const res = storage.incrby(key, cost, fixed.duration);
     const consumed = res.consumedPoints;
-    (res as { remainingPoints: number }).remainingPoints = Math.max(call.limit - consumed, 0);
-    if (consumed > call.limit && fixed.blockDuration > 0 && consumed <= call.limit + call.cost) {
-      return storage.set(call.key, consumed, fixed.blockDuration);
+    (res as { remainingPoints: number }).remainingPoints = Math.max(limit - consumed, 0);
+    if (consumed > limit && fixed.blockDuration > 0 && consumed <= limit + cost) {
+      return storage.set(key, consumed, fixed.blockDuration);
     }
     return res;
   }
@@ -224,7 +230,11 @@ export class MemoryEngine implements StoreEngine {
    * chained: a refusal rejects with its `RateLimiterRes` (see {@link isFlexibleRefusal}).
    */
   fixedConsume(call: StoreCall): Promise<FixedWindowResult> {
-    return this.#fixedLimit(call).limiter.consume(call.key, call.cost, NO_FLEXIBLE_OPTIONS);
+    return this.#fixedLimit(call.policy, call.limit).limiter.consume(
+      call.key,
+      call.cost,
+      NO_FLEXIBLE_OPTIONS,
+    );
   }
 
   consume(call: StoreCall): MaybePromise<StoreAnswer> {
@@ -240,7 +250,7 @@ export class MemoryEngine implements StoreEngine {
             charged: false,
           };
         }
-        const now = this.fixedConsumeNow(call);
+        const now = this.fixedConsumeNow(policy, call.limit, call.key, call.cost);
         if (now !== undefined)
           return fixedWindowAnswer(now, call, now.consumedPoints <= call.limit);
         return this.fixedConsume(call).then(
@@ -329,7 +339,7 @@ export class MemoryEngine implements StoreEngine {
     const { policy } = call;
     if (policy.algorithm === 'fixed-window') {
       return fixedWindowRefundable(call)
-        ? this.#fixedLimit(call).limiter.reward(call.key, call.cost)
+        ? this.#fixedLimit(call.policy, call.limit).limiter.reward(call.key, call.cost)
         : undefined;
     }
     if (policy.algorithm === 'concurrency') return this.release(call);

@@ -470,29 +470,24 @@ class Limiter implements RateLimiter {
     cost: number,
   ): Promise<Result<RateLimitDecision, RateLimitError>> {
     const { policy } = fast;
-    const call: StoreCall = {
-      policy,
-      key: fast.prefix + key,
-      limit: policy.limit,
-      burst: policy.burst,
-      cost,
-      id: '',
-    };
+    const storageKey = fast.prefix + key;
     if (fast.fixed) {
       let res: FixedWindowResult | undefined;
       try {
-        res = fast.engine.fixedConsumeNow(call);
+        res = fast.engine.fixedConsumeNow(policy, policy.limit, storageKey, cost);
       } catch (error) {
-        return Promise.resolve(this.#fastFailed(fast, call, error));
+        return Promise.resolve(this.#fastFailed(fast, fastCall(policy, storageKey, cost), error));
       }
       if (res !== undefined) {
         // The one promise of the decision, as rate-limiter-flexible's consume makes one.
         return Promise.resolve(
-          res.consumedPoints <= call.limit
+          res.consumedPoints <= policy.limit
             ? fast.admitted(res)
-            : this.#fastFinish(fast, call, fixedWindowAnswer(res, call, false)),
+            : this.#fastRefused(fast, fastCall(policy, storageKey, cost), res),
         );
       }
+      // A rate-limiter-flexible without the storage read here: through its promise.
+      const call = fastCall(policy, storageKey, cost);
       let pending: Promise<FixedWindowResult>;
       try {
         pending = fast.engine.fixedConsume(call);
@@ -501,10 +496,11 @@ class Limiter implements RateLimiter {
       }
       return pending.then(fast.admitted, (rejection: unknown) =>
         isFlexibleRefusal(rejection)
-          ? this.#fastFinish(fast, call, fixedWindowAnswer(rejection, call, false))
+          ? this.#fastRefused(fast, call, rejection)
           : this.#fastFailed(fast, call, rejection),
       );
     }
+    const call = fastCall(policy, storageKey, cost);
     let answer: StoreAnswer;
     try {
       answer = fast.engine.consume(call) as StoreAnswer;
@@ -550,6 +546,14 @@ class Limiter implements RateLimiter {
       undefined,
       NOOP,
     );
+  }
+
+  #fastRefused(
+    fast: FastPath,
+    call: StoreCall,
+    res: FixedWindowResult,
+  ): Result<RateLimitDecision, RateLimitError> {
+    return this.#fastFinish(fast, call, fixedWindowAnswer(res, call, false));
   }
 
   #fastFinish(
@@ -989,6 +993,11 @@ class Limiter implements RateLimiter {
       release,
     );
   }
+}
+
+/** The single policy's store call, made only when more than an admission needs it. */
+function fastCall(policy: Policy, key: string, cost: number): StoreCall {
+  return { policy, key, limit: policy.limit, burst: policy.burst, cost, id: '' };
 }
 
 /** Swallows the outcome of a background store call (a refund, a release). */
