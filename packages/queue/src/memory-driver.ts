@@ -257,8 +257,9 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
     l.active.add(job);
     worker.running += 1;
     if (worker.options.rateLimit !== undefined) worker.windowCount += 1;
-    worker
-      .processor({
+    let running: Outcome | Promise<Outcome>;
+    try {
+      running = worker.processor({
         id: job.id,
         name: job.name,
         data: JSON.parse(job.json) as unknown,
@@ -266,7 +267,13 @@ export function memoryDriver(options: MemoryDriverOptions = {}): QueueDriver {
         maxAttempts: job.maxAttempts,
         enqueuedAt: job.enqueuedAt,
         history: [...job.history],
-      })
+      });
+    } catch {
+      running = { kind: 'requeue' };
+    }
+    // Settled on a later tick even when the processor answered at once: the pump that started
+    // this job is still looping over the lane.
+    Promise.resolve(running)
       .then(
         (outcome) => finish(l, job, outcome),
         // A processor never rejects; if one ever did, the job goes back rather than missing.

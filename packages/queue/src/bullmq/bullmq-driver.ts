@@ -1,5 +1,6 @@
-import { err, ok, optionChecks, type Result, withDeadline } from '@prod/core';
+import { err, isThenable, ok, optionChecks, type Result, withDeadline } from '@prod/core';
 import {
+  type Processor as BullProcessor,
   Queue as BullQueue,
   Worker as BullWorker,
   type Job,
@@ -16,6 +17,7 @@ import {
   type DriverImpl,
   type Keep,
   type LaneWorker,
+  type Outcome,
   type RawJob,
   type StoredJob,
 } from '../internal/driver.js';
@@ -177,6 +179,8 @@ function stateOf(state: string): JobState {
 }
 
 const storable = (value: unknown): unknown => {
+  // A handler that returns nothing (the most common) needs no trial serialization.
+  if (value === undefined) return null;
   try {
     return JSON.stringify(value) === undefined ? null : value;
   } catch {
@@ -389,6 +393,37 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     history: history(job),
   });
 
+  /** What BullMQ is told of an outcome: a value completes the job, a throw fails or requeues it. */
+  const settle = (outcome: Outcome, job: Job, token: string | undefined): unknown => {
+    switch (outcome.kind) {
+      case 'completed':
+        return storable(outcome.value);
+      case 'retry': {
+        const error: RetryError = new Error(`${outcome.record.code}: ${outcome.record.message}`);
+        // BullMQ keeps each failed attempt's `stack`: ours is the attempt's record.
+        error.stack = JSON.stringify(outcome.record);
+        error.prodDelayMs = outcome.delayMs;
+        throw error;
+      }
+      case 'dead': {
+        const error = new UnrecoverableError(`${outcome.record.code}: ${outcome.record.message}`);
+        error.stack = JSON.stringify(outcome.record);
+        throw error;
+      }
+      case 'requeue':
+        // Back to waiting without using an attempt. If Redis is away, the lock expires
+        // and the stalled check puts it back all the same.
+        return job.moveToWait(token).then(
+          () => {
+            throw new WaitingError();
+          },
+          () => {
+            throw new WaitingError();
+          },
+        );
+    }
+  };
+
   const workerRedis = (): Redis => {
     workerConnection ??= make({ maxRetriesPerRequest: null, enableOfflineQueue: true });
     return workerConnection;
@@ -452,59 +487,36 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
       return ok(ids);
     },
     work(name, processor, laneOptions): LaneWorker {
-      const worker = new BullWorker(
-        name,
-        async (job: Job, token?: string) => {
-          const outcome = await processor(toActive(job));
-          switch (outcome.kind) {
-            case 'completed':
-              return storable(outcome.value);
-            case 'retry': {
-              const error: RetryError = new Error(
-                `${outcome.record.code}: ${outcome.record.message}`,
-              );
-              // BullMQ keeps each failed attempt's `stack`: ours is the attempt's record.
-              error.stack = JSON.stringify(outcome.record);
-              error.prodDelayMs = outcome.delayMs;
-              throw error;
-            }
-            case 'dead': {
-              const error = new UnrecoverableError(
-                `${outcome.record.code}: ${outcome.record.message}`,
-              );
-              error.stack = JSON.stringify(outcome.record);
-              throw error;
-            }
-            case 'requeue':
-              // Back to waiting without using an attempt. If Redis is away, the lock expires
-              // and the stalled check puts it back all the same.
-              await job.moveToWait(token).catch(() => {});
-              throw new WaitingError();
-          }
+      // BullMQ awaits what its processor returns (a plain value too): a promise of ours only
+      // when the attempt waited for something.
+      const run = (job: Job, token?: string): unknown => {
+        const outcome = processor(toActive(job));
+        return isThenable(outcome)
+          ? outcome.then((settled) => settle(settled, job, token))
+          : settle(outcome, job, token);
+      };
+      const worker = new BullWorker(name, run as BullProcessor, {
+        connection: workerRedis(),
+        prefix,
+        name: WORKER_ID,
+        concurrency: laneOptions.concurrency,
+        ...(laneOptions.rateLimit === undefined
+          ? {}
+          : {
+              limiter: {
+                max: laneOptions.rateLimit.max,
+                duration: laneOptions.rateLimit.durationMs,
+              },
+            }),
+        ...keepOptions(laneOptions.keepCompleted, laneOptions.keepFailed),
+        lockDuration: lockDurationMs,
+        stalledInterval: stalledIntervalMs,
+        maxStalledCount,
+        settings: {
+          backoffStrategy: (_attemptsMade: number, _type?: string, error?: Error) =>
+            (error as RetryError | undefined)?.prodDelayMs ?? 0,
         },
-        {
-          connection: workerRedis(),
-          prefix,
-          name: WORKER_ID,
-          concurrency: laneOptions.concurrency,
-          ...(laneOptions.rateLimit === undefined
-            ? {}
-            : {
-                limiter: {
-                  max: laneOptions.rateLimit.max,
-                  duration: laneOptions.rateLimit.durationMs,
-                },
-              }),
-          ...keepOptions(laneOptions.keepCompleted, laneOptions.keepFailed),
-          lockDuration: lockDurationMs,
-          stalledInterval: stalledIntervalMs,
-          maxStalledCount,
-          settings: {
-            backoffStrategy: (_attemptsMade: number, _type?: string, error?: Error) =>
-              (error as RetryError | undefined)?.prodDelayMs ?? 0,
-          },
-        },
-      );
+      });
       worker.on('error', (error: Error) => report(error));
       workers.add(worker);
       let closing: Promise<void> | undefined;

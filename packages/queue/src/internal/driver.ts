@@ -58,8 +58,8 @@ export type Outcome =
   /** Back to waiting without using an attempt (a shutdown interrupted it). */
   | { readonly kind: 'requeue' };
 
-/** Runs one job; never rejects, settles in bounded time. */
-export type Processor = (job: ActiveJob) => Promise<Outcome>;
+/** Runs one job; never rejects, settles in bounded time (at once when the attempt needed no waiting). */
+export type Processor = (job: ActiveJob) => Outcome | Promise<Outcome>;
 
 /** How a lane's worker runs. */
 export interface LaneOptions {

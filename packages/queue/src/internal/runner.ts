@@ -18,12 +18,12 @@ import type {
   QueueEvents,
   QueueLogger,
 } from '../types.js';
-import type { ActiveJob, Outcome, Processor } from './driver.js';
+import type { ActiveJob, Envelope, Outcome, Processor } from './driver.js';
 import type { Emitter } from './emitter.js';
 import { publicId, WORKER_ID } from './ids.js';
 import { LazySignal, raceDeadline, type Settled } from './lazy-signal.js';
 import type { QueueMetrics } from './metrics.js';
-import { checkSchema, readEnvelope } from './payload.js';
+import { type Checked, checkSchema, readEnvelope } from './payload.js';
 import { endSpan, startProcess } from './trace.js';
 
 const MAX_MESSAGE = 1000;
@@ -72,6 +72,9 @@ function record(
     ...(stack === undefined ? {} : { stack: cut(stack, MAX_STACK) }),
   };
 }
+
+const REQUEUE: Outcome = Object.freeze({ kind: 'requeue' });
+const noop = (): void => {};
 
 /** Runs the attempts of the jobs a queue works, and interrupts them on shutdown. */
 export class Runner {
@@ -122,34 +125,54 @@ export class Runner {
     }
   }
 
-  private async process(job: ActiveJob): Promise<Outcome> {
+  private process(job: ActiveJob): Outcome | Promise<Outcome> {
     // A job the engine handed over while the shutdown deadline passed: back, untouched.
     if (this.interrupting) {
       this.deps.metrics?.processed(job.name, 'requeued', 0);
-      return { kind: 'requeue' };
+      return REQUEUE;
     }
     const run: Running = {
       signal: new LazySignal(),
       interrupted: false,
       span: undefined,
-      force: () => {},
+      force: noop,
     };
     this.active.add(run);
     const started = performance.now();
+    let attempted: Outcome | Promise<Outcome>;
+    try {
+      attempted = this.attempt(job, run, started);
+    } catch (error) {
+      attempted = this.bug(job, error);
+    }
+    // An attempt that answered at once (a synchronous schema and handler) needs no promise of
+    // ours: nothing can interrupt it in between.
+    if (!isThenable(attempted)) return this.settle(job, run, attempted, started);
     // One promise, settled by the attempt, or earlier by interrupt() (for a handler that
     // ignores its aborted signal).
-    const outcome = await new Promise<Outcome>((resolve) => {
-      run.force = resolve;
-      this.attempt(job, run, started).then(resolve, (error: unknown) => {
-        // attempt() catches what a handler does; reaching here is a bug of ours. The job
-        // goes back rather than missing.
-        this.deps.logger?.error({ err: error, job: job.name }, 'queue: processing failed');
-        resolve({ kind: 'requeue' });
-      });
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const finish = (outcome: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        resolve(this.settle(job, run, outcome, started));
+      };
+      run.force = finish;
+      attempted.then(finish, (error: unknown) => finish(this.bug(job, error)));
     });
+  }
+
+  /** attempt() catches what a handler does; reaching here is a bug of ours. The job goes back rather than missing. */
+  private bug(job: ActiveJob, error: unknown): Outcome {
+    this.deps.logger?.error({ err: error, job: job.name }, 'queue: processing failed');
+    return REQUEUE;
+  }
+
+  private settle(job: ActiveJob, run: Running, outcome: Outcome, started: number): Outcome {
     this.active.delete(run);
     if (run.grace !== undefined) clearTimeout(run.grace);
-    if (this.active.size === 0) for (const wake of this.idle.splice(0)) wake();
+    if (this.active.size === 0 && this.idle.length > 0)
+      for (const wake of this.idle.splice(0)) wake();
     this.report(job, run, outcome, (performance.now() - started) / 1000);
     return outcome;
   }
@@ -227,8 +250,7 @@ export class Runner {
     return { kind: 'retry', delayMs, record: { ...base, retryDelayMs: delayMs } };
   }
 
-  private async attempt(job: ActiveJob, run: Running, started: number): Promise<Outcome> {
-    const { definitions, kind } = this.deps;
+  private attempt(job: ActiveJob, run: Running, started: number): Outcome | Promise<Outcome> {
     const envelope = readEnvelope(job.data);
     if (envelope === undefined) {
       return this.dead(
@@ -240,7 +262,7 @@ export class Runner {
         started,
       );
     }
-    const definition = definitions.get(job.name);
+    const definition = this.deps.definitions.get(job.name);
     const handler = definition?.handler;
     if (definition === undefined || handler === undefined) {
       return this.dead(
@@ -252,14 +274,27 @@ export class Runner {
         started,
       );
     }
-    let checked = checkSchema(job.name, definition.schema, envelope.payload);
-    if (isThenable(checked)) checked = await checked;
+    const checked = checkSchema(job.name, definition.schema, envelope.payload);
+    return isThenable(checked)
+      ? checked.then((settled) => this.call(job, run, started, definition, envelope, settled))
+      : this.call(job, run, started, definition, envelope, checked);
+  }
+
+  /** Runs the handler on a checked payload, under its timeout, the trace and the job's context. */
+  private call(
+    job: ActiveJob,
+    run: Running,
+    started: number,
+    definition: AnyJobDefinition,
+    envelope: Envelope,
+    checked: Checked,
+  ): Outcome | Promise<Outcome> {
     if (!checked.ok) return this.dead(job, checked.error, started);
     const payload = checked.value;
-
+    const handler = definition.handler as NonNullable<AnyJobDefinition['handler']>;
     const id = publicId(job.name, job.id);
     const attempt = job.attemptsMade + 1;
-    const { span, context } = startProcess(job.name, kind, id, attempt, envelope.trace);
+    const { span, context } = startProcess(job.name, this.deps.kind, id, attempt, envelope.trace);
     run.span = span;
     const spanContext = span.spanContext();
     const lazy = run.signal;
@@ -302,24 +337,36 @@ export class Runner {
           );
     // No trace to continue (no SDK, nothing propagated): no OpenTelemetry context to enter.
     const raced = valid ? otelContext.with(context, call) : call();
-    const outcome = isThenable(raced) ? await raced : raced;
+    return isThenable(raced)
+      ? raced.then((settled) => this.outcome(job, run, started, definition, id, settled))
+      : this.outcome(job, run, started, definition, id, raced);
+  }
 
+  /** Reads how the handler ended into the job's outcome. */
+  private outcome(
+    job: ActiveJob,
+    run: Running,
+    started: number,
+    definition: AnyJobDefinition,
+    id: string,
+    outcome: Settled,
+  ): Outcome {
     if (outcome.status === 'timeout') {
-      if (run.interrupted) return { kind: 'requeue' };
+      if (run.interrupted) return REQUEUE;
       this.watchOverrun(job.name, id, outcome.pending, started);
       return this.failure(
         definition,
         job,
         QueueErrors.JOB_TIMEOUT({
-          message: `${job.name} ran past its timeout of ${timeoutMs} ms`,
-          details: { timeoutMs },
+          message: `${job.name} ran past its timeout of ${definition.timeout} ms`,
+          details: { timeoutMs: definition.timeout },
           captureStack: false,
         }),
         started,
       );
     }
     if (outcome.status === 'threw') {
-      if (run.interrupted) return { kind: 'requeue' };
+      if (run.interrupted) return REQUEUE;
       const thrown = ProdError.from(outcome.error);
       const error = QueueErrors.JOB_HANDLER_THREW({
         message: `the handler threw instead of returning a Result: ${isProdError(outcome.error) ? `${thrown.code}: ` : ''}${thrown.message}`,
@@ -342,7 +389,7 @@ export class Runner {
       );
     }
     if (value.ok) return { kind: 'completed', value: value.value };
-    if (run.interrupted) return { kind: 'requeue' };
+    if (run.interrupted) return REQUEUE;
     const error = isProdError(value.error) ? value.error : ProdError.from(value.error);
     return this.failure(definition, job, error, started);
   }

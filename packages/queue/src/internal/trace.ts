@@ -4,7 +4,9 @@
 // and nothing is stored in the job.
 import {
   type Context,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
+  ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -18,6 +20,25 @@ import { currentOtelContext } from '@prod/tracing';
 const queueTracer = trace.getTracer('@prod/queue');
 const tracer = () => queueTracer;
 
+/**
+ * The span of work nobody traces: what the API's no-op tracer would make, made once. Ending
+ * it, or setting its attributes, does nothing.
+ */
+const UNTRACED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether an SDK's tracer provider is registered. Until one is, the API's global provider is
+ * its proxy with no delegate, and every span would be a no-op: the attributes, the span and
+ * its context need not be built per job. Checked per call: an SDK may register later.
+ */
+function sdkRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return (
+    !(provider instanceof ProxyTracerProvider) ||
+    provider.getDelegateTracer('@prod/queue') !== undefined
+  );
+}
+
 /** The messaging system name of a driver, as OpenTelemetry's semantic conventions spell it. */
 const system = (kind: string): string => (kind === 'bullmq' ? 'bullmq' : 'prod_queue_memory');
 
@@ -30,6 +51,9 @@ export function startSend(
   // The request's span even when the adapter runs the request in the @prod/core context only
   // (tracingPart binds its span there, not in the OpenTelemetry context).
   const active = currentOtelContext();
+  // No SDK and no trace around: nothing to record or propagate.
+  if (!sdkRegistered() && !isSpanContextValid(trace.getSpanContext(active) ?? INVALID_SPAN_CONTEXT))
+    return { span: UNTRACED, carrier: undefined };
   const span = tracer().startSpan(
     `send ${name}`,
     {
@@ -68,6 +92,8 @@ export function startProcess(
   attempt: number,
   carrier: Readonly<Record<string, string>> | undefined,
 ): { readonly span: Span; readonly context: Context } {
+  // No SDK and no trace to continue: the no-op span, and no context to enter.
+  if (carrier === undefined && !sdkRegistered()) return { span: UNTRACED, context: ROOT_CONTEXT };
   const parent = carrier === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carrier);
   const span = tracer().startSpan(
     `process ${name}`,
