@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ContextLogger, currentContext, optionChecks, type RequestContext } from '@prod/core';
 import { DbErrors } from './errors.js';
-import { fingerprintQuery, type QueryFingerprint } from './fingerprint.js';
+import type { QueryFingerprint } from './fingerprint.js';
 import { type DurationHistogram, durationHistogram } from './internal/histogram.js';
 import { sqlState } from './internal/pg-errors.js';
+import { type QueryShape, queryShapeCache } from './internal/query-shape.js';
 import { firstRow } from './internal/sql.js';
 import { type SqlClient, type SqlQueryable, type SqlSource, toSqlClient } from './sql-client.js';
 import type { MetricsRegistryLike } from './types.js';
@@ -150,7 +151,6 @@ export function requestQueryStats(): RequestQueryStats | undefined {
 }
 
 const FINGERPRINT_CACHE = 5000;
-const CACHEABLE_LENGTH = 16 * 1024;
 
 interface Patched {
   readonly target: Record<string, unknown>;
@@ -162,6 +162,26 @@ const WRAPPED = Symbol('@prod/db/instrumented');
 const USER_CHECKOUT = Symbol('@prod/db/user-checkout');
 
 type AnyFunction = (...args: unknown[]) => unknown;
+
+/** Calls `original` with exactly the arguments the caller passed (`rest` when more than three). */
+const invoke = (
+  original: AnyFunction,
+  self: unknown,
+  n: number,
+  a: unknown,
+  b: unknown,
+  c: unknown,
+  rest: unknown[] | undefined,
+): unknown =>
+  rest !== undefined
+    ? original.apply(self, rest)
+    : n === 1
+      ? original.call(self, a)
+      : n === 2
+        ? original.call(self, a, b)
+        : n === 3
+          ? original.call(self, a, b, c)
+          : original.call(self);
 
 /**
  * Times and fingerprints every query of a pg `Pool` (every client it hands out, `pool.query`
@@ -178,8 +198,8 @@ type AnyFunction = (...args: unknown[]) => unknown;
  * - per request (through the request context): a query budget (count and total time) and
  *   N+1 detection (the same fingerprint more than `threshold` times), each logged once.
  *
- * Values are never logged. Fingerprints are cached by query text (5000 texts), so
- * parameterized queries cost a map lookup.
+ * Values are never logged. A text's fingerprint, labels and histogram series are cached
+ * (5000 texts), so a repeated (parameterized) query costs a map lookup and two clock reads.
  *
  * @example
  * declare const pool: SqlSource;
@@ -251,17 +271,7 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
           (event, context) => emit(event, context),
         );
 
-  const cache = new Map<string, QueryFingerprint>();
-  const fingerprint = (text: string): QueryFingerprint => {
-    if (text.length > CACHEABLE_LENGTH) return fingerprintQuery(text);
-    let found = cache.get(text);
-    if (found === undefined) {
-      found = fingerprintQuery(text);
-      if (cache.size >= FINGERPRINT_CACHE) cache.delete(cache.keys().next().value as string);
-      cache.set(text, found);
-    }
-    return found;
-  };
+  const cache = queryShapeCache(FINGERPRINT_CACHE);
 
   const emit = (event: DbEvent, context: RequestContext | undefined): void => {
     onEvent?.(event);
@@ -279,11 +289,102 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
     log.warn({ db: { event: kind, ...fields } }, message);
   };
 
-  const ref = (context: RequestContext | undefined): RequestRef => ({
-    requestId: context?.requestId,
-    traceId: context?.traceId,
-    route: context?.route,
-  });
+  // Budget and N+1 bookkeeping, only called inside a request context.
+  const account = (fp: QueryFingerprint, ms: number, context: RequestContext): void => {
+    let state = stateOf(context);
+    if (state === undefined) {
+      state = {
+        queries: 0,
+        totalMs: 0,
+        slow: 0,
+        budgetLogged: false,
+        byFingerprint: undefined,
+        nPlusOneLogged: undefined,
+      };
+      if (context.extensions !== undefined) context.extensions.set(STATE_KEY, state);
+      else requests.set(context, state);
+    }
+    state.queries += 1;
+    state.totalMs += ms;
+    if (!state.budgetLogged && (state.queries > maxQueries || state.totalMs > maxTotalMs)) {
+      state.budgetLogged = true;
+      emit(
+        {
+          kind: 'budget-exceeded',
+          queries: state.queries,
+          totalMs: round(state.totalMs),
+          maxQueries,
+          maxTotalMs,
+          requestId: context.requestId,
+          traceId: context.traceId,
+          route: context.route,
+        },
+        context,
+      );
+    }
+    if (threshold !== Number.POSITIVE_INFINITY) {
+      state.byFingerprint ??= new Map();
+      const count = (state.byFingerprint.get(fp.id) ?? 0) + 1;
+      state.byFingerprint.set(fp.id, count);
+      if (count > threshold) {
+        state.nPlusOneLogged ??= new Set();
+        if (!state.nPlusOneLogged.has(fp.id)) {
+          state.nPlusOneLogged.add(fp.id);
+          emit(
+            {
+              kind: 'n-plus-one',
+              fingerprint: fp.text,
+              fingerprintId: fp.id,
+              count,
+              threshold,
+              requestId: context.requestId,
+              traceId: context.traceId,
+              route: context.route,
+            },
+            context,
+          );
+        }
+      }
+    }
+    if (ms >= slowMs) state.slow += 1;
+  };
+
+  const reportSlow = (
+    text: string,
+    values: unknown,
+    shape: QueryShape,
+    ms: number,
+    errorType: string,
+    context: RequestContext | undefined,
+  ): void => {
+    const fp = shape.fingerprint;
+    const request: RequestRef = {
+      requestId: context?.requestId,
+      traceId: context?.traceId,
+      route: context?.route,
+    };
+    emit(
+      {
+        kind: 'slow-query',
+        fingerprint: fp.text,
+        fingerprintId: fp.id,
+        operation: fp.operation,
+        table: fp.table,
+        durationMs: round(ms),
+        error: errorType === '' ? undefined : errorType,
+        ...request,
+      },
+      context,
+    );
+    if (
+      explainer !== undefined &&
+      errorType === '' &&
+      fp.operation === 'SELECT' &&
+      fp.statements === 1
+    ) {
+      explainer.consider(text, values, fp, request, context);
+    }
+  };
 
   const record = (
     text: string,
@@ -293,133 +394,69 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
     context: RequestContext | undefined,
   ): void => {
     const ms = performance.now() - started;
-    const fp = fingerprint(text);
-    const errorType =
-      error === undefined
-        ? ''
-        : (sqlState(error) ?? String((error as { code?: unknown } | null)?.code ?? 'error'));
-    histogram?.observe(
-      system,
-      fp.operation,
-      fp.table === undefined ? '' : fp.table.replace(/"/g, ''),
-      errorType,
-      ms / 1000,
-    );
-    if (context !== undefined) {
-      let state = stateOf(context);
-      if (state === undefined) {
-        state = {
-          queries: 0,
-          totalMs: 0,
-          slow: 0,
-          budgetLogged: false,
-          byFingerprint: undefined,
-          nPlusOneLogged: undefined,
-        };
-        if (context.extensions !== undefined) context.extensions.set(STATE_KEY, state);
-        else requests.set(context, state);
+    const shape = cache.get(text);
+    let errorType = '';
+    if (error === undefined) {
+      if (histogram !== undefined) {
+        shape.success ??= histogram.seriesOf(system, shape.operation, shape.table, '');
+        shape.success.observe(ms / 1000);
       }
-      state.queries += 1;
-      state.totalMs += ms;
-      if (!state.budgetLogged && (state.queries > maxQueries || state.totalMs > maxTotalMs)) {
-        state.budgetLogged = true;
-        emit(
-          {
-            kind: 'budget-exceeded',
-            queries: state.queries,
-            totalMs: round(state.totalMs),
-            maxQueries,
-            maxTotalMs,
-            ...ref(context),
-          },
-          context,
-        );
-      }
-      if (threshold !== Number.POSITIVE_INFINITY) {
-        state.byFingerprint ??= new Map();
-        const count = (state.byFingerprint.get(fp.id) ?? 0) + 1;
-        state.byFingerprint.set(fp.id, count);
-        if (count > threshold) {
-          state.nPlusOneLogged ??= new Set();
-          if (!state.nPlusOneLogged.has(fp.id)) {
-            state.nPlusOneLogged.add(fp.id);
-            emit(
-              {
-                kind: 'n-plus-one',
-                fingerprint: fp.text,
-                fingerprintId: fp.id,
-                count,
-                threshold,
-                ...ref(context),
-              },
-              context,
-            );
-          }
-        }
-      }
-      if (ms >= slowMs) state.slow += 1;
+    } else {
+      errorType = sqlState(error) ?? String((error as { code?: unknown } | null)?.code ?? 'error');
+      histogram?.observe(system, shape.operation, shape.table, errorType, ms / 1000);
     }
-    if (ms >= slowMs) {
-      emit(
-        {
-          kind: 'slow-query',
-          fingerprint: fp.text,
-          fingerprintId: fp.id,
-          operation: fp.operation,
-          table: fp.table,
-          durationMs: round(ms),
-          error: errorType === '' ? undefined : errorType,
-          ...ref(context),
-        },
-        context,
-      );
-      if (
-        explainer !== undefined &&
-        error === undefined &&
-        fp.operation === 'SELECT' &&
-        fp.statements === 1
-      ) {
-        explainer.consider(text, values, fp, ref(context), context);
-      }
-    }
+    if (context !== undefined) account(shape.fingerprint, ms, context);
+    if (ms >= slowMs) reportSlow(text, values, shape, ms, errorType, context);
   };
 
   /**
-   * Calls a promise- or callback-style query method and records it. The request context is
-   * read here, at the call: a pool's callbacks run in whatever context released the client.
+   * Calls a promise- or callback-style query method with its `n` arguments (`a`, `b`, `c`, or
+   * `rest` when there are more than three) and records it. The request context is read here,
+   * at the call: a pool's callbacks run in whatever context released the client.
    */
-  const timedCall = (original: AnyFunction, self: unknown, args: unknown[]): unknown => {
-    const first = args[0] as
-      | { text?: unknown; values?: unknown; submit?: unknown }
-      | string
-      | undefined;
-    if (first === undefined || first === null) return original.apply(self, args);
+  const timedCall = (
+    original: AnyFunction,
+    self: unknown,
+    n: number,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    rest: unknown[] | undefined,
+  ): unknown => {
+    if (a === undefined || a === null || n === 0) return invoke(original, self, n, a, b, c, rest);
+    const first = a as { text?: unknown; values?: unknown; submit?: unknown } | string;
     // A Submittable (Cursor, QueryStream) reports through its own events: passed through.
     if (typeof first === 'object' && typeof first.submit === 'function')
-      return original.apply(self, args);
+      return invoke(original, self, n, a, b, c, rest);
     const text =
       typeof first === 'string' ? first : typeof first.text === 'string' ? first.text : undefined;
-    if (text === undefined) return original.apply(self, args);
+    if (text === undefined) return invoke(original, self, n, a, b, c, rest);
+    const second = rest === undefined ? b : rest[1];
     const values =
-      typeof args[1] === 'function' || args[1] === undefined
+      typeof second === 'function' || second === undefined
         ? typeof first === 'object'
           ? first.values
           : undefined
-        : args[1];
+        : second;
     const context = currentContext();
     const started = performance.now();
-    const last = args.length - 1;
-    const callback = args[last];
+    const callback = rest !== undefined ? rest[n - 1] : n === 3 ? c : n === 2 ? b : a;
     if (typeof callback === 'function') {
-      args[last] = function (this: unknown, error: unknown, ...rest: unknown[]) {
+      const done = function (this: unknown, error: unknown): unknown {
         record(text, values, started, error ?? undefined, context);
-        return (callback as AnyFunction).call(this, error, ...rest);
+        // biome-ignore lint/complexity/noArguments: every argument the driver passed, unchanged
+        return (callback as AnyFunction).apply(this, arguments as unknown as unknown[]);
       };
-      return original.apply(self, args);
+      if (rest !== undefined) {
+        const args = rest.slice();
+        args[n - 1] = done;
+        return original.apply(self, args);
+      }
+      return n === 2 ? original.call(self, a, done) : original.call(self, a, b, done);
     }
     let result: unknown;
     try {
-      result = original.apply(self, args);
+      result = invoke(original, self, n, a, b, c, rest);
     } catch (error) {
       record(text, values, started, error, context);
       throw error;
@@ -449,10 +486,14 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
     const original = holder[method] as AnyFunction | undefined;
     if (typeof original !== 'function' || (original as { [WRAPPED]?: boolean })[WRAPPED] === true)
       return;
-    const timed = function (this: unknown, ...args: unknown[]): unknown {
-      if (internal.getStore() === true || (gate !== undefined && !gate(this)))
-        return original.apply(this, args);
-      return timedCall(original, this, args);
+    const timed = function (this: unknown, a?: unknown, b?: unknown, c?: unknown): unknown {
+      // biome-ignore lint/complexity/noArguments: the count, without an array per call
+      const n = arguments.length;
+      // biome-ignore lint/complexity/noArguments: more than three arguments is the rare case
+      const rest = n > 3 ? (Array.from(arguments) as unknown[]) : undefined;
+      if ((gate !== undefined && !gate(this)) || internal.getStore() === true)
+        return invoke(original, this, n, a, b, c, rest);
+      return timedCall(original, this, n, a, b, c, rest);
     };
     (timed as unknown as { [WRAPPED]: boolean })[WRAPPED] = true;
     holder[method] = timed;
@@ -468,51 +509,74 @@ export function instrument(target: SqlSource, options: InstrumentOptions = {}): 
     typeof source.totalCount === 'number' &&
     typeof source.on === 'function';
   if (isPool) {
-    // pool.query is timed at the pool (where the caller's context is); clients the caller
-    // checks out with pool.connect() are timed while checked out; the client pool.query uses
-    // internally is not, so nothing counts twice.
+    // pool.query is timed at the pool (where the caller's context is), by one wrapper; clients
+    // the caller checks out with pool.connect() are timed while checked out; the client
+    // pool.query uses internally is not, so nothing counts twice. Our own EXPLAIN checks a
+    // client out (never through pool.query), so the pool.query wrapper needs no check of it.
     let inPoolQuery = 0;
-    wrapQuery(source, 'query');
     const query = source.query as AnyFunction;
-    source.query = function (this: unknown, ...args: unknown[]): unknown {
+    // Instrumented twice: the first instrumentation times pool.query, this one only counts.
+    const timing = (query as { [WRAPPED]?: boolean })[WRAPPED] !== true;
+    const timedPoolQuery = function (
+      this: unknown,
+      a?: unknown,
+      b?: unknown,
+      c?: unknown,
+    ): unknown {
+      // biome-ignore lint/complexity/noArguments: the count, without an array per call
+      const n = arguments.length;
+      // biome-ignore lint/complexity/noArguments: more than three arguments is the rare case
+      const rest = n > 3 ? (Array.from(arguments) as unknown[]) : undefined;
       inPoolQuery += 1;
       try {
-        return query.apply(this, args);
+        return timing
+          ? timedCall(query, this, n, a, b, c, rest)
+          : invoke(query, this, n, a, b, c, rest);
       } finally {
         inPoolQuery -= 1;
       }
     };
-    (source.query as unknown as { [WRAPPED]: boolean })[WRAPPED] = true;
+    (timedPoolQuery as unknown as { [WRAPPED]: boolean })[WRAPPED] = true;
+    source.query = timedPoolQuery;
     patched.push({ target: source, method: 'query', original: query });
     const connect = source.connect as AnyFunction;
-    const adopt = (client: Record<string, unknown>, byUser: boolean): void => {
-      (client as Record<symbol, unknown>)[USER_CHECKOUT] = byUser;
-      wrapQuery(
-        client,
-        'query',
-        (self) => (self as Record<symbol, unknown>)[USER_CHECKOUT] === true,
-      );
-      const release = client.release as AnyFunction | undefined;
-      if (byUser && typeof release === 'function') {
-        client.release = function (this: unknown, ...args: unknown[]): unknown {
-          (client as Record<symbol, unknown>)[USER_CHECKOUT] = false;
-          return release.apply(this, args);
-        };
-      }
+    const gate = (self: unknown): boolean =>
+      (self as Record<symbol, unknown>)[USER_CHECKOUT] === true;
+    // Every way a checked-out client goes back (client.release, connect's `done`) clears the
+    // mark, so a client pool.query takes from the pool later is never timed twice.
+    const clearing = (client: Record<string, unknown>, release: AnyFunction) =>
+      function (this: unknown, ...args: unknown[]): unknown {
+        (client as Record<symbol, unknown>)[USER_CHECKOUT] = false;
+        return release.apply(this, args);
+      };
+    const adopt = (client: Record<string, unknown>): void => {
+      (client as Record<symbol, unknown>)[USER_CHECKOUT] = true;
+      wrapQuery(client, 'query', gate);
+      const release = client.release;
+      if (typeof release === 'function') client.release = clearing(client, release as AnyFunction);
     };
     const connectWrapper = function (this: unknown, cb?: unknown): unknown {
-      const byUser = inPoolQuery === 0;
+      // pool.query's own checkout, or our EXPLAIN's: left as it is.
+      if (inPoolQuery !== 0 || internal.getStore() === true)
+        // biome-ignore lint/complexity/noArguments: forwarded unchanged
+        return connect.apply(this, arguments as unknown as unknown[]);
       if (typeof cb === 'function') {
         return connect.call(
           this,
           (error: unknown, client: Record<string, unknown> | undefined, done: unknown) => {
-            if (client !== undefined && error == null) adopt(client, byUser);
-            return (cb as AnyFunction)(error, client, done);
+            if (client === undefined || error != null)
+              return (cb as AnyFunction)(error, client, done);
+            adopt(client);
+            return (cb as AnyFunction)(
+              error,
+              client,
+              typeof done === 'function' ? clearing(client, done as AnyFunction) : done,
+            );
           },
         );
       }
       return (connect.call(this) as Promise<Record<string, unknown>>).then((client) => {
-        adopt(client, byUser);
+        adopt(client);
         return client;
       });
     };

@@ -76,6 +76,33 @@ describe.skipIf(!database.available)(
       }
     });
 
+    it("times a checked-out client once, and pool.query once after connect's done() gave it back", async () => {
+      const metrics = createMetrics({ runtime: false });
+      const single = quietPool({ connectionString: database.url, max: 1 });
+      const instrumentation = instrument(single, { metrics, explain: false });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          single.connect((error, client, done) => {
+            if (error || client === undefined) return reject(error);
+            client.query('SELECT 1 AS checked_out', (failed: Error | null) => {
+              done();
+              return failed ? reject(failed) : resolve();
+            });
+          });
+        });
+        // The same connection (max 1): pool.query must not count it a second time.
+        await single.query('SELECT 2 AS pooled');
+        await single.query('SELECT $1::int AS pooled', [3]);
+        const scraped = await metrics.scrape();
+        expect(scraped.ok && scraped.value.body).toContain(
+          'db_client_operation_duration_seconds_count{db_system_name="postgresql",db_operation_name="SELECT"} 3',
+        );
+      } finally {
+        instrumentation.stop();
+        await single.end();
+      }
+    });
+
     it('logs a real slow query with its fingerprint, duration, request id, trace id and route', async () => {
       const r = recorder();
       const instrumentation = instrument(pool, {

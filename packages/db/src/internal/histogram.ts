@@ -11,11 +11,21 @@ export const DB_DURATION_BUCKETS: readonly number[] = Object.freeze([
 /** Label value standing for "too many distinct values" once the series cap is reached. */
 export const OTHER = '_other';
 
-class Series {
+/** One label set of the histogram: what a query's cached shape holds to observe without a lookup. */
+export class Series {
   readonly counts = new Float64Array(DB_DURATION_BUCKETS.length + 1);
   sum = 0;
   count = 0;
   constructor(readonly labels: Readonly<Record<string, string>>) {}
+
+  observe(seconds: number): void {
+    let at = 0;
+    while (at < DB_DURATION_BUCKETS.length && seconds > (DB_DURATION_BUCKETS[at] as number))
+      at += 1;
+    this.counts[at] = (this.counts[at] ?? 0) + 1;
+    this.sum += seconds;
+    this.count += 1;
+  }
 }
 
 /** One histogram, shared by every instrumented client reporting to one registry and prefix. */
@@ -34,6 +44,15 @@ export class DurationHistogram {
     errorType: string,
     seconds: number,
   ): void {
+    this.seriesOf(system, operation, table, errorType).observe(seconds);
+  }
+
+  /**
+   * The series these labels land in, created on first use; once `maxSeries` label sets
+   * exist, new tables (and error types) fold into `_other`. A series never goes away, so a
+   * handle stays the right one for its labels.
+   */
+  seriesOf(system: string, operation: string, table: string, errorType: string): Series {
     let key = `${operation}\u0000${table}\u0000${errorType}`;
     let series = this.series.get(key);
     if (series === undefined) {
@@ -55,12 +74,7 @@ export class DurationHistogram {
         this.series.set(key, series);
       }
     }
-    let at = 0;
-    while (at < DB_DURATION_BUCKETS.length && seconds > (DB_DURATION_BUCKETS[at] as number))
-      at += 1;
-    series.counts[at] = (series.counts[at] ?? 0) + 1;
-    series.sum += seconds;
-    series.count += 1;
+    return series;
   }
 
   values(): Array<{ value: number; labels: Record<string, string | number>; metricName: string }> {
