@@ -52,8 +52,12 @@ export function startSend(
   // (tracingPart binds its span there, not in the OpenTelemetry context).
   const active = currentOtelContext();
   // No SDK and no trace around: nothing to record or propagate.
-  if (!sdkRegistered() && !isSpanContextValid(trace.getSpanContext(active) ?? INVALID_SPAN_CONTEXT))
-    return { span: UNTRACED, carrier: undefined };
+  if (!sdkRegistered()) {
+    const around = trace.getSpanContext(active);
+    if (around === undefined || !isSpanContextValid(around)) {
+      return { span: UNTRACED, carrier: undefined };
+    }
+  }
   const span = tracer().startSpan(
     `send ${name}`,
     {
