@@ -4,6 +4,7 @@ import { ValidationErrors } from '../errors.js';
 import type { Schema } from '../types.js';
 import { appendFieldErrors, type ErrorCaps } from './field-errors.js';
 import {
+  NO_STEPS,
   type Refusal,
   type ResolvedLimits,
   type SanitizePlan,
@@ -41,16 +42,6 @@ export function prepare(check: InputCheck, raw: unknown): unknown {
   const walked = sanitizeValue(raw, check.plan ?? NO_STEPS, check.limits, check.prefix);
   return walked.ok ? walked.value : new RefusedInput(walked.refusal);
 }
-
-const NO_STEPS: SanitizePlan = Object.freeze({
-  steps: Object.freeze([]),
-  asciiSafe: true,
-  firstNfc: 0,
-  fields: undefined,
-  rest: undefined,
-  item: undefined,
-  fallback: undefined,
-});
 
 /** What parsing one input gave. */
 export type Parsed =

@@ -15,7 +15,12 @@ export interface SanitizePlan {
   readonly asciiSafe: boolean;
   /** The index of the first `nfc` in `steps` (`steps.length` without one). */
   readonly firstNfc: number;
-  readonly fields: ReadonlyMap<string, SanitizePlan> | undefined;
+  /** The declared keys of an object node, in the schema's order; undefined for other nodes. */
+  readonly fieldKeys: readonly string[] | undefined;
+  /** The plans of `fieldKeys`, at the same positions. */
+  readonly fieldPlans: readonly SanitizePlan[] | undefined;
+  /** The position of each of `fieldKeys` (for a body whose keys come in another order). */
+  readonly fieldIndex: ReadonlyMap<string, number> | undefined;
   readonly rest: SanitizePlan | undefined;
   readonly item: SanitizePlan | undefined;
   /** The plan of what this node's schema does not declare (the defaults); undefined at the base. */
@@ -42,13 +47,6 @@ const ASCII_SAFE_STEPS = new Set<SanitizeStep>(['nfc', 'stripControl', 'stripInv
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const MAX_PLAN_DEPTH = 24;
 
-/** Keys that can reach a prototype when the object is later merged. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
-  '__proto__',
-  'constructor',
-  'prototype',
-]);
-
 export function resolveLimits(
   limits: InputLimits | undefined,
   check: (name: string, value: unknown, fallback: number) => number,
@@ -65,6 +63,19 @@ export function resolveLimits(
     ),
   });
 }
+
+const NO_FIELDS = { fieldKeys: undefined, fieldPlans: undefined, fieldIndex: undefined } as const;
+
+/** The plan that changes no string (limits and prototype keys only). */
+export const NO_STEPS: SanitizePlan = Object.freeze({
+  steps: Object.freeze([]),
+  asciiSafe: true,
+  firstNfc: 0,
+  ...NO_FIELDS,
+  rest: undefined,
+  item: undefined,
+  fallback: undefined,
+});
 
 function plan(
   steps: readonly SanitizeStep[],
@@ -85,7 +96,7 @@ export function compileSanitizer(
   const defaults = options?.strings ?? DEFAULT_STRING_STEPS;
   const base: SanitizePlan = Object.freeze({
     ...plan(defaults),
-    fields: undefined,
+    ...NO_FIELDS,
     rest: undefined,
     item: undefined,
     fallback: undefined,
@@ -109,7 +120,7 @@ function compileNode(
       // A field's steps hold for every string it holds, unless a deeper field says otherwise.
       here = Object.freeze({
         ...plan(field.defaults ? [...defaults, ...field.steps] : field.steps),
-        fields: undefined,
+        ...NO_FIELDS,
         rest: undefined,
         item: undefined,
         fallback: undefined,
@@ -119,13 +130,18 @@ function compileNode(
   }
   const inner = chain[chain.length - 1] as Schema;
   const def = defOf(inner);
-  let fields: Map<string, SanitizePlan> | undefined;
+  let fieldKeys: string[] | undefined;
+  let fieldPlans: SanitizePlan[] | undefined;
+  let fieldIndex: Map<string, number> | undefined;
   let rest: SanitizePlan | undefined;
   let item: SanitizePlan | undefined;
   if (def.type === 'object' && def.shape !== undefined) {
-    fields = new Map();
-    for (const key of Object.keys(def.shape)) {
-      fields.set(key, compileNode(def.shape[key] as Schema, defaults, here, depth + 1));
+    fieldKeys = Object.keys(def.shape);
+    fieldPlans = [];
+    fieldIndex = new Map();
+    for (const key of fieldKeys) {
+      fieldIndex.set(key, fieldPlans.length);
+      fieldPlans.push(compileNode(def.shape[key] as Schema, defaults, here, depth + 1));
     }
     if (def.catchall !== undefined) rest = compileNode(def.catchall, defaults, here, depth + 1);
   } else if (def.type === 'array' && def.element !== undefined) {
@@ -133,12 +149,14 @@ function compileNode(
   } else if (def.type === 'record' && def.valueType !== undefined) {
     rest = compileNode(def.valueType, defaults, here, depth + 1);
   }
-  if (fields === undefined && rest === undefined && item === undefined) return here;
+  if (fieldKeys === undefined && rest === undefined && item === undefined) return here;
   return Object.freeze({
     steps: here.steps,
     asciiSafe: here.asciiSafe,
     firstNfc: here.firstNfc,
-    fields,
+    fieldKeys: fieldKeys === undefined ? undefined : Object.freeze(fieldKeys),
+    fieldPlans: fieldPlans === undefined ? undefined : Object.freeze(fieldPlans),
+    fieldIndex,
     rest,
     item,
     fallback: here,
@@ -159,6 +177,17 @@ interface WalkState {
   /** Where the walk is: the path is only spelled out for a refusal. */
   readonly segments: (string | number)[];
   readonly prefix: string;
+  /**
+   * Whether `Object.prototype` has enumerable properties (someone polluted it): then `for...in`
+   * would list them too, and every key is checked to be the object's own.
+   */
+  readonly inherited: boolean;
+}
+
+/** Whether `for...in` over a plain object would list keys it does not own. */
+function prototypeEnumerable(): boolean {
+  for (const _ in Object.prototype) return true;
+  return false;
 }
 
 /** The sanitized input, or why it was refused. Copies what it changes; never mutates `value`. */
@@ -176,7 +205,14 @@ export function sanitizeValue(
   limits: ResolvedLimits,
   path: string,
 ): Sanitized {
-  const state: WalkState = { keys: 0, refusal: undefined, limits, segments: [], prefix: path };
+  const state: WalkState = {
+    keys: 0,
+    refusal: undefined,
+    limits,
+    segments: [],
+    prefix: path,
+    inherited: prototypeEnumerable(),
+  };
   const out = walk(value, sanitizePlan, 0, state);
   if (state.refusal !== undefined)
     return { ok: false, refusal: { ...state.refusal, path: pathOf(state) } };
@@ -268,76 +304,133 @@ function sanitizeText(value: string, node: SanitizePlan): string {
   return out;
 }
 
+// The walk: `walk` for a value of any type, `walkObject` / `walkArray` for containers, with
+// strings and other primitives handled in the containers' loops (no call for a number, a
+// boolean or null). Copy-on-write: a container is copied only when one of its values changed,
+// so a clean input comes back as the very same object, allocating nothing.
+
 function walk(value: unknown, node: SanitizePlan, depth: number, state: WalkState): unknown {
-  if (typeof value === 'string') {
-    let out = value;
-    if (node.steps.length > 0 && !(node.asciiSafe && PRINTABLE_ASCII.test(value))) {
-      out = sanitizeText(value, node);
-    }
-    if (out.length > state.limits.maxStringLength) {
-      return refuse(state, 'too_long', `is longer than ${state.limits.maxStringLength} characters`);
-    }
-    return out;
-  }
+  if (typeof value === 'string') return walkString(value, node, state);
   if (typeof value !== 'object' || value === null) return value;
+  return walkContainer(value, node, depth, state);
+}
+
+function walkString(value: string, node: SanitizePlan, state: WalkState): string | undefined {
+  let out = value;
+  if (node.steps.length > 0 && !(node.asciiSafe && PRINTABLE_ASCII.test(value))) {
+    out = sanitizeText(value, node);
+  }
+  if (out.length > state.limits.maxStringLength) {
+    return refuse(state, 'too_long', `is longer than ${state.limits.maxStringLength} characters`);
+  }
+  return out;
+}
+
+function walkContainer(
+  value: object,
+  node: SanitizePlan,
+  depth: number,
+  state: WalkState,
+): unknown {
   if (depth >= state.limits.maxDepth) {
     return refuse(state, 'too_deep', `nests deeper than ${state.limits.maxDepth} levels`);
   }
-  if (Array.isArray(value)) {
-    if (value.length > state.limits.maxItems) {
-      return refuse(state, 'too_many_items', `has more than ${state.limits.maxItems} items`);
-    }
-    const itemPlan = node.item ?? node.fallback ?? node;
-    let copy: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      const out = walk(item, itemPlan, depth + 1, state);
-      if (state.refusal !== undefined) {
-        state.segments.push(i);
-        return undefined;
-      }
-      if (out !== item) {
-        copy ??= value.slice();
-        copy[i] = out;
-      }
-    }
-    return copy ?? value;
-  }
+  if (Array.isArray(value)) return walkArray(value, node, depth, state);
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  state.keys += keys.length;
+  return walkObject(value as Record<string, unknown>, node, depth, state);
+}
+
+function walkArray(
+  value: readonly unknown[],
+  node: SanitizePlan,
+  depth: number,
+  state: WalkState,
+): unknown {
+  if (value.length > state.limits.maxItems) {
+    return refuse(state, 'too_many_items', `has more than ${state.limits.maxItems} items`);
+  }
+  const itemPlan = node.item ?? node.fallback ?? node;
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    let out: unknown;
+    if (typeof item === 'string') out = walkString(item, itemPlan, state);
+    else if (typeof item !== 'object' || item === null) continue;
+    else out = walkContainer(item, itemPlan, depth + 1, state);
+    if (state.refusal !== undefined) {
+      state.segments.push(i);
+      return undefined;
+    }
+    if (out !== item) {
+      copy ??= value.slice();
+      copy[i] = out;
+    }
+  }
+  return copy ?? value;
+}
+
+// `for...in` rather than `Object.keys`: V8 lists the keys of a plain object from its map's
+// enum cache without allocating an array, and reads each value by its known field offset.
+// The keys are counted in a first pass, so the limit is held before any value is walked.
+function walkObject(
+  record: Record<string, unknown>,
+  node: SanitizePlan,
+  depth: number,
+  state: WalkState,
+): unknown {
+  const inherited = state.inherited;
+  let count = 0;
+  for (const key in record) if (!inherited || Object.hasOwn(record, key)) count++;
+  state.keys += count;
   if (state.keys > state.limits.maxKeys) {
     return refuse(state, 'too_many_keys', `holds more than ${state.limits.maxKeys} keys in all`);
   }
+  const other = node.rest ?? node.fallback ?? node;
+  const order = node.fieldKeys;
+  const plans = node.fieldPlans;
+  // The declared fields, tried in the schema's order first: a body usually lists its keys in
+  // that order, and comparing a key with the expected one is cheaper than a map lookup.
+  let next = 0;
   let copy: Record<string, unknown> | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    const length = key.length;
-    if ((length === 9 || length === 11) && FORBIDDEN_KEYS.has(key)) {
+  for (const key in record) {
+    if (inherited && !Object.hasOwn(record, key)) continue;
+    // Keys that can reach a prototype when the object is later merged.
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
       return refuse(state, 'forbidden_key', `"${key}" is not accepted as a key`, key);
     }
     const child = record[key];
-    const childPlan =
-      (node.fields !== undefined ? node.fields.get(key) : undefined) ??
-      node.rest ??
-      node.fallback ??
-      node;
-    const out = walk(child, childPlan, depth + 1, state);
+    if (typeof child !== 'string' && (typeof child !== 'object' || child === null)) {
+      if (order !== undefined && key === order[next]) next++;
+      continue;
+    }
+    let childPlan = other;
+    if (order !== undefined) {
+      if (key === order[next]) {
+        childPlan = plans?.[next] as SanitizePlan;
+        next++;
+      } else {
+        const at = node.fieldIndex?.get(key);
+        if (at !== undefined) {
+          childPlan = plans?.[at] as SanitizePlan;
+          next = at + 1;
+        }
+      }
+    }
+    const out =
+      typeof child === 'string'
+        ? walkString(child, childPlan, state)
+        : walkContainer(child, childPlan, depth + 1, state);
     if (state.refusal !== undefined) {
       state.segments.push(key);
       return undefined;
     }
     if (out !== child) {
-      if (copy === undefined) {
-        copy = {};
-        for (let j = 0; j < i; j++) copy[keys[j] as string] = record[keys[j] as string];
-      }
+      // Copy-on-write: the first changed value copies the object (its own keys, in order);
+      // a clean object is returned as it came.
+      copy ??= { ...record };
       copy[key] = out;
-    } else if (copy !== undefined) {
-      copy[key] = child;
     }
   }
-  return copy ?? value;
+  return copy ?? record;
 }
