@@ -150,10 +150,14 @@ export function cspNonce(request: HttpRequest): string {
 const REMOVED = new Set(['x-powered-by']);
 const UPPER = /[A-Z]/;
 
-/** Whether a response's own headers can be spread over ours as they are. */
-function plain(headers: Readonly<Record<string, unknown>>): boolean {
-  for (const name in headers) if (REMOVED.has(name) || UPPER.test(name)) return false;
-  return true;
+/**
+ * The header objects made for one shape of the response's own headers (their names, in
+ * order): ours with theirs in place, so each response clones it (one allocation on V8's
+ * fast path) and writes its own values over existing slots, never adding a property.
+ */
+interface Shape {
+  template: Record<string, string | readonly string[]> | undefined;
+  readonly next: Map<string, Shape>;
 }
 
 interface Compiled {
@@ -161,6 +165,68 @@ interface Compiled {
   readonly headers: Readonly<Record<string, string>>;
   /** The CSP header's name and its text split around the nonce, when it takes one. */
   readonly nonce: { readonly header: string; readonly parts: readonly string[] } | undefined;
+  /** The templates by the response's own header names. Never handed out: cloned. */
+  readonly shapes: Shape;
+  /** How many shapes exist (bounded, see MAX_SHAPES). */
+  size: number;
+}
+
+// Applications send a handful of header sets (content-type alone, plus cache-control, plus
+// location...); past this many per setting, responses are merged without a template.
+const MAX_SHAPES = 64;
+// `overrides` often answers a fresh literal per request: its settings are remembered by what
+// they say, like route metadata is by its object.
+const MAX_OVERRIDES = 256;
+
+/** The template of `names` over `headers`: a `{ ...headers, ...own }` with blank values. */
+function templateOf(
+  headers: Readonly<Record<string, string>>,
+  names: readonly string[],
+): Record<string, string | readonly string[]> {
+  const template: Record<string, string | readonly string[]> = { ...headers };
+  for (const name of names) template[name] = '';
+  return template;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * `{ ...compiled.headers, [csp]: nonced, ...own }` (the response's own headers win) from the
+ * template of own's names; undefined when own's names need the general merge (another case,
+ * a header to remove), own is not a plain record, or there are too many shapes already.
+ */
+function mergedFast(
+  compiled: Compiled,
+  nonced: string | undefined,
+  own: Readonly<Record<string, string | readonly string[]>>,
+): Record<string, string | readonly string[]> | undefined {
+  const prototype: unknown = Object.getPrototypeOf(own);
+  // for...in sees inherited names too: only plain records take this path.
+  if (prototype !== Object.prototype && prototype !== null) return undefined;
+  let shape = compiled.shapes;
+  for (const name in own) {
+    if (REMOVED.has(name) || UPPER.test(name)) return undefined;
+    let next = shape.next.get(name);
+    if (next === undefined) {
+      if (compiled.size >= MAX_SHAPES) return undefined;
+      next = { template: undefined, next: new Map() };
+      shape.next.set(name, next);
+      compiled.size += 1;
+    }
+    shape = next;
+  }
+  let template = shape.template;
+  if (template === undefined) {
+    const names: string[] = [];
+    for (const name in own) names.push(name);
+    template = templateOf(compiled.headers, names);
+    shape.template = template;
+  }
+  const merged = { ...template };
+  if (nonced !== undefined)
+    merged[(compiled.nonce as NonNullable<Compiled['nonce']>).header] = nonced;
+  for (const name in own) merged[name] = own[name] as string | readonly string[];
+  return merged;
 }
 
 /**
@@ -252,47 +318,70 @@ export function securityHeadersPart(options: SecurityHeadersOptions = {}): Part 
         }
       }
     }
-    // Copied into a fresh object (the one above had deletions) and frozen: a spread of it on
-    // every response takes V8's fast path.
+    // Copied into a fresh object (the one above had deletions): the templates cloned per
+    // response start from it.
     const fresh: Record<string, string> = {};
     for (const [header, value] of Object.entries(headers)) fresh[header] = value;
-    return Object.freeze({ headers: Object.freeze(fresh), nonce });
+    return {
+      headers: Object.freeze(fresh),
+      nonce: nonce === undefined ? undefined : Object.freeze(nonce),
+      shapes: { template: undefined, next: new Map() },
+      size: 0,
+    };
   };
 
   const partSettings = given;
   const standard = compile({}, partSettings);
   const compiled = new WeakMap<RouteSecurityHeaders, Compiled>();
-  const compiledFor = (settings: RouteSecurityHeaders | undefined): Compiled => {
-    if (settings === undefined) return standard;
-    let found = compiled.get(settings);
-    if (found === undefined) {
-      // `overrides` answers are checked once, like route metadata is when a route is defined.
-      found = compile(checkRouteHeaders('overrides()', settings), partSettings);
-      compiled.set(settings, found);
-    }
-    return found;
+  const bySettings = new Map<string, Compiled>();
+  /**
+   * The compiled headers of a route's settings (`fromRoute`: route metadata, one long-lived
+   * object per route) or of what `overrides` answered (often a fresh literal per request).
+   */
+  const compiledFor = (settings: RouteSecurityHeaders, fromRoute: boolean): Compiled => {
+    const found = compiled.get(settings);
+    if (found !== undefined) return found;
+    // Checked once, like route metadata is when a route is defined; a fresh literal that says
+    // the same finds the same compiled headers by its content, without being remembered
+    // itself (a weak entry per request would cost more than the lookup).
+    const content = JSON.stringify(settings);
+    let made = bySettings.get(content);
+    if (made === undefined) {
+      made = compile(checkRouteHeaders('overrides()', settings), partSettings);
+      if (bySettings.size >= MAX_OVERRIDES) bySettings.clear();
+      bySettings.set(content, made);
+      compiled.set(settings, made);
+    } else if (fromRoute) compiled.set(settings, made);
+    return made;
   };
 
   return definePart({
     name,
     onSend(request, response): HttpResponse {
-      const settings = securityHeadersMeta.read(request) ?? overrides?.(request);
-      const chosen = compiledFor(settings);
+      const declared = securityHeadersMeta.read(request);
+      const overridden = declared === undefined ? overrides?.(request) : undefined;
+      const chosen =
+        declared !== undefined
+          ? compiledFor(declared, true)
+          : overridden === undefined
+            ? standard
+            : compiledFor(overridden, false);
       const nonce = chosen.nonce === undefined ? undefined : nonces.get(request);
-      const base =
-        nonce === undefined || chosen.nonce === undefined
-          ? chosen.headers
-          : { ...chosen.headers, [chosen.nonce.header]: chosen.nonce.parts.join(nonce) };
+      const nonced = nonce === undefined ? undefined : chosen.nonce?.parts.join(nonce);
       const own = response.headers;
-      let headers: Readonly<Record<string, string | readonly string[]>>;
-      if (own === undefined) headers = base;
-      else if (plain(own)) headers = { ...base, ...own };
-      else {
+      let headers: Readonly<Record<string, string | readonly string[]>> | undefined =
+        own === undefined && nonced === undefined
+          ? chosen.headers
+          : mergedFast(chosen, nonced, own ?? NO_HEADERS);
+      if (headers === undefined) {
         // Names in another case, or a header to remove: the slow path, mostly native routes.
-        const merged: Record<string, string | readonly string[]> = { ...base };
+        const merged: Record<string, string | readonly string[]> = { ...chosen.headers };
+        if (nonced !== undefined)
+          merged[(chosen.nonce as NonNullable<Compiled['nonce']>).header] = nonced;
         for (const header in own) {
           const lower = header.toLowerCase();
-          if (!REMOVED.has(lower)) merged[lower] = own[header] as string | readonly string[];
+          if (!REMOVED.has(lower))
+            merged[lower] = (own as Record<string, string>)[header] as string;
         }
         headers = merged;
       }

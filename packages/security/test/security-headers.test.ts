@@ -120,6 +120,88 @@ describe('securityHeadersPart', () => {
     expect(api['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
   });
 
+  it('merges any set of response headers the same way, however many shapes it has seen', () => {
+    const part = securityHeadersPart();
+    const reference = send(part).headers ?? {};
+    const cases: Record<string, string | readonly string[]>[] = [
+      { 'content-type': 'application/json' },
+      { 'content-type': 'text/plain', 'cache-control': 'no-store' },
+      { 'cache-control': 'no-store', 'content-type': 'text/plain' },
+      { 'x-frame-options': 'SAMEORIGIN', 'set-cookie': ['a=1', 'b=2'] },
+      {},
+      // Past the remembered shapes: the same answers, merged without a template.
+      ...Array.from({ length: 80 }, (_, i) => ({ [`x-extra-${i}`]: String(i), vary: 'origin' })),
+    ];
+    for (const own of cases) {
+      const sent = send(part, { status: 201, headers: own, body: 'x' });
+      expect(sent.status).toBe(201);
+      expect(sent.body).toBe('x');
+      expect(sent.headers).toEqual({ ...reference, ...own });
+    }
+    // What a later hook does to one response's headers never reaches the next response.
+    const first = send(part, { status: 200, headers: { 'content-type': 'text/plain' } });
+    (first.headers as Record<string, string>)['x-frame-options'] = 'ALLOWALL';
+    (first.headers as Record<string, string>)['content-type'] = 'text/html';
+    const second = send(part, { status: 200, headers: { 'content-type': 'text/plain' } });
+    expect(second.headers?.['x-frame-options']).toBe('DENY');
+    expect(second.headers?.['content-type']).toBe('text/plain');
+    // A record with a prototype of its own is read by its own names only.
+    const inherited = Object.assign(Object.create({ 'x-inherited': 'no' }), { 'x-own': 'yes' });
+    const odd = send(part, { status: 200, headers: inherited }).headers ?? {};
+    expect(odd['x-own']).toBe('yes');
+    expect(odd['x-frame-options']).toBe('DENY');
+  });
+
+  it('puts the nonce in the CSP whatever headers the page sets, and theirs still win', () => {
+    const part = securityHeadersPart({ profile: 'html' });
+    const request = fakeRequest({ path: '/docs' });
+    const nonce = cspNonce(request);
+    const page = send(
+      part,
+      { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' } },
+      request,
+    ).headers;
+    expect(page?.['content-security-policy']).toContain(`'nonce-${nonce}'`);
+    expect(page?.['content-type']).toBe('text/html; charset=utf-8');
+    const own = send(
+      part,
+      { status: 200, headers: { 'content-security-policy': "default-src 'self'" } },
+      request,
+    ).headers;
+    expect(own?.['content-security-policy']).toBe("default-src 'self'");
+    // The next page, with the same headers, has its own nonce.
+    const next = fakeRequest({ path: '/docs' });
+    const nextNonce = cspNonce(next);
+    const again = send(
+      part,
+      { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' } },
+      next,
+    ).headers;
+    expect(again?.['content-security-policy']).toContain(`'nonce-${nextNonce}'`);
+    expect(again?.['content-security-policy']).not.toContain(nonce);
+  });
+
+  it('compiles what overrides() answers by its content, fresh literal or not', () => {
+    const part = securityHeadersPart({
+      overrides: (request) =>
+        request.path === '/frame'
+          ? { headers: { 'x-frame-options': 'SAMEORIGIN' } }
+          : request.path === '/html'
+            ? { profile: 'html' }
+            : undefined,
+    });
+    for (let i = 0; i < 3; i++) {
+      const framed = send(part, { status: 200 }, fakeRequest({ path: '/frame' })).headers ?? {};
+      expect(framed['x-frame-options']).toBe('SAMEORIGIN');
+      expect(framed['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      const html = send(part, { status: 200 }, fakeRequest({ path: '/html' })).headers ?? {};
+      expect(html['content-security-policy']).toContain("default-src 'self'");
+      expect(html['x-frame-options']).toBe('DENY');
+    }
+    const bad = securityHeadersPart({ overrides: () => ({ profile: 'xml' as never }) });
+    expect(() => send(bad)).toThrow(expect.objectContaining({ code: 'SECURITY_INVALID_OPTIONS' }));
+  });
+
   it('turns off CSP or HSTS, reports only, and preloads on request', () => {
     expect(
       'content-security-policy' in (send(securityHeadersPart({ csp: false })).headers ?? {}),
