@@ -5,6 +5,7 @@ import {
   memoryStore,
   type RateLimitDecision,
   type RateLimiter,
+  rateLimitPart,
 } from '@prod/ratelimit';
 import { fakeRequest } from '@prod/testing';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
@@ -166,6 +167,16 @@ describe('fixed window in memory, against rate-limiter-flexible used directly', 
       }
     });
   }
+
+  it('rateLimitPart decides a memory fixed window without a promise, admitted or refused', () => {
+    const limiter = make({ policies: [{ name: 'p', limit: 1, window: 60_000 }] });
+    const part = rateLimitPart(limiter);
+    const request = (): ReturnType<typeof fakeRequest> => fakeRequest({ ip: '10.1.2.3' });
+    expect(part.onRequest?.(request())).toBeUndefined();
+    const refused = part.onRequest?.(request());
+    expect(refused).not.toBeInstanceOf(Promise);
+    expect((refused as { readonly status?: number } | undefined)?.status).toBe(429);
+  });
 
   it('keeps the rate-limiter-flexible counters reset() clears', async () => {
     const limiter = make({ policies: [{ name: 'p', limit: 2, window: 60_000 }] });
