@@ -64,17 +64,38 @@ export function resolveLimits(
   });
 }
 
-const NO_FIELDS = { fieldKeys: undefined, fieldPlans: undefined, fieldIndex: undefined } as const;
+// Every plan is made here, its properties always in this order: one hidden class for all of
+// them, so the walk's reads of a plan stay monomorphic.
+function makePlan(
+  strings: Pick<SanitizePlan, 'steps' | 'asciiSafe' | 'firstNfc'>,
+  fieldKeys: readonly string[] | undefined,
+  fieldPlans: readonly SanitizePlan[] | undefined,
+  fieldIndex: ReadonlyMap<string, number> | undefined,
+  rest: SanitizePlan | undefined,
+  item: SanitizePlan | undefined,
+  fallback: SanitizePlan | undefined,
+): SanitizePlan {
+  return Object.freeze({
+    steps: strings.steps,
+    asciiSafe: strings.asciiSafe,
+    firstNfc: strings.firstNfc,
+    fieldKeys,
+    fieldPlans,
+    fieldIndex,
+    rest,
+    item,
+    fallback,
+  });
+}
+
+const leaf = (strings: Pick<SanitizePlan, 'steps' | 'asciiSafe' | 'firstNfc'>): SanitizePlan =>
+  makePlan(strings, undefined, undefined, undefined, undefined, undefined, undefined);
 
 /** The plan that changes no string (limits and prototype keys only). */
-export const NO_STEPS: SanitizePlan = Object.freeze({
+export const NO_STEPS: SanitizePlan = leaf({
   steps: Object.freeze([]),
   asciiSafe: true,
   firstNfc: 0,
-  ...NO_FIELDS,
-  rest: undefined,
-  item: undefined,
-  fallback: undefined,
 });
 
 function plan(
@@ -94,13 +115,7 @@ export function compileSanitizer(
   options: SanitizeOptions | undefined,
 ): SanitizePlan {
   const defaults = options?.strings ?? DEFAULT_STRING_STEPS;
-  const base: SanitizePlan = Object.freeze({
-    ...plan(defaults),
-    ...NO_FIELDS,
-    rest: undefined,
-    item: undefined,
-    fallback: undefined,
-  });
+  const base = leaf(plan(defaults));
   if (schema === undefined) return base;
   return compileNode(schema, defaults, base, 0);
 }
@@ -118,13 +133,7 @@ function compileNode(
     const field = sanitizeRegistry.get(node);
     if (field !== undefined) {
       // A field's steps hold for every string it holds, unless a deeper field says otherwise.
-      here = Object.freeze({
-        ...plan(field.defaults ? [...defaults, ...field.steps] : field.steps),
-        ...NO_FIELDS,
-        rest: undefined,
-        item: undefined,
-        fallback: undefined,
-      });
+      here = leaf(plan(field.defaults ? [...defaults, ...field.steps] : field.steps));
       break;
     }
   }
@@ -150,17 +159,15 @@ function compileNode(
     rest = compileNode(def.valueType, defaults, here, depth + 1);
   }
   if (fieldKeys === undefined && rest === undefined && item === undefined) return here;
-  return Object.freeze({
-    steps: here.steps,
-    asciiSafe: here.asciiSafe,
-    firstNfc: here.firstNfc,
-    fieldKeys: fieldKeys === undefined ? undefined : Object.freeze(fieldKeys),
-    fieldPlans: fieldPlans === undefined ? undefined : Object.freeze(fieldPlans),
+  return makePlan(
+    here,
+    fieldKeys === undefined ? undefined : Object.freeze(fieldKeys),
+    fieldPlans === undefined ? undefined : Object.freeze(fieldPlans),
     fieldIndex,
     rest,
     item,
-    fallback: here,
-  });
+    here,
+  );
 }
 
 /** Where and why an input was refused. */
