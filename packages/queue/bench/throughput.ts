@@ -3,8 +3,8 @@
  *
  * Scenarios (the shapes of taskforcesh/bullmq-bench): `add` (one job per awaited call),
  * `add-bulk` (batches of 100), `process-1` and `process-10` (a no-op handler at concurrency 1
- * and 10 over jobs enqueued beforehand, timed from the worker's start to the last job stored
- * as completed). Payload: a small object of 10 fields, each 10 characters; @prod/queue checks
+ * and 10 over jobs enqueued beforehand, timed from the worker's start until the handler ran for
+ * the last job; then, untimed, until every job is stored as completed). Payload: a small object of 10 fields, each 10 characters; @prod/queue checks
  * it with a zod schema on enqueue and again before the handler, raw BullMQ does not.
  *
  * Method: one redis-server started on a spare port (`--save "" --appendonly no`), flushed
@@ -13,7 +13,7 @@
  * per round, the ratio ours / raw in jobs/s; median and range over the rounds.
  *
  * Run: `pnpm --filter @prod/queue build && pnpm --filter @prod/queue bench:throughput`
- * (ROUNDS=5, JOBS=3000 by default). Writes docs/benchmarks/results/queue-throughput.json when
+ * (ROUNDS=5, JOBS=5000, WARMUP=2000 by default). Writes docs/benchmarks/results/queue-throughput.json when
  * BENCH_RESULTS is set (as `pnpm bench` sets it).
  */
 import { execFileSync, fork } from 'node:child_process';
