@@ -248,6 +248,16 @@ describe('the query shape cache', () => {
     expect(cache.size).toBe(16);
   });
 
+  it('keeps the most recently used texts when it evicts', () => {
+    const cache = queryShapeCache(2);
+    const a = cache.get('SELECT 1');
+    const b = cache.get('SELECT 2');
+    expect(cache.get('SELECT 1')).toBe(a);
+    cache.get('SELECT 3');
+    expect(cache.get('SELECT 1')).toBe(a);
+    expect(cache.get('SELECT 2')).not.toBe(b);
+  });
+
   for (const shape of ['client', 'pool'] as const) {
     for (const maxSeries of [500, 6]) {
       it(`instrument() on a ${shape} records what the uncached path records (maxSeries ${maxSeries})`, async () => {

@@ -1,5 +1,6 @@
 // What instrument() derives from a query's text, once per text: a repeated query (the usual
 // parameterized one) costs a map lookup instead of a tokenizer pass and label building.
+import { LRUCache } from 'lru-cache';
 import { fingerprintQuery, type QueryFingerprint } from '../fingerprint.js';
 import type { Series } from './histogram.js';
 
@@ -35,18 +36,17 @@ export interface QueryShapeCache {
 }
 
 /**
- * Shapes cached by text, at most `max` of them: past that the oldest text goes (a Map keeps
- * insertion order), and comes back at the cost of one fingerprint if it runs again.
+ * Shapes cached by text, the `max` most recently used of them (lru-cache): a text pushed out
+ * comes back at the cost of one fingerprint if it runs again.
  */
 export function queryShapeCache(max: number): QueryShapeCache {
-  const shapes = new Map<string, QueryShape>();
+  const shapes = new LRUCache<string, QueryShape>({ max });
   return {
     get(text) {
       if (text.length > CACHEABLE_LENGTH) return queryShape(text);
       let shape = shapes.get(text);
       if (shape === undefined) {
         shape = queryShape(text);
-        if (shapes.size >= max) shapes.delete(shapes.keys().next().value as string);
         shapes.set(text, shape);
       }
       return shape;
