@@ -68,6 +68,26 @@ export function checkSchema(
   return settle(name, result);
 }
 
+/** The deepest nesting the forbidden-key scan of @prod/core walks before it reports one. */
+const SCAN_DEPTH = 64;
+
+/**
+ * Whether the scan for forbidden keys could find anything in this JSON (it builds a path per
+ * key, the dearest step of a small payload's checks): a `__proto__` or `prototype` key appears
+ * as such in `JSON.stringify`'s output (it escapes no letters nor `_`), and nesting past the
+ * scan's depth takes more opening brackets than that depth. Brackets inside strings only make
+ * this answer yes more often.
+ */
+export function mayHoldForbidden(text: string): boolean {
+  if (text.includes('__proto__') || text.includes('prototype')) return true;
+  let open = 0;
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if ((code === 123 || code === 91) && ++open > SCAN_DEPTH) return true;
+  }
+  return false;
+}
+
 /**
  * Serializes, bounds and checks a payload as the worker will see it: the schema runs on the
  * JSON round trip, so what passes here passes again before the handler (a `Date` that would
@@ -101,7 +121,7 @@ export function preparePayload(
     }
   }
   const parsed: unknown = JSON.parse(text);
-  const forbidden = findForbiddenKey(parsed);
+  const forbidden = mayHoldForbidden(text) ? findForbiddenKey(parsed) : undefined;
   if (forbidden !== undefined) {
     return err(
       invalid(
