@@ -344,7 +344,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         `${bytes.byteLength} bytes`,
       );
     }
-    // Given bytes, jose imports them as a CryptoKey on every call (most of an HS256
+    // Given bytes, jose imports them as a CryptoKey on every call (nearly half of an HS256
     // verification's cost): imported once here, with jose's own parameters, one key per
     // algorithm (a key is bound to its hash). An HMAC key, so jose still refuses any
     // asymmetric algorithm with it.
