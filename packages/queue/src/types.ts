@@ -278,7 +278,11 @@ export interface QueueDriver {
   readonly kind: 'memory' | 'bullmq';
 }
 
-/** A job moved to the dead letters by this process. */
+/**
+ * A job moved to the dead letters by this process, emitted as the worker decides it: the
+ * driver stores the letter right after, so `deadLetters.get(id)` may need a moment (one Redis
+ * round trip) to find it.
+ */
 export interface DeadLetterEvent {
   readonly id: string;
   readonly name: string;

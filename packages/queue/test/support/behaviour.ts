@@ -214,6 +214,15 @@ export function behaviourSuite(name: string, harness: Harness): void {
       const enqueued = await queue.enqueue(job, {});
       if (!enqueued.ok) throw enqueued.error;
       await vi.waitFor(() => expect(dead).toHaveLength(1), { timeout: 5000 });
+      // The event is emitted as the worker decides; the driver stores the letter right after
+      // (on Redis, one more round trip), so the letter is awaited rather than assumed.
+      await vi.waitFor(
+        async () => {
+          const stored = await queue.deadLetters.get(enqueued.value.id);
+          expect(stored.ok && stored.value.state).toBe('failed');
+        },
+        { timeout: 5000 },
+      );
       const letter = await queue.deadLetters.get(enqueued.value.id);
       if (!letter.ok) throw letter.error;
       expect(letter.value.state).toBe('failed');
