@@ -64,3 +64,8 @@ export type ApiKeyError = SecurityError<
   | 'SECURITY_TOKEN_EXPIRED'
   | 'SECURITY_KEY_STORE_UNAVAILABLE'
 >;
+
+/** Why a JWT was refused (a 401), or could not be checked (the JWKS: a 503). */
+export type JwtError = SecurityError<
+  'SECURITY_INVALID_TOKEN' | 'SECURITY_TOKEN_EXPIRED' | 'SECURITY_JWKS_UNAVAILABLE'
+>;

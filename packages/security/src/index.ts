@@ -14,13 +14,12 @@ export type { CorsPartOptions, OriginRule } from './cors-part.js';
 export { corsPart } from './cors-part.js';
 export type { CspDirectives } from './csp.js';
 export { API_CSP, cspHash, HTML_CSP } from './csp.js';
-export type { ApiKeyError, SecurityError, SecurityErrorCode } from './errors.js';
+export type { ApiKeyError, JwtError, SecurityError, SecurityErrorCode } from './errors.js';
 export { SecurityErrors } from './errors.js';
 export type { FetchMetadataOptions } from './fetch-metadata-part.js';
 export { fetchMetadataPart } from './fetch-metadata-part.js';
 export type {
   JwtActor,
-  JwtError,
   JwtVerifier,
   JwtVerifierOptions,
   VerifiedJwt,

@@ -11,7 +11,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { SecurityActor } from './actor.js';
-import { type SecurityError, SecurityErrors } from './errors.js';
+import { type JwtError, SecurityErrors } from './errors.js';
 import { JWT_CHECK, type JwtCheck } from './internal/jwt-check.js';
 import { isPrintable, isScopeToken } from './internal/syntax.js';
 import { type RemoteJwks, remoteJwks } from './remote-jwks.js';
@@ -72,11 +72,6 @@ export interface VerifiedJwt {
   readonly header: JWTHeaderParameters;
   readonly actor: SecurityActor;
 }
-
-/** Why a JWT was refused (a 401), or could not be checked (the JWKS: a 503). */
-export type JwtError = SecurityError<
-  'SECURITY_INVALID_TOKEN' | 'SECURITY_TOKEN_EXPIRED' | 'SECURITY_JWKS_UNAVAILABLE'
->;
 
 /** Verifies bearer JWTs. Made by {@link createJwtVerifier}. */
 export interface JwtVerifier {

@@ -1,6 +1,6 @@
 import type { MaybePromise, Result } from '@prod/core';
 import type { SecurityActor } from '../actor.js';
-import type { JwtError } from '../jwt-verifier.js';
+import type { JwtError } from '../errors.js';
 
 /**
  * The check behind `JwtVerifier.verify` for `authPart`: hands the token's actor (or why it was
