@@ -2,6 +2,7 @@ export type { Attributes, Context, Span } from '@opentelemetry/api';
 export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 export { currentOtelContext, currentSpan } from './current-span.js';
 export { TracingErrors } from './errors.js';
+export { NOOP_SPAN, tracerProviderRegistered } from './internal/span-registry.js';
 export type { IncomingHeaders, OutgoingHeaders } from './propagation.js';
 export { extractContext, injectTraceHeaders } from './propagation.js';
 export type { RecordErrorOptions } from './record-error.js';

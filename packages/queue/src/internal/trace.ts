@@ -4,9 +4,7 @@
 // and nothing is stored in the job.
 import {
   type Context,
-  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
-  ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -14,30 +12,11 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { currentOtelContext } from '@prod/tracing';
+import { currentOtelContext, NOOP_SPAN, tracerProviderRegistered } from '@prod/tracing';
 
 // One tracer for the process: a ProxyTracer that finds the SDK's when one is registered later.
 const queueTracer = trace.getTracer('@prod/queue');
 const tracer = () => queueTracer;
-
-/**
- * The span of work nobody traces: what the API's no-op tracer would make, made once. Ending
- * it, or setting its attributes, does nothing.
- */
-const UNTRACED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-
-/**
- * Whether an SDK's tracer provider is registered. Until one is, the API's global provider is
- * its proxy with no delegate, and every span would be a no-op: the attributes, the span and
- * its context need not be built per job. Checked per call: an SDK may register later.
- */
-function sdkRegistered(): boolean {
-  const provider = trace.getTracerProvider();
-  return (
-    !(provider instanceof ProxyTracerProvider) ||
-    provider.getDelegateTracer('@prod/queue') !== undefined
-  );
-}
 
 /** The messaging system name of a driver, as OpenTelemetry's semantic conventions spell it. */
 const system = (kind: string): string => (kind === 'bullmq' ? 'bullmq' : 'prod_queue_memory');
@@ -52,10 +31,10 @@ export function startSend(
   // (tracingPart binds its span there, not in the OpenTelemetry context).
   const active = currentOtelContext();
   // No SDK and no trace around: nothing to record or propagate.
-  if (!sdkRegistered()) {
+  if (!tracerProviderRegistered()) {
     const around = trace.getSpanContext(active);
     if (around === undefined || !isSpanContextValid(around)) {
-      return { span: UNTRACED, carrier: undefined };
+      return { span: NOOP_SPAN, carrier: undefined };
     }
   }
   const span = tracer().startSpan(
@@ -97,7 +76,8 @@ export function startProcess(
   carrier: Readonly<Record<string, string>> | undefined,
 ): { readonly span: Span; readonly context: Context } {
   // No SDK and no trace to continue: the no-op span, and no context to enter.
-  if (carrier === undefined && !sdkRegistered()) return { span: UNTRACED, context: ROOT_CONTEXT };
+  if (carrier === undefined && !tracerProviderRegistered())
+    return { span: NOOP_SPAN, context: ROOT_CONTEXT };
   const parent = carrier === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carrier);
   const span = tracer().startSpan(
     `process ${name}`,
