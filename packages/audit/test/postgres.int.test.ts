@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -8,9 +7,9 @@ import {
   postgresSink,
   verifyRecords,
 } from '@prod/audit';
-import { postgresTestDatabase } from '@prod/testing';
+import { postgresTestDatabase, spawnFixture, stopFixtures } from '@prod/testing';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectSameRecords, writeAndReadBack } from './fixtures/read-back.js';
 
 const KEY = 'audit-signing-key-of-at-least-32-bytes!';
@@ -25,6 +24,8 @@ beforeAll(async () => {
   await pool.query(`GRANT USAGE ON SCHEMA "${database.schema}" TO ${role}`);
 });
 
+afterEach(stopFixtures);
+
 afterAll(async () => {
   if (!database.available) return;
   await pool.query(`DROP OWNED BY ${role}`).catch(() => undefined);
@@ -33,47 +34,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-interface Writer {
-  /** Resolves when the writer is connected and waits for `go()`. */
-  readonly ready: Promise<void>;
-  go(): void;
-  readonly done: Promise<{ code: number | null; out: string }>;
-}
-
-function startWriter(args: string[]): Writer {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=@prod/source',
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'fixtures', 'writer.ts'),
-      ...args,
-    ],
-    {
-      cwd: join(import.meta.dirname, '..'),
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  // A writer that died before `go` must fail the test by its exit code, not by an EPIPE.
-  child.stdin.on('error', () => undefined);
-  let out = '';
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  child.stdout.on('data', (chunk) => {
-    out += String(chunk);
-    if (out.startsWith('ready\n')) markReady();
-  });
-  const done = new Promise<{ code: number | null; out: string }>((resolve) => {
-    child.on('exit', (code) => {
-      markReady();
-      resolve({ code, out: out.replace(/^ready\n/, '') });
-    });
-  });
-  return { ready, go: () => child.stdin.end('go\n'), done };
-}
+const WRITER = join(import.meta.dirname, 'fixtures', 'writer.ts');
 
 describe.skipIf(!database.available)('PostgreSQL sink (skipped: PostgreSQL not reachable)', () => {
   it('migrates idempotently, even from several callers at once', async () => {
@@ -175,14 +136,19 @@ describe.skipIf(!database.available)('PostgreSQL sink (skipped: PostgreSQL not r
     const writers = 4;
     const perWriter = 60;
     const started = Array.from({ length: writers }, (_, id) =>
-      startWriter([database.url, chain, String(perWriter), KEY, String(id)]),
+      spawnFixture(WRITER, {
+        args: [database.url, chain, String(perWriter), KEY, String(id)],
+        conditions: ['@prod/source'],
+        cwd: join(import.meta.dirname, '..'),
+        stdin: true,
+      }),
     );
     // All connected before any writes: a slow start would otherwise serialise them.
-    await Promise.all(started.map((writer) => writer.ready));
-    for (const writer of started) writer.go();
-    const results = await Promise.all(started.map((writer) => writer.done));
-    expect(results.map((result) => [result.code, result.out])).toEqual(
-      Array.from({ length: writers }, () => [0, '{"failed":0}']),
+    await Promise.all(started.map((writer) => writer.waitForLine('ready')));
+    for (const writer of started) writer.end('go\n');
+    const results = await Promise.all(started.map((writer) => writer.exited));
+    expect(results.map((result) => [result.code, result.stdout])).toEqual(
+      Array.from({ length: writers }, () => [0, 'ready\n{"failed":0}']),
     );
     const rows = await pool.query(
       'SELECT seq, kind, actor_id FROM audit_log WHERE chain = $1 ORDER BY seq',

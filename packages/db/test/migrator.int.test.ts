@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMigrator, DbErrors, type MigratorOptions, toSqlClient } from '@prod/db';
-import { postgresTestDatabase } from '@prod/testing';
+import { type FixtureProcess, postgresTestDatabase, spawnFixture } from '@prod/testing';
 import type pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { quietPool, tempDir, until, writeFiles } from './fixtures/databases.js';
@@ -369,7 +368,7 @@ describe.skipIf(!probe.available)(
           ).n > 0,
         20_000,
       );
-      child.process.kill('SIGKILL');
+      child.kill('SIGKILL');
       await child.exited;
       // The server still runs the dead runner's build: a peer must wait, not take over.
       const waiting = await f.migrator({ staleClaimMs: 300, lockTimeoutMs: 800 }).migrate();
@@ -413,7 +412,7 @@ describe.skipIf(!probe.available)(
       const children = Array.from({ length: 5 }, () => runChild(f.url, f.dir, {}));
       const outputs = await Promise.all(children.map((child) => child.exited));
       const reports = outputs.map(
-        (output) => JSON.parse(output) as { ok: boolean; applied?: string[]; code?: string },
+        (output) => JSON.parse(output.stdout) as { ok: boolean; applied?: string[]; code?: string },
       );
       expect(reports.every((report) => report.ok)).toBe(true);
       const applied = reports.flatMap((report) => report.applied ?? []).sort();
@@ -587,28 +586,15 @@ describe.skipIf(!probe.available)(
   },
 );
 
-/** Runs one migrator in a child process (test/fixtures/migrate-child.ts); resolves with its stdout. */
-function runChild(url: string, dir: string, options: Record<string, unknown>) {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=@prod/source',
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'fixtures', 'migrate-child.ts'),
-      url,
-      dir,
-      JSON.stringify(options),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
+/** Runs one migrator in a child process (test/fixtures/migrate-child.ts); its stdout is its report. */
+function runChild(url: string, dir: string, options: Record<string, unknown>): FixtureProcess {
+  const child = spawnFixture(join(import.meta.dirname, 'fixtures', 'migrate-child.ts'), {
+    args: [url, dir, JSON.stringify(options)],
+    conditions: ['@prod/source'],
   });
-  const exited = new Promise<string>((resolve) => child.on('exit', () => resolve(out)));
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  cleanups.push(async () => {
+    child.kill();
+    await child.exited;
   });
-  return { process: child, exited };
+  return child;
 }

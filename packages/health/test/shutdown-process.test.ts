@@ -1,62 +1,33 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, get, type IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type FixtureProcess, spawnFixture, stopFixtures } from '@prod/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 // The signal and exit path, end to end: a real child process, real SIGTERM, real exit code.
 const here = dirname(fileURLToPath(import.meta.url));
-const fixture = join(here, 'fixtures/shutdown-server.ts');
+const fixturePath = join(here, 'fixtures/shutdown-server.ts');
 
 interface Service {
-  child: ChildProcess;
-  port: number;
-  lines: string[];
-  waitFor(line: string): Promise<void>;
-  exited: Promise<number | null>;
+  readonly fixture: FixtureProcess;
+  readonly port: number;
 }
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
+afterEach(stopFixtures);
 
 async function start(env: Record<string, string>): Promise<Service> {
-  // node itself with tsx's loader (not the tsx CLI, which would put a relay process between
-  // the signal and the service).
-  const child = spawn(process.execPath, ['--conditions=@prod/source', '--import', 'tsx', fixture], {
+  const fixture = spawnFixture(fixturePath, {
+    conditions: ['@prod/source'],
     cwd: join(here, '..'),
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
-  children.push(child);
-  const lines: string[] = [];
-  const watchers: Array<() => void> = [];
-  let buffer = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    buffer += chunk;
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts);
-    for (const watcher of watchers) watcher();
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  const waitFor = (line: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (lines.some((l) => l === line || l.startsWith(line))) resolve();
-      };
-      watchers.push(check);
-      check();
-      void exited.then(() => reject(new Error(`exited before "${line}": ${lines.join('|')}`)));
-    });
-  await waitFor('port ');
-  const port = Number(lines.find((l) => l.startsWith('port '))?.slice(5));
-  return { child, port, lines, waitFor, exited };
+  const port = Number((await fixture.waitForLine('port ')).slice(5));
+  return { fixture, port };
 }
+
+/** Its exit code, once it has exited. */
+const exitCode = async (service: Service): Promise<number | null> =>
+  (await service.fixture.exited).code;
 
 interface Answer {
   status?: number;
@@ -94,9 +65,9 @@ describe('graceful shutdown in a real process', () => {
       const answers = Array.from({ length: 200 }, (_, i) =>
         request(service.port, `/work/${i}`, agent),
       );
-      await service.waitFor('inflight 200');
-      service.child.kill('SIGTERM');
-      await service.waitFor('shutdown: readiness failing');
+      await service.fixture.waitForLine('inflight 200');
+      service.fixture.kill('SIGTERM');
+      await service.fixture.waitForLine('shutdown: readiness failing');
       // During preStopDelay readiness fails and liveness stays up (fresh connections).
       const ready = await request(service.port, '/health/ready', false);
       const live = await request(service.port, '/health/live', false);
@@ -107,9 +78,9 @@ describe('graceful shutdown in a real process', () => {
       expect(results.every((r) => r.status === 200)).toBe(true);
       expect(results.every((r) => r.connection === 'close')).toBe(true);
       expect(new Set(results.map((r) => r.body)).size).toBe(200);
-      const code = await service.exited;
+      const code = await exitCode(service);
       expect(code).toBe(0);
-      expect(service.lines.filter((l) => l.startsWith('hook '))).toEqual([
+      expect(service.fixture.lines.filter((l) => l.startsWith('hook '))).toEqual([
         'hook queue',
         'hook cache',
         'hook postgres',
@@ -126,10 +97,10 @@ describe('graceful shutdown in a real process', () => {
     const answers = Array.from({ length: 3 }, (_, i) =>
       request(service.port, `/stuck/${i}`, false),
     );
-    await service.waitFor('inflight 3');
-    service.child.kill('SIGTERM');
-    expect(await service.exited).toBe(1);
-    expect(service.lines.filter((l) => l.startsWith('hook '))).toHaveLength(3);
+    await service.fixture.waitForLine('inflight 3');
+    service.fixture.kill('SIGTERM');
+    expect(await exitCode(service)).toBe(1);
+    expect(service.fixture.lines.filter((l) => l.startsWith('hook '))).toHaveLength(3);
     // The stuck requests were cut off, not left hanging.
     const results = await Promise.all(answers);
     expect(results.every((r) => r.error !== undefined)).toBe(true);
@@ -137,9 +108,9 @@ describe('graceful shutdown in a real process', () => {
 
   it('does not let a hanging cleanup hook block the exit', async () => {
     const service = await start({ HOOK_HANGS: '1' });
-    service.child.kill('SIGTERM');
-    expect(await service.exited).toBe(1);
-    expect(service.lines.filter((l) => l.startsWith('hook '))).toEqual([
+    service.fixture.kill('SIGTERM');
+    expect(await exitCode(service)).toBe(1);
+    expect(service.fixture.lines.filter((l) => l.startsWith('hook '))).toEqual([
       'hook queue',
       'hook postgres',
     ]);
@@ -147,12 +118,12 @@ describe('graceful shutdown in a real process', () => {
 
   it('exits at once on a second signal', async () => {
     const service = await start({ PRE_STOP: '60000' });
-    service.child.kill('SIGTERM');
-    await service.waitFor('shutdown: readiness failing');
+    service.fixture.kill('SIGTERM');
+    await service.fixture.waitForLine('shutdown: readiness failing');
     const ready = await request(service.port, '/health/ready', false);
     expect(ready.status).toBe(503);
-    service.child.kill('SIGINT');
-    expect(await service.exited).toBe(1);
-    expect(service.lines.filter((l) => l.startsWith('hook '))).toEqual([]);
+    service.fixture.kill('SIGINT');
+    expect(await exitCode(service)).toBe(1);
+    expect(service.fixture.lines.filter((l) => l.startsWith('hook '))).toEqual([]);
   }, 30_000);
 });

@@ -1,14 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ok } from '@prod/core';
 import { createQueue, defineJob, type Queue, type QueueWarningEvent } from '@prod/queue';
 import { bullmqDriver } from '@prod/queue/bullmq';
 import {
+  type FixtureProcess,
   type RedisServer,
   redisServerAvailable,
   redisTestUrl,
+  spawnFixture,
   startRedisServer,
+  stopFixtures,
 } from '@prod/testing';
 import { Queue as RawQueue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -20,11 +22,8 @@ const redis = await redisTestUrl();
 const canStart = await redisServerAvailable();
 const client = redis.available ? new Redis(redis.url) : undefined;
 const open: Array<{ close(): Promise<unknown> }> = [];
-const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
+  await stopFixtures();
   await Promise.all(open.splice(0).map((thing) => thing.close()));
 });
 afterAll(async () => {
@@ -40,41 +39,20 @@ const track = <TThing extends { close(): Promise<unknown> }>(thing: TThing): TTh
 };
 
 /** Starts test/fixtures/worker-child.ts; resolves once it prints `ready`. */
-async function workerProcess(
-  prefix: string,
-  keyPrefix: string,
-): Promise<{ child: ChildProcess; lines: string[] }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=@prod/source',
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'fixtures', 'worker-child.ts'),
-      redis.url,
-      prefix,
-      keyPrefix,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  children.push(child);
-  const lines: string[] = [];
-  let buffered = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    lines.push(...parts);
+async function workerProcess(prefix: string, keyPrefix: string): Promise<FixtureProcess> {
+  const child = spawnFixture(join(import.meta.dirname, 'fixtures', 'worker-child.ts'), {
+    args: [redis.url, prefix, keyPrefix],
+    conditions: ['@prod/source'],
   });
-  await vi.waitFor(() => expect(lines).toContain('ready'), { timeout: 15_000, interval: 50 });
-  return { child, lines };
+  await child.waitForLine('ready');
+  return child;
 }
 
 describe.skipIf(!redis.available)('BullMQ faults (skipped: Redis not reachable)', () => {
   it('a worker process killed with SIGKILL mid-job: its jobs complete on another worker, each effect once', async () => {
     const prefix = fresh();
     const keyPrefix = `${prefix}:fx:`;
-    const { child, lines } = await workerProcess(prefix, keyPrefix);
+    const child = await workerProcess(prefix, keyPrefix);
     const job = effectJob({ redis: client as Redis, keyPrefix });
     const producer = track(
       createQueue({
@@ -87,11 +65,14 @@ describe.skipIf(!redis.available)('BullMQ faults (skipped: Redis not reachable)'
     );
     if (!added.ok) throw added.error;
     // The child applies every effect, then hangs in every handler: all five are active there.
-    await vi.waitFor(() => expect(lines.filter((l) => l.startsWith('effect '))).toHaveLength(5), {
-      timeout: 10_000,
-    });
+    await vi.waitFor(
+      () => expect(child.lines.filter((l) => l.startsWith('effect '))).toHaveLength(5),
+      {
+        timeout: 10_000,
+      },
+    );
     child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await child.exited;
 
     const survivor = track(
       createQueue({

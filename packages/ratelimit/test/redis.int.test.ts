@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   type Algorithm,
@@ -8,10 +7,12 @@ import {
   redisStore,
 } from '@prod/ratelimit';
 import {
+  type FixtureProcess,
   type RedisServer,
   redisCommandStats,
   redisServerAvailable,
   redisTestUrl,
+  spawnFixture,
   startRedisServer,
 } from '@prod/testing';
 import { Redis } from 'ioredis';
@@ -53,49 +54,22 @@ async function decide(made: RateLimiter, key: string): Promise<RateLimitDecision
 const ALGORITHMS: readonly Algorithm[] = ['fixed-window', 'sliding-window', 'token-bucket'];
 const CONTENDER = fileURLToPath(new URL('./fixtures/contender.ts', import.meta.url));
 
-function contender(args: string[]): {
-  ready: Promise<void>;
-  go(at: number): void;
-  result: Promise<{ admitted: number; errors: number }>;
-} {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@prod/source', '--import', 'tsx', CONTENDER, ...args],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-    },
-  );
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(child.pid, 'SIGKILL');
-    }
+/** A contender process: prints `ready`, takes the instant to start at on stdin, prints its counts. */
+function contender(args: string[]): FixtureProcess {
+  const child = spawnFixture(CONTENDER, {
+    args,
+    conditions: ['@prod/source'],
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdin: true,
   });
-  let out = '';
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    if (out.startsWith('ready\n')) markReady();
-  });
-  return {
-    ready,
-    go: (at) => child.stdin.write(`${at}\n`),
-    result: new Promise((resolve, reject) => {
-      child.once('exit', (code) =>
-        code === 0
-          ? resolve(
-              JSON.parse(out.slice('ready\n'.length).trim()) as {
-                admitted: number;
-                errors: number;
-              },
-            )
-          : reject(new Error(`contender exited ${code}`)),
-      );
-    }),
-  };
+  cleanups.push(() => child.kill());
+  return child;
+}
+
+async function counts(child: FixtureProcess): Promise<{ admitted: number; errors: number }> {
+  const exit = await child.exited;
+  if (exit.code !== 0) throw new Error(`contender exited ${exit.signal ?? exit.code}`);
+  return JSON.parse(child.lines.at(-1) ?? '') as { admitted: number; errors: number };
 }
 
 describe.skipIf(!redis.available)(
@@ -107,11 +81,11 @@ describe.skipIf(!redis.available)(
         const args = [redis.url, redis.keyPrefix, algorithm, '100', '150', key];
         const one = contender(args);
         const two = contender(args);
-        await Promise.all([one.ready, two.ready]);
+        await Promise.all([one.waitForLine('ready'), two.waitForLine('ready')]);
         const at = Date.now() + 100;
-        one.go(at);
-        two.go(at);
-        const [a, b] = await Promise.all([one.result, two.result]);
+        one.write(`${at}\n`);
+        two.write(`${at}\n`);
+        const [a, b] = await Promise.all([counts(one), counts(two)]);
         expect(a.errors + b.errors).toBe(0);
         expect(a.admitted + b.admitted).toBe(100);
         // both processes took part (they start on one wall-clock instant, in waves)

@@ -34,3 +34,5 @@ export {
 } from './redis-servers.js';
 export type { RedisTestOptions, RedisTestTarget } from './redis-test.js';
 export { redisTestUrl } from './redis-test.js';
+export type { FixtureExit, FixtureOptions, FixtureProcess, LineMatcher } from './spawn-fixture.js';
+export { spawnFixture, stopFixtures } from './spawn-fixture.js';

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isProdError } from '@prod/core';
@@ -8,6 +7,7 @@ import {
   redisCommand,
   redisCommandStats,
   redisServerAvailable,
+  spawnFixture,
   startRedisCluster,
   startRedisSentinel,
   startRedisServer,
@@ -272,22 +272,15 @@ describe.skipIf(!canStart)('the safety net (skipped: no redis-server)', () => {
 
   /** Runs the fixture; resolves with what it started and how it ended. */
   function forgetful(mode: 'exit' | 'signal') {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@prod/source', '--import', 'tsx', FIXTURE, mode],
-      { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const ended = new Promise<NodeJS.Signals | number | null>((resolve) =>
-      child.once('exit', (code, signal) => resolve(signal ?? code)),
-    );
-    const started = new Promise<{ pid: number; dir: string }>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))));
-      });
-      child.once('exit', () => reject(new Error(`the fixture ended early: ${out}`)));
+    const child = spawnFixture(FIXTURE, {
+      args: [mode],
+      conditions: ['@prod/source'],
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
     });
+    const ended = child.exited.then((exit) => exit.signal ?? exit.code);
+    const started = child
+      .waitForLine('{')
+      .then((line) => JSON.parse(line) as { pid: number; dir: string });
     return { child, started, ended };
   }
 
@@ -303,7 +296,7 @@ describe.skipIf(!canStart)('the safety net (skipped: no redis-server)', () => {
     const run = forgetful('signal');
     const { pid, dir } = await run.started;
     expect(alive(pid)).toBe(true);
-    process.kill(run.child.pid as number, 'SIGTERM');
+    run.child.kill('SIGTERM');
     expect(await run.ended).toBe('SIGTERM');
     expect(await gone(pid)).toBe(true);
     expect(existsSync(dir)).toBe(false);
