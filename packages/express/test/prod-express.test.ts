@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { json, type Part } from '@prod/core';
 import { ExpressErrors, mountExpress, prodExpress } from '@prod/express';
 import { listen } from '@prod/testing';
@@ -25,6 +26,93 @@ describe('prodExpress answers', () => {
         await response.arrayBuffer();
         expect(response.headers.get('x-powered-by'), path).toBeNull();
       }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** One raw HTTP/1.1 request; the whole answer as text (the server closes after it). */
+function rawGet(url: string, path: string, method = 'GET'): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.end(`${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    });
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe('prodExpress writes the head in one go', () => {
+  const parts: Part[] = [
+    {
+      name: 'shapes',
+      routes: [
+        { method: 'GET', path: '/json', handler: () => json(200, { héllo: 'wörld' }) },
+        {
+          method: 'GET',
+          path: '/bytes',
+          handler: () => ({ status: 200, body: new Uint8Array([1, 2, 3]) }),
+        },
+        { method: 'GET', path: '/empty', handler: () => ({ status: 204 }) },
+        {
+          method: 'GET',
+          path: '/cookies',
+          handler: () => ({
+            status: 200,
+            headers: { 'set-cookie': ['a=1', 'b=2'], 'x-mine': 'parts' },
+            body: 'ok',
+          }),
+        },
+      ],
+    },
+  ];
+
+  it('with a Content-Length of the UTF-8 body, never chunked, none on a 204', async () => {
+    const app = express();
+    mountExpress(app, { parts });
+    const server = await listen(app);
+    try {
+      const answer = await rawGet(server.url, '/json');
+      const body = JSON.stringify({ héllo: 'wörld' });
+      expect(answer).toMatch(new RegExp(`\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`, 'i'));
+      expect(answer).not.toMatch(/transfer-encoding/i);
+      expect(Buffer.from(answer.split('\r\n\r\n')[1] ?? '', 'latin1').toString()).toBe(body);
+      expect(await rawGet(server.url, '/bytes')).toMatch(/\r\ncontent-length: 3\r\n/i);
+      // HEAD: the length of what GET would send, and no body.
+      const head = await rawGet(server.url, '/json', 'HEAD');
+      expect(head).toMatch(new RegExp(`\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`, 'i'));
+      expect(head.endsWith('\r\n\r\n')).toBe(true);
+      const empty = await rawGet(server.url, '/empty');
+      expect(empty).toMatch(/^HTTP\/1\.1 204 /);
+      expect(empty).not.toMatch(/content-length|transfer-encoding/i);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeping the headers native middleware set before, the parts winning a name both set', async () => {
+    const app = express();
+    app.use((_req, res, next) => {
+      res.setHeader('x-native', 'kept');
+      res.setHeader('x-mine', 'native');
+      next();
+    });
+    mountExpress(app, { parts });
+    const server = await listen(app);
+    try {
+      const response = await fetch(`${server.url}/cookies`);
+      expect(await response.text()).toBe('ok');
+      expect(response.headers.get('x-native')).toBe('kept');
+      expect(response.headers.get('x-mine')).toBe('parts');
+      expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+      expect(response.headers.get('content-length')).toBe('2');
     } finally {
       await server.close();
     }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { EncodedResponse, HeaderWriter } from '@prod/core/adapter';
@@ -18,16 +18,26 @@ export function writeResponse(
     if (payload instanceof Readable) payload.destroy();
     return undefined;
   }
-  res.statusCode = encoded.status;
+  const status = encoded.status;
   // Express sets it before any middleware runs; an answer of the parts never advertises it.
   res.removeHeader('x-powered-by');
   const headers = encoded.headers;
-  for (const name in headers) res.setHeader(name, headers[name] as string | readonly string[]);
   if (payload instanceof Readable) {
+    res.statusCode = status;
+    for (const name in headers) res.setHeader(name, headers[name] as string | readonly string[]);
     return pipeline(payload, res).catch(() => {
       // The client left or the stream failed mid-way: the connection is already closed.
     });
   }
+  // One writeHead with the whole record: when nothing set a header before, Node validates and
+  // serializes it in one pass instead of storing each through setHeader. Headers written
+  // before the body would make Node fall back to chunked encoding: the length goes with them.
+  if (payload !== undefined && status !== 204 && status !== 304 && !('content-length' in headers)) {
+    (headers as Record<string, string>)['content-length'] = String(
+      typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length,
+    );
+  }
+  res.writeHead(status, headers as OutgoingHttpHeaders);
   if (payload === undefined) res.end();
   else res.end(payload);
   return undefined;
