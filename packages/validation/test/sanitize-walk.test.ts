@@ -131,12 +131,32 @@ describe('the sanitize walk', () => {
     }
   });
 
-  it('holds the key limit to all keys of the input, before walking an object\u2019s values', () => {
+  it('holds the key limit to all keys of the input, each key counted before its value is walked', () => {
     const input = { a: { b: 1, c: 2 }, d: JSON.parse('{"__proto__":1}') };
     const result = validate(z.unknown(), input, { sanitize: { limits: { maxKeys: 4 } } });
     expect(result.ok === false && result.error.errors?.[0]).toMatchObject({
       path: '/d',
       code: 'too_many_keys',
     });
+  });
+
+  it('reports the first fault in the input\u2019s order (one walk counts and checks each key)', () => {
+    const limits = { maxKeys: 2, maxStringLength: 10 };
+    const cases: [unknown, string, string][] = [
+      // The third key goes over maxKeys before the prototype key after it is looked at.
+      [JSON.parse('{"a":1,"b":2,"__proto__":1}'), '', 'too_many_keys'],
+      // A prototype key met first is refused as such, though the object also has too many keys.
+      [JSON.parse('{"__proto__":1,"a":1,"b":2}'), '/__proto__', 'forbidden_key'],
+      // A fault inside an earlier value is met before the later keys are counted.
+      [{ s: 'x'.repeat(20), a: 1, b: 2 }, '/s', 'too_long'],
+      [{ a: { b: 1, c: 2 } }, '/a', 'too_many_keys'],
+    ];
+    for (const [input, path, code] of cases) {
+      const result = validate(z.unknown(), input, { sanitize: { limits } });
+      expect(result.ok, code).toBe(false);
+      if (result.ok) continue;
+      expect(result.error.code).toBe('VALIDATION_UNSAFE_INPUT');
+      expect(result.error.errors?.[0]).toMatchObject({ path, code });
+    }
   });
 });

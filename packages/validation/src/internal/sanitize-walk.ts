@@ -382,7 +382,10 @@ function walkArray(
 
 // `for...in` rather than `Object.keys`: V8 lists the keys of a plain object from its map's
 // enum cache without allocating an array, and reads each value by its known field offset.
-// The keys are counted in a first pass, so the limit is held before any value is walked.
+// One pass: each key is counted (and the total held to the limit) and checked for a
+// prototype key before its value is walked. So the first fault in the input's order decides
+// the refusal (a key past the limit, a prototype key, or a fault inside an earlier value); no
+// key past the limit is ever looked at.
 function walkObject(
   record: Record<string, unknown>,
   node: SanitizePlan,
@@ -390,50 +393,59 @@ function walkObject(
   state: WalkState,
 ): unknown {
   const inherited = state.inherited;
-  let count = 0;
-  for (const key in record) if (!inherited || Object.hasOwn(record, key)) count++;
-  state.keys += count;
-  if (state.keys > state.limits.maxKeys) {
-    return refuse(state, 'too_many_keys', `holds more than ${state.limits.maxKeys} keys in all`);
-  }
+  const maxKeys = state.limits.maxKeys;
+  const maxLength = state.limits.maxStringLength;
   const other = node.rest ?? node.fallback ?? node;
   const order = node.fieldKeys;
-  const plans = node.fieldPlans;
+  const plans = node.fieldPlans as readonly SanitizePlan[];
   // The declared fields, tried in the schema's order first: a body usually lists its keys in
-  // that order, and comparing a key with the expected one is cheaper than a map lookup.
+  // that order (perhaps without an optional one), and comparing a key with the expected one
+  // is cheaper than a map lookup.
   let next = 0;
   let copy: Record<string, unknown> | undefined;
   for (const key in record) {
     if (inherited && !Object.hasOwn(record, key)) continue;
+    if (++state.keys > maxKeys) {
+      return refuse(state, 'too_many_keys', `holds more than ${maxKeys} keys in all`);
+    }
     // Keys that can reach a prototype when the object is later merged.
     if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
       return refuse(state, 'forbidden_key', `"${key}" is not accepted as a key`, key);
     }
     const child = record[key];
-    if (typeof child !== 'string' && (typeof child !== 'object' || child === null)) {
-      if (order !== undefined && key === order[next]) next++;
-      continue;
-    }
     let childPlan = other;
     if (order !== undefined) {
       if (key === order[next]) {
-        childPlan = plans?.[next] as SanitizePlan;
+        childPlan = plans[next] as SanitizePlan;
         next++;
+      } else if (key === order[next + 1]) {
+        childPlan = plans[next + 1] as SanitizePlan;
+        next += 2;
       } else {
         const at = node.fieldIndex?.get(key);
         if (at !== undefined) {
-          childPlan = plans?.[at] as SanitizePlan;
+          childPlan = plans[at] as SanitizePlan;
           next = at + 1;
         }
       }
     }
-    const out =
-      typeof child === 'string'
-        ? walkString(child, childPlan, state)
-        : walkContainer(child, childPlan, depth + 1, state);
-    if (state.refusal !== undefined) {
-      state.segments.push(key);
-      return undefined;
+    let out: unknown;
+    if (typeof child === 'string') {
+      out = child;
+      if (childPlan.steps.length > 0 && !(childPlan.asciiSafe && PRINTABLE_ASCII.test(child))) {
+        out = sanitizeText(child, childPlan);
+      }
+      if ((out as string).length > maxLength) {
+        return refuse(state, 'too_long', `is longer than ${maxLength} characters`, key);
+      }
+    } else if (typeof child === 'object' && child !== null) {
+      out = walkContainer(child, childPlan, depth + 1, state);
+      if (state.refusal !== undefined) {
+        state.segments.push(key);
+        return undefined;
+      }
+    } else {
+      continue;
     }
     if (out !== child) {
       // Copy-on-write: the first changed value copies the object (its own keys, in order);
