@@ -88,10 +88,77 @@ export function mayHoldForbidden(text: string): boolean {
   return false;
 }
 
+/** What {@link plainCopy} answers for a value whose JSON round trip could differ from it. */
+const UNSAFE: unique symbol = Symbol('unsafe');
+
+/**
+ * A copy of `value` made only of what `JSON.parse` makes (plain objects and dense arrays of
+ * strings, finite numbers, booleans and null), equal to `JSON.parse(JSON.stringify(value))`,
+ * or UNSAFE when that cannot be shown on the way: a class instance or `Date`, a `toJSON`, a
+ * number JSON cannot carry (NaN, Infinity, -0), a bigint, a hole or `undefined` in an array,
+ * a `__proto__` or `prototype` key, nesting as deep as the forbidden-key scan goes. Each
+ * property is read once (a getter or a proxy cannot answer the check and the storage
+ * differently). Object entries that JSON leaves out (`undefined`, functions, symbols) are left
+ * out here too.
+ */
+function plainCopy(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : UNSAFE;
+    case 'object':
+      break;
+    default:
+      return UNSAFE;
+  }
+  if (value === null) return null;
+  if (depth >= SCAN_DEPTH || (value as { toJSON?: unknown }).toJSON !== undefined) return UNSAFE;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return UNSAFE;
+    const length = value.length;
+    const out: unknown[] = [];
+    for (let at = 0; at < length; at++) {
+      if (!(at in value)) return UNSAFE;
+      const item = plainCopy(value[at], depth + 1);
+      if (item === UNSAFE) return UNSAFE;
+      out.push(item);
+    }
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return UNSAFE;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__' || key === 'prototype') return UNSAFE;
+    const entry: unknown = (value as Record<string, unknown>)[key];
+    const kind = typeof entry;
+    if (kind === 'undefined' || kind === 'function' || kind === 'symbol') continue;
+    const item = plainCopy(entry, depth + 1);
+    if (item === UNSAFE) return UNSAFE;
+    out[key] = item;
+  }
+  return out;
+}
+
+function tooLarge(name: string, text: string, maxBytes: number): QueueError | undefined {
+  // UTF-16 length is a lower bound of the UTF-8 size: most payloads skip the exact count.
+  if (text.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= maxBytes) return undefined;
+  return QueueErrors.JOB_PAYLOAD_TOO_LARGE({
+    message: `payload of ${name} is ${bytes} bytes of JSON, over the limit of ${maxBytes}`,
+    details: { job: name, bytes, limit: maxBytes },
+    captureStack: false,
+  });
+}
+
 /**
  * Serializes, bounds and checks a payload as the worker will see it: the schema runs on the
  * JSON round trip, so what passes here passes again before the handler (a `Date` that would
- * arrive as a string is refused now, not in a dead letter later).
+ * arrive as a string is refused now, not in a dead letter later). A payload already made of
+ * JSON alone (the common case) skips the parse: its plain copy is what the round trip gives.
  */
 export function preparePayload(
   name: string,
@@ -100,37 +167,35 @@ export function preparePayload(
   maxBytes: number,
   trace: Readonly<Record<string, string>> | undefined,
 ): Result<Prepared, QueueError> | Promise<Result<Prepared, QueueError>> {
+  const copy = plainCopy(payload, 0);
   let text: string | undefined;
-  try {
-    text = JSON.stringify(payload);
-  } catch (error) {
-    return err(invalid(name, `not JSON-serializable (${String(error)})`));
-  }
-  if (text === undefined) return err(invalid(name, 'not JSON-serializable (undefined)'));
-  // UTF-16 length is a lower bound of the UTF-8 size: most payloads skip the exact count.
-  if (text.length * 3 > maxBytes) {
-    const bytes = Buffer.byteLength(text);
-    if (bytes > maxBytes) {
+  let parsed: unknown;
+  if (copy !== UNSAFE) {
+    text = JSON.stringify(copy);
+    const large = tooLarge(name, text, maxBytes);
+    if (large !== undefined) return err(large);
+    parsed = copy;
+  } else {
+    try {
+      text = JSON.stringify(payload);
+    } catch (error) {
+      return err(invalid(name, `not JSON-serializable (${String(error)})`));
+    }
+    if (text === undefined) return err(invalid(name, 'not JSON-serializable (undefined)'));
+    const large = tooLarge(name, text, maxBytes);
+    if (large !== undefined) return err(large);
+    parsed = JSON.parse(text);
+    const forbidden = mayHoldForbidden(text) ? findForbiddenKey(parsed) : undefined;
+    if (forbidden !== undefined) {
       return err(
-        QueueErrors.JOB_PAYLOAD_TOO_LARGE({
-          message: `payload of ${name} is ${bytes} bytes of JSON, over the limit of ${maxBytes}`,
-          details: { job: name, bytes, limit: maxBytes },
-          captureStack: false,
-        }),
+        invalid(
+          name,
+          forbidden.endsWith('/...')
+            ? `nested deeper than 64 levels at ${forbidden}`
+            : `holds the forbidden key ${forbidden}`,
+        ),
       );
     }
-  }
-  const parsed: unknown = JSON.parse(text);
-  const forbidden = mayHoldForbidden(text) ? findForbiddenKey(parsed) : undefined;
-  if (forbidden !== undefined) {
-    return err(
-      invalid(
-        name,
-        forbidden.endsWith('/...')
-          ? `nested deeper than 64 levels at ${forbidden}`
-          : `holds the forbidden key ${forbidden}`,
-      ),
-    );
   }
   const envelope: Envelope =
     trace === undefined ? { v: 1, payload: parsed } : { v: 1, payload: parsed, trace };
