@@ -127,6 +127,37 @@ describe.skipIf(!redis.available)('BullMQ faults (skipped: Redis not reachable)'
     });
   });
 
+  it("stores each job's data as the JSON of its envelope, one job or many, that BullMQ reads back", async () => {
+    const prefix = fresh();
+    const job = defineJob({
+      name: 'stored',
+      schema: z.object({ n: z.number(), tags: z.array(z.string()) }),
+      handler: () => ok(undefined),
+    });
+    const queue = track(
+      createQueue({ jobs: [job], driver: bullmqDriver({ connection: redis.url, prefix }) }),
+    );
+    const one = await queue.enqueue(job, { n: 1, tags: ['a'] });
+    const many = await queue.enqueueMany([
+      { job, payload: { n: 2, tags: [] } },
+      { job, payload: { n: 3, tags: ['b', 'c'] } },
+    ]);
+    if (!one.ok) throw one.error;
+    if (!many.ok) throw many.error;
+    const stored = [one.value, ...many.value].map(({ id }) =>
+      (client as Redis).hget(`${prefix}:stored:${id.slice('stored/'.length)}`, 'data'),
+    );
+    expect(await Promise.all(stored)).toEqual([
+      '{"v":1,"payload":{"n":1,"tags":["a"]}}',
+      '{"v":1,"payload":{"n":2,"tags":[]}}',
+      '{"v":1,"payload":{"n":3,"tags":["b","c"]}}',
+    ]);
+    const raw = new RawQueue('stored', { connection: { url: redis.url }, prefix });
+    open.push(raw);
+    const read = await raw.getJob(one.value.id.slice('stored/'.length));
+    expect(read?.data).toEqual({ v: 1, payload: { n: 1, tags: ['a'] } });
+  });
+
   it('schedules stay one through a restart loop of several instances', async () => {
     const prefix = fresh();
     const job = defineJob({

@@ -3,7 +3,8 @@ import {
   type Processor as BullProcessor,
   Queue as BullQueue,
   Worker as BullWorker,
-  type Job,
+  Job,
+  type JobJson,
   type JobsOptions,
   type KeepJobs,
   UnrecoverableError,
@@ -188,6 +189,37 @@ const storable = (value: unknown): unknown => {
   }
 };
 
+/** The JSON of each envelope on its way to Redis, made by the payload's checks already. */
+const encoded = new WeakMap<object, string>();
+
+/**
+ * A BullMQ job whose data, when it is one of our envelopes, is stored as the JSON the
+ * payload's checks made of it (the same text): BullMQ would encode it again otherwise.
+ */
+class PreparedJob extends Job {
+  override asJSON(): JobJson {
+    const data: unknown = this.data;
+    const json = typeof data === 'object' && data !== null ? encoded.get(data) : undefined;
+    if (json === undefined) return super.asJSON();
+    this.data = undefined;
+    try {
+      const out = super.asJSON();
+      out.data = json;
+      return out;
+    } finally {
+      this.data = data;
+    }
+  }
+}
+
+/** A BullMQ queue that adds {@link PreparedJob}s (BullMQ's documented hook to extend its jobs). */
+class PreparedQueue extends BullQueue {
+  protected override get Job(): typeof Job {
+    // A subclass that adds no generics of its own: its construct signature is Job's.
+    return PreparedJob as typeof Job;
+  }
+}
+
 /**
  * The Redis engine, on BullMQ 6: jobs survive restarts, every instance shares them, a worker
  * killed mid-job has its job run again by another one, rate limits and schedules hold across
@@ -300,7 +332,7 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     await connected();
     let lane = queues.get(name);
     if (lane === undefined) {
-      const queue = new BullQueue(name, {
+      const queue = new PreparedQueue(name, {
         connection: producer,
         prefix,
         skipWaitingForReady: true,
@@ -448,6 +480,7 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
       return 0;
     },
     async add(jobs) {
+      for (const job of jobs) encoded.set(job.envelope, job.json);
       const only = jobs.length === 1 ? jobs[0] : undefined;
       if (only !== undefined) {
         const added = await guard(only.name, (queue) =>
