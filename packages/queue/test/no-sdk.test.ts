@@ -24,6 +24,34 @@ describe('without an OpenTelemetry SDK', () => {
     await queue.close();
   });
 
+  it('keeps the context through the awaits of concurrent async handlers, and none outside them', async () => {
+    const seen = new Map<string, unknown[]>();
+    const job = defineJob({
+      name: 'awaiting',
+      schema: z.object({ n: z.number() }),
+      concurrency: 4,
+      handler: async (_payload, { id }) => {
+        const ids: unknown[] = [currentContext()?.requestId];
+        for (let step = 0; step < 3; step++) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+          ids.push(currentContext()?.requestId);
+        }
+        seen.set(id, ids);
+        return ok(undefined);
+      },
+    });
+    const queue = createQueue({ jobs: [job] });
+    queue.work();
+    const enqueued = await queue.enqueueMany(
+      [1, 2, 3, 4, 5, 6].map((n) => ({ job, payload: { n } })),
+    );
+    if (!enqueued.ok) throw enqueued.error;
+    await vi.waitFor(() => expect(seen.size).toBe(6));
+    for (const { id } of enqueued.value) expect(seen.get(id)).toEqual([id, id, id, id]);
+    expect(currentContext()).toBeUndefined();
+    await queue.close();
+  });
+
   it('runs handlers outside any request context with jobContext: false', async () => {
     let seen: unknown = 'not run';
     const job = defineJob({
