@@ -132,6 +132,7 @@ export class Exchange<TTarget> {
   #failure: { readonly error: unknown } | undefined;
   #extraHeaders: Readonly<Record<string, string>> | undefined;
   #done = false;
+  #matched = false;
 
   constructor(host: ExchangeHost<TTarget>, target: TTarget, view: RequestView) {
     this.#host = host;
@@ -140,7 +141,6 @@ export class Exchange<TTarget> {
     this.requestId = requestIdFrom(rawRequestOf(view).headers['x-request-id']);
     this.context = newContext(this.requestId, view);
     const response = rawResponseOf(view);
-    response.setHeader('x-request-id', this.requestId);
     if (host.hooks.onResponse.length > 0) {
       // `on`, not `once`: once wraps every listener; the second event finds the request done.
       const finish = finisher(this, response);
@@ -161,6 +161,7 @@ export class Exchange<TTarget> {
 
   /** Records the part route that matched, so every hook sees its template and metadata. */
   match(route: Route): void {
+    this.#matched = true;
     setMatchedRoute(this.view, route);
   }
 
@@ -170,6 +171,10 @@ export class Exchange<TTarget> {
    * what it returns.
    */
   pass<TResult>(next: () => TResult): MaybePromise<TResult | undefined> {
+    // The application's own route answers through the framework: it carries the id from
+    // here. An answer of the kit carries it in its own headers (`#write`), so that Node
+    // writes those in one pass rather than merging them into headers set one by one.
+    if (!this.#matched) rawResponseOf(this.view).setHeader('x-request-id', this.requestId);
     return this.run(() => {
       let early: MaybePromise<HttpResponse | undefined>;
       try {
@@ -380,12 +385,14 @@ export class Exchange<TTarget> {
       return undefined;
     }
     this.#phase = Phase.Answered;
+    const headers = encoded.headers as Record<string, string | readonly string[]>;
+    if (headers['x-request-id'] === undefined) headers['x-request-id'] = this.requestId;
     const raw = rawRequestOf(this.view);
     if (!raw.complete && hasBody(raw.headers) && !smallDeclaredBody(raw.headers)) {
       // A large or unbounded upload is still coming: say so, and let the client read the
       // answer before we close. A small declared one Node reads and discards after the answer,
       // keeping the connection (a refused POST must not cost the client its connection).
-      (encoded.headers as Record<string, string>).connection = 'close';
+      headers.connection = 'close';
       lingerAfterLastAnswer(raw.socket, REFUSED_UPLOAD_LINGER);
     }
     return this.#host.write(this.#target, encoded);

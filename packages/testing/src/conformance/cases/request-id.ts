@@ -29,6 +29,25 @@ export function describeRequestIdCases(context: ConformanceContext): void {
     });
 
     it.each([
+      ['a JSON answer', '/items/1', 'GET', 200],
+      ['a text answer', '/text', 'GET', 200],
+      ['an empty 204', '/empty', 'GET', 204],
+      ['a streamed answer', '/stream', 'GET', 200],
+      ['a thrown error', '/boom/prod', 'GET', 409],
+      ['an unsendable answer', '/boom/invalid', 'GET', 500],
+      ['a 404', '/nowhere/at/all', 'GET', 404],
+      ['a 405', '/items/1', 'PATCH', 405],
+    ])('echoes the id on %s of the kit', async (_label, path, method, status) => {
+      const id = nextId('every-answer');
+      const response = await fetch(`${shared.url}${path}`, {
+        method,
+        headers: { 'x-request-id': id },
+      });
+      await response.arrayBuffer();
+      expect([response.status, response.headers.get('x-request-id')]).toEqual([status, id]);
+    });
+
+    it.each([
       ['with a space', 'has space'],
       ['too long', 'a'.repeat(129)],
       ['with markup', '<script>'],
