@@ -1,6 +1,6 @@
 export { parseByteSize } from './byte-size.js';
 export type { Actor, ContextLogger, RequestContext } from './context.js';
-export { contextExtension, currentContext, runInContextScope, runWithContext } from './context.js';
+export { contextExtension, currentContext, runWithContext } from './context.js';
 export { CoreErrors } from './core-errors.js';
 export type { DeadlineOptions, DeadlineOutcome } from './deadline.js';
 export { withDeadline } from './deadline.js';

@@ -69,15 +69,10 @@ export interface QueueOptions<TJob extends AnyJobDefinition> {
    * Run each handler in a @prod/core request context of its own (`requestId`: the job id,
    * plus the trace ids), so that loggers, audit and tracing see the job. Default true.
    *
-   * The context lasts until the handler returns or its promise settles (`runInContextScope`
-   * of @prod/core).
-   *
    * Gotchas: on Node 20, AsyncLocalStorage in use makes every promise of the process a little
-   * dearer; a process that serves HTTP through the @prod adapters pays that already. In a
-   * process where nothing else uses the request context (a dedicated worker), it is switched
-   * off while no handler runs, so only the promises made while handlers run pay (work a
-   * handler leaves running after it returned may then see no context). Set false in such a
-   * process whose handlers do not log through the request context.
+   * dearer (about a fifth of the CPU of a no-op job on BullMQ, see the benchmarks); a process
+   * that serves HTTP through the @prod adapters pays that already. Set false in a dedicated
+   * worker process whose handlers do not log through the request context.
    */
   readonly jobContext?: boolean;
   /** How often the dead letters are counted for `deadLetterGrowth` listeners. Default 60 000 ms. */

@@ -8,7 +8,7 @@ import {
   isThenable,
   MAX_TIMER_MS,
   ProdError,
-  runInContextScope,
+  runWithContext,
 } from '@prod/core';
 import { QueueErrors } from '../errors.js';
 import type {
@@ -329,7 +329,7 @@ export class Runner {
     const call = (): Settled | Promise<Settled> =>
       !this.deps.jobContext
         ? race()
-        : runInContextScope(
+        : runWithContext(
             valid
               ? { requestId: id, traceId: spanContext.traceId, spanId: spanContext.spanId }
               : { requestId: id },
