@@ -65,10 +65,14 @@ function matches(match: LineMatcher, line: string): boolean {
  * service. Call {@link stopFixtures} after each test so no fixture outlives it.
  *
  * @example
- * const worker = spawnFixture(join(import.meta.dirname, 'fixtures/worker.ts'), { args: [url] });
+ * import { join } from 'node:path';
+ * const worker = spawnFixture(join(import.meta.dirname, 'fixtures/worker.ts'), {
+ *   args: ['redis://127.0.0.1:6379'],
+ * });
  * await worker.waitForLine('ready');
  * worker.kill('SIGKILL');
- * expect((await worker.exited).signal).toBe('SIGKILL');
+ * const { signal } = await worker.exited; // 'SIGKILL'
+ * await stopFixtures(); // in afterEach: whatever still runs
  */
 export function spawnFixture(file: string, options: FixtureOptions = {}): FixtureProcess {
   const execArgv = [
