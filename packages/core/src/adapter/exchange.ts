@@ -29,6 +29,7 @@ import {
 import { inspectBody } from './inspect-body.js';
 import { hasBody, readJsonBody } from './read-body.js';
 import {
+  matchedRouteOf,
   type RequestView,
   rawRequestOf,
   rawResponseOf,
@@ -132,7 +133,6 @@ export class Exchange<TTarget> {
   #failure: { readonly error: unknown } | undefined;
   #extraHeaders: Readonly<Record<string, string>> | undefined;
   #done = false;
-  #matched = false;
 
   constructor(host: ExchangeHost<TTarget>, target: TTarget, view: RequestView) {
     this.#host = host;
@@ -161,7 +161,6 @@ export class Exchange<TTarget> {
 
   /** Records the part route that matched, so every hook sees its template and metadata. */
   match(route: Route): void {
-    this.#matched = true;
     setMatchedRoute(this.view, route);
   }
 
@@ -174,7 +173,9 @@ export class Exchange<TTarget> {
     // The application's own route answers through the framework: it carries the id from
     // here. An answer of the kit carries it in its own headers (`#write`), so that Node
     // writes those in one pass rather than merging them into headers set one by one.
-    if (!this.#matched) rawResponseOf(this.view).setHeader('x-request-id', this.requestId);
+    if (matchedRouteOf(this.view) === undefined) {
+      rawResponseOf(this.view).setHeader('x-request-id', this.requestId);
+    }
     return this.run(() => {
       let early: MaybePromise<HttpResponse | undefined>;
       try {

@@ -8,6 +8,7 @@ type Query = Record<string, string | readonly string[] | undefined>;
 // block hands it the private fields without making them visible to parts.
 let rawOf: (view: RequestView) => IncomingMessage;
 let matchOf: (view: RequestView, route: Route) => void;
+let matchedOf: (view: RequestView) => Route | undefined;
 let bodyOf: (view: RequestView, body: unknown) => void;
 let responseOf: (view: RequestView) => ServerResponse;
 
@@ -37,6 +38,7 @@ export abstract class RequestView implements HttpRequest {
     matchOf = (view, route) => {
       view.#matched = route;
     };
+    matchedOf = (view) => view.#matched;
     bodyOf = (view, body) => {
       view.#body = body;
     };
@@ -135,6 +137,11 @@ export function rawResponseOf(view: RequestView): ServerResponse {
 /** Records the part route that matched `view`, whose metadata every hook then reads. */
 export function setMatchedRoute(view: RequestView, route: Route): void {
   matchOf(view, route);
+}
+
+/** The part route recorded for `view`, or undefined while none matched. */
+export function matchedRouteOf(view: RequestView): Route | undefined {
+  return matchedOf(view);
 }
 
 /** Keeps the parsed body of a part route, for the handler and later hooks. */
