@@ -2,7 +2,7 @@ import type { Buffer } from 'node:buffer';
 import { createHash, createHmac } from 'node:crypto';
 import { err, ok, type ProdError, type Result } from '@prod/core';
 import { CryptoErrors } from './errors.js';
-import { type BytesLike, base64url, fromBase64url, toBytes } from './internal/bytes.js';
+import { type BytesLike, fromBase64url, toBytes } from './internal/bytes.js';
 import { safeEqual } from './safe-equal.js';
 
 /** The hashes HMAC may use. */
@@ -30,6 +30,36 @@ export function hmac(key: BytesLike, message: BytesLike, hash: HmacHash = 'sha25
   return createHmac(hash, secret).update(data).digest();
 }
 
+const isBytesLike = (value: unknown): value is BytesLike =>
+  typeof value === 'string' || value instanceof Uint8Array;
+
+function hmacEncoded(
+  key: BytesLike,
+  message: BytesLike,
+  hash: HmacHash,
+  encoding: 'hex' | 'base64url',
+): string {
+  if (!isBytesLike(key) || !isBytesLike(message)) {
+    throw CryptoErrors.CRYPTO_INVALID_INPUT('the key and the message must be strings or bytes');
+  }
+  // Text goes to Node as it is (UTF-8, as `toBytes` would make it) and the digest comes back
+  // encoded by Node: no Buffer either way. On Node 20 a `digest()` Buffer and its `toString`
+  // cost about 0.9 µs more per call than `digest('hex')`, most of a short message's HMAC.
+  return createHmac(hash, key).update(message).digest(encoding);
+}
+
+/**
+ * The HMAC of a message under a key as lowercase hex text: the same digest as
+ * {@link hmac}`(...).toString('hex')`, without the Buffer in between (a lookup key, a stored
+ * hash). Throws `CRYPTO_INVALID_INPUT` for a key or message that is not text or bytes (a bug).
+ *
+ * @example
+ * const lookupKey = hmacHex('a long random secret from config', 'prod_2x9...');
+ */
+export function hmacHex(key: BytesLike, message: BytesLike, hash: HmacHash = 'sha256'): string {
+  return hmacEncoded(key, message, hash, 'hex');
+}
+
 /**
  * Signs a message with HMAC-SHA-256: the signature as base64url text (43 characters).
  *
@@ -37,7 +67,7 @@ export function hmac(key: BytesLike, message: BytesLike, hash: HmacHash = 'sha25
  * const signature = signMessage('a long random secret from config', 'order:42:paid');
  */
 export function signMessage(key: BytesLike, message: BytesLike): string {
-  return base64url(hmac(key, message));
+  return hmacEncoded(key, message, 'sha256', 'base64url');
 }
 
 /**

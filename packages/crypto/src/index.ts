@@ -19,7 +19,7 @@ export { fieldEncryption } from './field-encryption.js';
 export type { HkdfHash, HkdfOptions } from './hkdf.js';
 export { hkdf } from './hkdf.js';
 export type { HmacHash } from './hmac.js';
-export { hmac, sha256, signMessage, verifyMessage } from './hmac.js';
+export { hmac, hmacHex, sha256, signMessage, verifyMessage } from './hmac.js';
 export type { BytesLike } from './internal/bytes.js';
 export type { FromJweOptions, JweHeader, JweKey, OpenedJwe, ToJweOptions } from './jwe.js';
 export { fromJwe, toJwe } from './jwe.js';

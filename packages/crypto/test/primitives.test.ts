@@ -1,4 +1,4 @@
-import { hkdf, hmac, safeEqual, sha256, signMessage, verifyMessage } from '@prod/crypto';
+import { hkdf, hmac, hmacHex, safeEqual, sha256, signMessage, verifyMessage } from '@prod/crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -38,6 +38,45 @@ describe('HMAC signing', () => {
     expect(sha256('abc').toString('hex')).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
+  });
+});
+
+describe('hmacHex', () => {
+  it('is the hex of hmac() for text and bytes, every hash, and the base of signMessage', () => {
+    const vector = 'The quick brown fox jumps over the lazy dog';
+    expect(hmacHex('key', vector)).toBe(
+      'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
+    );
+    const bytes = new Uint8Array([0, 255, 7, 128]);
+    const inputs: [string | Uint8Array, string | Uint8Array][] = [
+      ['k'.repeat(32), 'naïve café 日本 🙂'],
+      [bytes, 'text'],
+      ['text key', bytes],
+      [bytes.subarray(1, 3), bytes.subarray(2)],
+      ['', ''],
+    ];
+    for (const [key, message] of inputs) {
+      for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
+        expect(hmacHex(key, message, hash)).toBe(hmac(key, message, hash).toString('hex'));
+      }
+      expect(signMessage(key, message)).toBe(hmac(key, message).toString('base64url'));
+    }
+  });
+
+  it('refuses a key or message that is not text or bytes, with a typed error', () => {
+    for (const [key, message] of [
+      [42, 'm'],
+      ['k', null],
+      [{ length: 3 }, 'm'],
+      ['k', ['a']],
+    ] as const) {
+      expect(() => hmacHex(key as unknown as string, message as unknown as string)).toThrow(
+        expect.objectContaining({ code: 'CRYPTO_INVALID_INPUT' }),
+      );
+      expect(() => signMessage(key as unknown as string, message as unknown as string)).toThrow(
+        expect.objectContaining({ code: 'CRYPTO_INVALID_INPUT' }),
+      );
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { type ErrorFactory, err, ok, optionChecks, type Result, withDeadline } from '@prod/core';
-import { hmac, safeEqual, type TokenFormat, tokenFormat } from '@prod/crypto';
+import { hmacHex, safeEqual, type TokenFormat, tokenFormat } from '@prod/crypto';
 import { LRUCache } from 'lru-cache';
 import type { SecurityActor } from './actor.js';
 import { type ApiKeyError, type SecurityError, SecurityErrors } from './errors.js';
@@ -232,8 +232,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
   // it was, so its answer serves the requests that waited for it but is not cached.
   let generation = 0;
 
-  const hashesOf = (token: string): string[] =>
-    secrets.map((secret) => hmac(secret, token).toString('hex'));
+  const hashesOf = (token: string): string[] => secrets.map((secret) => hmacHex(secret, token));
 
   const decide = (entry: CacheEntry, at: number): Result<SecurityActor, ApiKeyError> => {
     const record = entry.record;
@@ -298,7 +297,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
     if (typeof token !== 'string' || token.length !== format.length || !token.startsWith(head)) {
       return malformed();
     }
-    const cacheKey = hmac(secrets[0] as Buffer, token).toString('hex');
+    const cacheKey = hmacHex(secrets[0] as Buffer, token);
     const at = now();
     // Only keys that passed the checksum are ever cached, so a hit needs no second check.
     const cached = known.get(cacheKey) ?? unknown.get(cacheKey);
@@ -382,7 +381,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
       const { token, hint } = issued;
       const record: ApiKeyRecord = Object.freeze({
         id: randomUUID(),
-        hash: hmac(secrets[0] as Buffer, token).toString('hex'),
+        hash: hmacHex(secrets[0] as Buffer, token),
         hint,
         owner,
         ...(name === undefined ? {} : { name }),

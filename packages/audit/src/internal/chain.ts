@@ -1,5 +1,5 @@
 // Hashing and signing of records: the rules a writer and a verifier must share.
-import { hmac, safeEqual, sha256 } from '@prod/crypto';
+import { hmacHex, safeEqual, sha256 } from '@prod/crypto';
 import type { AuditCheckpoint, AuditRecord } from '../types.js';
 import { canonicalJson } from './canonical.js';
 
@@ -39,7 +39,7 @@ export function checkpointSignature(
     prevHash: _prev,
     ...rest
   } = checkpoint as Record<string, unknown>;
-  return hmac(key, canonicalJson(rest)).toString('hex');
+  return hmacHex(key, canonicalJson(rest));
 }
 
 export function signatureMatches(key: Uint8Array, checkpoint: Record<string, unknown>): boolean {
