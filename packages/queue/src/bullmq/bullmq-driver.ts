@@ -110,6 +110,8 @@ function isRecord(value: unknown): value is AttemptRecord {
 }
 
 /** The error history of a BullMQ job: our records are what its stack traces hold. */
+const NO_HISTORY: readonly AttemptRecord[] = Object.freeze([]);
+
 function history(job: Job): AttemptRecord[] {
   const out: AttemptRecord[] = [];
   for (const entry of job.stacktrace ?? []) {
@@ -422,7 +424,8 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     attemptsMade: job.attemptsMade,
     maxAttempts: job.opts.attempts ?? 1,
     enqueuedAt: job.timestamp,
-    history: history(job),
+    // A first attempt (the most common) has no history: one empty list for all of them.
+    history: (job.stacktrace?.length ?? 0) === 0 ? NO_HISTORY : history(job),
   });
 
   /** What BullMQ is told of an outcome: a value completes the job, a throw fails or requeues it. */

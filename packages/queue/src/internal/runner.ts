@@ -24,7 +24,7 @@ import { publicId, WORKER_ID } from './ids.js';
 import { LazySignal, raceDeadline, type Settled } from './lazy-signal.js';
 import type { QueueMetrics } from './metrics.js';
 import { type Checked, checkSchema, readEnvelope } from './payload.js';
-import { endSpan, startProcess } from './trace.js';
+import { endSpan, startProcess, UNTRACED } from './trace.js';
 
 const MAX_MESSAGE = 1000;
 const MAX_STACK = 2000;
@@ -73,7 +73,42 @@ function record(
   };
 }
 
+/**
+ * What a handler is told of its job. A class, so that its two getters live on the prototype:
+ * an object literal with getters makes two closures per job.
+ */
+class AttemptContext implements JobContext {
+  readonly name: string;
+  readonly maxAttempts: number;
+  readonly history: readonly AttemptRecord[];
+  readonly #enqueuedAt: number;
+  readonly #lazy: LazySignal;
+
+  constructor(
+    readonly id: string,
+    readonly attempt: number,
+    job: ActiveJob,
+    lazy: LazySignal,
+  ) {
+    this.name = job.name;
+    this.maxAttempts = job.maxAttempts;
+    this.history = job.history;
+    this.#enqueuedAt = job.enqueuedAt;
+    this.#lazy = lazy;
+  }
+
+  get signal(): AbortSignal {
+    return this.#lazy.signal;
+  }
+
+  get enqueuedAt(): Date {
+    return new Date(this.#enqueuedAt);
+  }
+}
+
 const REQUEUE: Outcome = Object.freeze({ kind: 'requeue' });
+// The outcome of most jobs (`ok(undefined)`): one object for all of them.
+const COMPLETED: Outcome = Object.freeze({ kind: 'completed', value: undefined });
 const noop = (): void => {};
 
 /** Runs the attempts of the jobs a queue works, and interrupts them on shutdown. */
@@ -294,25 +329,15 @@ export class Runner {
     const handler = definition.handler as NonNullable<AnyJobDefinition['handler']>;
     const id = publicId(job.name, job.id);
     const attempt = job.attemptsMade + 1;
-    const { span, context } = startProcess(job.name, this.deps.kind, id, attempt, envelope.trace);
+    const traced = startProcess(job.name, this.deps.kind, id, attempt, envelope.trace);
+    const { span, context } = traced;
     run.span = span;
     const spanContext = span.spanContext();
     const lazy = run.signal;
-    const jobContext: JobContext = {
-      id,
-      name: job.name,
-      attempt,
-      maxAttempts: job.maxAttempts,
-      get signal() {
-        return lazy.signal;
-      },
-      get enqueuedAt() {
-        return new Date(job.enqueuedAt);
-      },
-      history: job.history,
-    };
+    const jobContext = new AttemptContext(id, attempt, job, lazy);
     const timeoutMs = definition.timeout;
-    const valid = isSpanContextValid(spanContext);
+    // Untraced (no SDK, nothing propagated): known invalid, without the id checks' regexes.
+    const valid = traced !== UNTRACED && isSpanContextValid(spanContext);
     const race = (): Settled | Promise<Settled> =>
       raceDeadline(
         () => handler(payload, jobContext),
@@ -388,7 +413,9 @@ export class Runner {
         started,
       );
     }
-    if (value.ok) return { kind: 'completed', value: value.value };
+    if (value.ok) {
+      return value.value === undefined ? COMPLETED : { kind: 'completed', value: value.value };
+    }
     if (run.interrupted) return REQUEUE;
     const error = isProdError(value.error) ? value.error : ProdError.from(value.error);
     return this.failure(definition, job, error, started);

@@ -67,6 +67,12 @@ export function endSpan(span: Span, code?: string, message?: string): void {
   span.end();
 }
 
+/** What {@link startProcess} answers when there is nothing to trace: one object for every job. */
+export const UNTRACED: { readonly span: Span; readonly context: Context } = Object.freeze({
+  span: NOOP_SPAN,
+  context: ROOT_CONTEXT,
+});
+
 /** Starts the consumer span of one attempt, as a child of the enqueuing span when known. */
 export function startProcess(
   name: string,
@@ -76,8 +82,7 @@ export function startProcess(
   carrier: Readonly<Record<string, string>> | undefined,
 ): { readonly span: Span; readonly context: Context } {
   // No SDK and no trace to continue: the no-op span, and no context to enter.
-  if (carrier === undefined && !tracerProviderRegistered())
-    return { span: NOOP_SPAN, context: ROOT_CONTEXT };
+  if (carrier === undefined && !tracerProviderRegistered()) return UNTRACED;
   const parent = carrier === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carrier);
   const span = tracer().startSpan(
     `process ${name}`,
