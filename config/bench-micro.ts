@@ -279,6 +279,8 @@ interface Measured {
 
 const CHILD = 'BENCH_MICRO_CHILD';
 
+const warmupOf = (group: MicroGroup): number => group.warmup ?? numberFromEnv('WARMUP', 250);
+
 // One contender in this (fresh) process: warm-up and calibration, then the empty body and the
 // contender by mitata, then both by the timed loop.
 async function measureOne(group: MicroGroup, name: string): Promise<Measured> {
@@ -311,7 +313,7 @@ async function measureOne(group: MicroGroup, name: string): Promise<Measured> {
     const empty = timedLoop(emptyFn, async, clock);
     // Warm-up, not recorded: some contenders take a few hundred milliseconds to reach their
     // optimised code (express-prom-bundle: 3 µs per call for the first 100 ms, 1.4 after).
-    const warmupEnd = nowNs() + (group.warmup ?? numberFromEnv('WARMUP', 250)) * 1e6;
+    const warmupEnd = nowNs() + warmupOf(group) * 1e6;
     let iterations = await calibrate(loop, loopNs / SLICES);
     while (nowNs() < warmupEnd) await loop(iterations);
     iterations = await calibrate(loop, loopNs / SLICES);
@@ -427,7 +429,7 @@ export async function runMicro(options: MicroOptions): Promise<void> {
     groupResults.push({
       name: group.name,
       clock: group.clock ?? 'cpu',
-      warmup: group.warmup ?? numberFromEnv('WARMUP', 250),
+      warmup: warmupOf(group),
       contenders: names.map((name) => ({
         name,
         mitata: spread(mitata.get(name) ?? []),

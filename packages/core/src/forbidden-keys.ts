@@ -1,6 +1,16 @@
 const MAX_DEPTH = 64;
 
 /**
+ * Whether `Object.prototype` has enumerable properties (someone polluted it): then `for...in`
+ * over a plain object lists them too, and a walk that uses it must check each key is the
+ * object's own. Cheap enough to ask once per walk.
+ */
+export function prototypeIsPolluted(): boolean {
+  for (const _ in Object.prototype) return true;
+  return false;
+}
+
+/**
  * Finds a key in parsed JSON that could pollute prototypes when the object is later merged:
  * `__proto__` anywhere, or `prototype` under a `constructor` key. Returns its path
  * (`/a/0/__proto__`), or undefined when the value is clean.

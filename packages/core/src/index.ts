@@ -12,7 +12,7 @@ export type {
   ErrorOf,
 } from './define-errors.js';
 export { defineErrors } from './define-errors.js';
-export { findForbiddenKey } from './forbidden-keys.js';
+export { findForbiddenKey, prototypeIsPolluted } from './forbidden-keys.js';
 export { bind, gen, genAsync } from './gen.js';
 export type {
   EarlyResponse,

@@ -1,4 +1,4 @@
-import { findForbiddenKey } from '@prod/core';
+import { findForbiddenKey, prototypeIsPolluted } from '@prod/core';
 import { describe, expect, it } from 'vitest';
 
 describe('findForbiddenKey', () => {
@@ -35,5 +35,26 @@ describe('findForbiddenKey', () => {
   it('reports nesting deeper than it scans instead of recursing without bound', () => {
     const deep = JSON.parse(`${'['.repeat(5_000)}${']'.repeat(5_000)}`);
     expect(findForbiddenKey(deep)).toMatch(/\/\.\.\.$/);
+  });
+});
+
+describe('prototypeIsPolluted', () => {
+  it('says whether Object.prototype has an enumerable key, and only while it has one', () => {
+    expect(prototypeIsPolluted()).toBe(false);
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = true;
+    try {
+      expect(prototypeIsPolluted()).toBe(true);
+    } finally {
+      delete proto.polluted;
+    }
+    expect(prototypeIsPolluted()).toBe(false);
+    // A non-enumerable addition is not listed by for...in: not pollution for a walk.
+    Object.defineProperty(Object.prototype, 'hidden', { value: 1, configurable: true });
+    try {
+      expect(prototypeIsPolluted()).toBe(false);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).hidden;
+    }
   });
 });

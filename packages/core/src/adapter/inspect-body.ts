@@ -1,3 +1,4 @@
+import { prototypeIsPolluted } from '../forbidden-keys.js';
 import { CoreErrors, type ProdError } from '../index.js';
 
 const MAX_DEPTH = 64;
@@ -17,7 +18,7 @@ export function inspectBody(value: unknown): ProdError | undefined {
   if (typeof value === 'string') return unstorable(value) ? invalidText('', value) : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
   const found: Finding = {
-    ownOnly: prototypeEnumerable(),
+    ownOnly: prototypeIsPolluted(),
     trail: [],
     kind: 'key',
     text: '',
@@ -37,11 +38,6 @@ interface Finding {
   readonly trail: string[];
   kind: 'key' | 'deep' | 'text';
   text: string;
-}
-
-function prototypeEnumerable(): boolean {
-  for (const _ in Object.prototype) return true;
-  return false;
 }
 
 // Every body of every part route goes through here: no path string is built unless there is

@@ -109,9 +109,9 @@ function isRecord(value: unknown): value is AttemptRecord {
   );
 }
 
-/** The error history of a BullMQ job: our records are what its stack traces hold. */
 const NO_HISTORY: readonly AttemptRecord[] = Object.freeze([]);
 
+/** The error history of a BullMQ job: our records are what its stack traces hold. */
 function history(job: Job): AttemptRecord[] {
   const out: AttemptRecord[] = [];
   for (const entry of job.stacktrace ?? []) {

@@ -1,3 +1,4 @@
+import { prototypeIsPolluted } from '@prod/core';
 import { DEFAULT_STRING_STEPS, sanitizeRegistry, stepFunction } from '../sanitize.js';
 import type { InputLimits, SanitizeOptions, SanitizeStep, Schema } from '../types.js';
 import { defOf, unwrapChain } from './schema-shape.js';
@@ -194,12 +195,6 @@ interface WalkState {
   readonly inherited: boolean;
 }
 
-/** Whether `for...in` over a plain object would list keys it does not own. */
-function prototypeEnumerable(): boolean {
-  for (const _ in Object.prototype) return true;
-  return false;
-}
-
 /** The sanitized input, or why it was refused. Copies what it changes; never mutates `value`. */
 export type Sanitized =
   | { readonly ok: true; readonly value: unknown }
@@ -221,7 +216,7 @@ export function sanitizeValue(
     limits,
     segments: [],
     prefix: path,
-    inherited: prototypeEnumerable(),
+    inherited: prototypeIsPolluted(),
   };
   const out = walk(value, sanitizePlan, 0, state);
   if (state.refusal !== undefined)
