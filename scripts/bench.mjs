@@ -112,11 +112,19 @@ const x = (n) => (typeof n === 'number' && Number.isFinite(n) ? `${n.toFixed(2)}
 const span = (s) => `${x(s.median)} (${x(s.min)} - ${x(s.max)})`;
 const loads = stored.flatMap((r) => [r.loadBefore, r.loadAfter]).filter(Number.isFinite);
 const dates = [...new Set(stored.map((r) => r.date))].sort();
+// The results come from whichever machine ran them: name every CPU, not this one's.
+const cpus = [
+  ...new Set(stored.map((r) => /\d+ x [^,]+/.exec(r.machine ?? '')?.[0].trim()).filter(Boolean)),
+].sort();
+const machines =
+  cpus.length === 0
+    ? `${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}`
+    : `${cpus.join(' or ')} (each section names its own)`;
 
 const lines = [
   '# Benchmarks',
   '',
-  `Written by \`pnpm bench\` from the results stored in docs/benchmarks/results/ (measured ${dates.join(', ') || 'never'}; Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, shared with other engineers' builds and tests: load average ${loads.length === 0 ? '-' : `${Math.min(...loads).toFixed(1)} - ${Math.max(...loads).toFixed(1)}`} during the runs). Every ratio is @prod side by side with the peer library a user would otherwise pick.`,
+  `Written by \`pnpm bench\` from the results stored in docs/benchmarks/results/ (measured ${dates.join(', ') || 'never'}; Node ${process.version}, ${machines}, shared with other engineers' builds and tests: load average ${loads.length === 0 ? '-' : `${Math.min(...loads).toFixed(1)} - ${Math.max(...loads).toFixed(1)}`} during the runs). Every ratio is @prod side by side with the peer library a user would otherwise pick.`,
   '',
   '## How each number is measured',
   '',

@@ -1,3 +1,5 @@
+export type { BodyProfile } from './body-profile.js';
+export { bodyProfileOf, recordBodyProfile } from './body-profile.js';
 export { parseByteSize } from './byte-size.js';
 export type { Actor, ContextLogger, RequestContext } from './context.js';
 export { contextExtension, currentContext, runWithContext } from './context.js';

@@ -19,7 +19,7 @@ import {
   type PartCheck,
   reportToLog,
 } from './internal/route-runtime.js';
-import { compileSanitizer, resolveLimits } from './internal/sanitize-walk.js';
+import { compileSanitizer, leavesPlainText, resolveLimits } from './internal/sanitize-walk.js';
 import { isClosed, objectShape } from './internal/schema-shape.js';
 import { isSchema, type RouteSpec, routeSpecMeta } from './route-meta.js';
 import type {
@@ -128,14 +128,16 @@ export function partCheck(
     sanitize === false ? undefined : sanitize?.limits,
     (option, value, fallback) => check.integer(`sanitize.${option}`, value, fallback, { min: 1 }),
   );
+  const plan = sanitize === false ? undefined : compileSanitizer(schema, sanitize);
   return Object.freeze({
     schema,
-    plan: sanitize === false ? undefined : compileSanitizer(schema, sanitize),
+    plan,
     limits,
     prefix: `/${name}`,
     // Only a body: the adapters have bounded its size and depth and refused `__proto__`; the
     // query and headers keep their walk (prototype keys in a query are refused here).
     skipWalk: name === 'body' && sanitize === false && isClosed(schema),
+    plainUnchanged: leavesPlainText(plan),
     coercion: coerced ? compileCoercion(schema) : undefined,
   });
 }

@@ -12,7 +12,7 @@ import {
   unsafeError,
 } from './internal/check-input.js';
 import { DEFAULT_CAPS } from './internal/field-errors.js';
-import { compileSanitizer, resolveLimits } from './internal/sanitize-walk.js';
+import { compileSanitizer, leavesPlainText, resolveLimits } from './internal/sanitize-walk.js';
 import type { SanitizeOptions, Schema } from './types.js';
 
 /** How {@link validate} treats its input. */
@@ -48,13 +48,15 @@ export function compileCheck(
     sanitize === false ? undefined : sanitize?.limits,
     (name, value, fallback) => check.integer(name, value, fallback, { min: 1 }),
   );
+  const plan = sanitize === false ? undefined : compileSanitizer(schema, sanitize);
   const result: InputCheck = Object.freeze({
     schema,
-    plan: sanitize === false ? undefined : compileSanitizer(schema, sanitize),
+    plan,
     limits,
     prefix: prefix ?? check.string('path', options.path, ''),
     // Outside HTTP nothing has bounded the input before: always walk it.
     skipWalk: false,
+    plainUnchanged: leavesPlainText(plan),
   });
   if (plain) compiled.set(schema, result);
   return result;

@@ -5,11 +5,12 @@ import { prodExpress } from '@prod/express';
 import { fastifyServerOptions, prodFastify } from '@prod/fastify';
 import { prodKoa } from '@prod/koa';
 import { listen } from '@prod/testing';
-import { apiPart, apiVersions } from '@prod/validation';
+import { apiPart, apiVersions, defineRoute } from '@prod/validation';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as z from 'zod';
 import { leakInternalFields, routes, versions } from './fixtures/notes-api.js';
 
 interface Booted {
@@ -50,6 +51,17 @@ const json = (body: unknown, headers: Record<string, string> = {}): RequestInit 
   body: typeof body === 'string' ? body : JSON.stringify(body),
 });
 
+// The default sanitization and tight limits, with no field steps: the route where the
+// adapter's body profile lets a plain body skip the walk.
+const echo = defineRoute({
+  method: 'POST',
+  path: '/echo',
+  sanitize: { limits: { maxDepth: 4, maxItems: 3 } },
+  request: { body: z.looseObject({}) },
+  responses: { 200: z.looseObject({}) },
+  handler: ({ body }) => ({ status: 200, body }),
+});
+
 for (const [framework, boot] of Object.entries(boots)) {
   describe(`validation on ${framework}`, () => {
     const reports = vi.fn();
@@ -57,7 +69,9 @@ for (const [framework, boot] of Object.entries(boots)) {
     let strip: Booted;
     let dated: Booted;
     let byPath: Booted;
+    let echoed: Booted;
     beforeAll(async () => {
+      echoed = await boot([apiPart({ routes: [echo] })]);
       strict = await boot([
         apiPart({ routes, responseValidation: 'strict', onInvalidResponse: reports, openapi }),
       ]);
@@ -76,7 +90,7 @@ for (const [framework, boot] of Object.entries(boots)) {
       ]);
     });
     afterAll(async () => {
-      for (const server of [strict, strip, dated, byPath]) await server?.close();
+      for (const server of [strict, strip, dated, byPath, echoed]) await server?.close();
     });
 
     it('a valid body is sanitized, parsed and answered with its declared status and headers', async () => {
@@ -165,6 +179,37 @@ for (const [framework, boot] of Object.entries(boots)) {
         expect(response.status, body).toBe(400);
       }
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it('a body the adapter found plain is answered as sent; any other is still sanitized and held to the limits', async () => {
+      const post = async (text: string) => {
+        const response = await fetch(`${echoed.url}/echo`, json(text));
+        return {
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        };
+      };
+      const plain = { name: 'Ada', note: 'tab\there "quoted" \\ slash', list: [1, 'two'] };
+      expect(await post(JSON.stringify(plain))).toEqual({ status: 200, body: plain });
+      // Escapes that make a control or invisible character, raw UTF-8 ones, decomposed text.
+      expect(await post('{"a":"be\\u0007ll","b":"zero\\u200bwidth","c":"del\u007fete"}')).toEqual({
+        status: 200,
+        body: { a: 'bell', b: 'zerowidth', c: 'delete' },
+      });
+      expect(await post(JSON.stringify({ a: 'in\u200bvisible', b: 'Zoe\u0308' }))).toEqual({
+        status: 200,
+        body: { a: 'invisible', b: 'Zo\u00eb' },
+      });
+      for (const refused of [
+        '{"a":{"b":{"c":{"d":{}}}}}',
+        '{"list":[1,2,3,4]}',
+        '{"constructor":{"name":"x"}}',
+        '{"a":{"prototype":1}}',
+      ]) {
+        const answer = await post(refused);
+        expect(answer.status, refused).toBe(400);
+        expect(answer.body.code, refused).toBe('VALIDATION_UNSAFE_INPUT');
+      }
     });
 
     it('strict: a response with an internal field is a bare 500, logged, never sent', async () => {

@@ -2,6 +2,7 @@ import { DEFAULT_STRING_STEPS, sanitized, sanitizeString, validate } from '@prod
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { jsonLike } from './fixtures/json-like.js';
 
 // The walk before validation copies only what it changes (copy-on-write), lists keys with
 // `for...in` (checking they are the object's own when `Object.prototype` has enumerable
@@ -24,17 +25,7 @@ const text = fc.oneof(
   fc.constantFrom('a\u200bb', 'e\u0301', '\u0007', 'Zoë'),
 );
 const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('toString', 'valueOf', '0', '1'));
-const json = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    text,
-    fc.integer(),
-    fc.boolean(),
-    fc.constant(null),
-    fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(key, tie('value'), { maxKeys: 4 }),
-  ),
-})).value;
+const json = jsonLike(text, key);
 
 describe('the sanitize walk', () => {
   it('returns a clean input as the very same object, nested values included', () => {

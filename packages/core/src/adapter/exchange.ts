@@ -1,5 +1,6 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { recordBodyProfile, recordedBodyProfile } from '../body-profile.js';
 import {
   CoreErrors,
   currentContext,
@@ -322,17 +323,23 @@ export class Exchange<TTarget> {
       if (body !== undefined) parsed = body();
       else {
         parsed = this.view.frameworkBody();
-        const problem = inspectBody(parsed);
-        if (problem !== undefined) throw problem;
+        recordBodyProfile(raw, inspectBody(parsed));
       }
-      setBody(this.view, parsed);
+      this.#setBody(raw, parsed);
       return route.handler(this.view);
     }
     // Nothing read the body yet (Express, Koa, or Fastify skipping its parser for a GET).
     return readJsonBody(raw, this.#host.bodyLimit).then((parsed) => {
-      setBody(this.view, parsed);
+      this.#setBody(raw, parsed);
       return route.handler(this.view);
     });
+  }
+
+  /** Hands the parsed body to the view, with the profile the reader recorded for it. */
+  #setBody(raw: IncomingMessage, parsed: unknown): void {
+    setBody(this.view, parsed);
+    const profile = recordedBodyProfile(raw);
+    if (profile !== undefined && profile.body === parsed) recordBodyProfile(this.view, profile);
   }
 
   /** Sends a handler's or hook's answer; an unsendable one becomes the error answer. */

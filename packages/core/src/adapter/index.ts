@@ -7,5 +7,6 @@ export type { AdapterOptions } from './adapter-options.js';
 export type { EncodedResponse } from './encode.js';
 export type { Exchange, HeaderWriter } from './exchange.js';
 export type { HookErrorReporter } from './hooks.js';
+export { inspectBody } from './inspect-body.js';
 export type { PathMethods } from './methods.js';
 export { RequestView } from './request-view.js';

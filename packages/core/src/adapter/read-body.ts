@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { type BodyProfile, recordBodyProfile } from '../body-profile.js';
 import { CoreErrors, type ProdError } from '../index.js';
-import { inspectBody } from './inspect-body.js';
+import { inspectBody, plainJsonText } from './inspect-body.js';
 
 /** `application/json` and `application/*+json`, with or without parameters. */
 export const JSON_MEDIA_TYPE: RegExp = /^application\/(?:[\w.!#$%&'*^`|~-]+\+)?json\s*(?:;|$)/i;
@@ -40,7 +41,7 @@ export function hasBody(
  *
  * On a refusal, the rest of the upload is discarded, not left unread, so that the answer can
  * reach the client (the adapter then closes the connection after a bounded linger).
- * Resolves undefined for an empty body.
+ * Resolves undefined for an empty body; the body's profile is recorded on `raw`.
  */
 export async function readJsonBody(raw: IncomingMessage, limit: number): Promise<unknown> {
   const headers = raw.headers;
@@ -50,7 +51,10 @@ export async function readJsonBody(raw: IncomingMessage, limit: number): Promise
     throw refused;
   }
   const bytes = await collect(raw, headers['content-encoding'], limit);
-  return parseJson(bytes);
+  const profile = parseJson(bytes);
+  if (profile === undefined) return undefined;
+  recordBodyProfile(raw, profile);
+  return profile.body;
 }
 
 function checkHeaders(headers: IncomingMessage['headers'], limit: number): ProdError | undefined {
@@ -173,8 +177,11 @@ function collect(
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Parses the decoded bytes as JSON and inspects the result; undefined for an empty body. */
-export function parseJson(bytes: Buffer): unknown {
+/**
+ * Parses the decoded bytes as JSON and inspects the result: its profile (the parsed value in
+ * `body`), or undefined for an empty body.
+ */
+export function parseJson(bytes: Buffer): BodyProfile | undefined {
   if (bytes.length === 0) return undefined;
   let text: string;
   try {
@@ -188,7 +195,5 @@ export function parseJson(bytes: Buffer): unknown {
   } catch (cause) {
     throw CoreErrors.MALFORMED_JSON({ message: 'The body is not valid JSON', cause });
   }
-  const problem = inspectBody(value);
-  if (problem !== undefined) throw problem;
-  return value;
+  return inspectBody(value, plainJsonText(text, bytes.length));
 }

@@ -1,4 +1,4 @@
-import type { FieldError, ProdError } from '@prod/core';
+import type { BodyProfile, FieldError, ProdError } from '@prod/core';
 import * as z from 'zod';
 import { ValidationErrors } from '../errors.js';
 import type { Schema } from '../types.js';
@@ -28,6 +28,12 @@ export interface InputCheck {
    * the output anyway (the adapters bound bodies' size, depth and `__proto__` keys).
    */
   readonly skipWalk: boolean;
+  /**
+   * Whether `plan` leaves plain text as it is (no steps, or only `nfc`, `stripControl` and
+   * `stripInvisible` anywhere): then an input whose {@link BodyProfile} says its strings are
+   * plain and its size within `limits` would come out of the walk unchanged and unrefused.
+   */
+  readonly plainUnchanged: boolean;
 }
 
 /** Why an input was refused before validation. */
@@ -35,12 +41,32 @@ export class RefusedInput {
   constructor(readonly refusal: Refusal) {}
 }
 
-/** The first step: the sanitized input, or a {@link RefusedInput}. */
-export function prepare(check: InputCheck, raw: unknown): unknown {
+/**
+ * The first step: the sanitized input, or a {@link RefusedInput}. `profile` is what the
+ * adapter learned of `raw` while it checked it (see `bodyProfileOf` in @prod/core): when it
+ * shows that the walk would change and refuse nothing, the walk is skipped.
+ */
+export function prepare(check: InputCheck, raw: unknown, profile?: BodyProfile): unknown {
   if (check.skipWalk) return raw;
+  if (profile !== undefined && profile.body === raw && walkIsIdle(check, profile)) return raw;
   if (check.plan === undefined && (typeof raw !== 'object' || raw === null)) return raw;
   const walked = sanitizeValue(raw, check.plan ?? NO_STEPS, check.limits, check.prefix);
   return walked.ok ? walked.value : new RefusedInput(walked.refusal);
+}
+
+// Mirrors the walk's refusals (sanitize-walk.ts): nesting, keys in all, items of an array,
+// length of a string, and the keys it refuses anywhere (`__proto__` never has a profile).
+function walkIsIdle(check: InputCheck, profile: BodyProfile): boolean {
+  const limits = check.limits;
+  return (
+    check.plainUnchanged &&
+    (profile.plainText || check.plan === undefined) &&
+    !profile.reservedKeys &&
+    profile.depth <= limits.maxDepth &&
+    profile.keys <= limits.maxKeys &&
+    profile.longestArray <= limits.maxItems &&
+    profile.longestString <= limits.maxStringLength
+  );
 }
 
 /** What parsing one input gave. */

@@ -1,4 +1,6 @@
 import {
+  type BodyProfile,
+  bodyProfileOf,
   CoreErrors,
   currentContext,
   type HttpRequest,
@@ -168,8 +170,8 @@ function pick(
   return out;
 }
 
-function preparePart(check: PartCheck, raw: unknown): unknown {
-  const prepared = prepare(check, raw);
+function preparePart(check: PartCheck, raw: unknown, profile?: BodyProfile): unknown {
+  const prepared = prepare(check, raw, profile);
   if (prepared instanceof RefusedInput) throw unsafeError(prepared.refusal);
   if (check.coercion === undefined || typeof prepared !== 'object' || prepared === null) {
     return prepared;
@@ -227,7 +229,11 @@ export function handle(
     route.headers === undefined
       ? raw.headers
       : preparePart(route.headers, pick(raw.headers, route.headerKeys ?? []));
-  const body = route.body === undefined ? undefined : preparePart(route.body, raw.body);
+  // The adapter's profile of the body describes it as parsed: not once a version change ran.
+  const body =
+    route.body === undefined
+      ? undefined
+      : preparePart(route.body, raw.body, raw === request ? bodyProfileOf(request) : undefined);
   let errors: ErrorList | undefined;
   let async = false;
   const parsed = (check: PartCheck | undefined, value: unknown): unknown => {
@@ -263,9 +269,9 @@ export function handle(
  */
 function checkOlder(route: CompiledRoute, older: OlderChecks, request: HttpRequest): void {
   let errors: ErrorList | undefined;
-  const run = (check: PartCheck | undefined, raw: unknown): void => {
+  const run = (check: PartCheck | undefined, raw: unknown, profile?: BodyProfile): void => {
     if (check === undefined) return;
-    const result = parsePart(check, preparePart(check, raw));
+    const result = parsePart(check, preparePart(check, raw, profile));
     if (result === undefined || result.success) return;
     errors ??= new ErrorList(route.caps);
     errors.add(result.error.issues, check.prefix);
@@ -276,7 +282,7 @@ function checkOlder(route: CompiledRoute, older: OlderChecks, request: HttpReque
     const keys = Object.keys(objectShapeOf(older.headers.schema) ?? {});
     run(older.headers, pick(request.headers, keys));
   }
-  run(older.body, request.body);
+  run(older.body, request.body, bodyProfileOf(request));
   if (errors !== undefined) throw invalidRequest(errors);
 }
 

@@ -174,6 +174,27 @@ function compileNode(
   );
 }
 
+/**
+ * Whether a plan leaves plain text (printable ASCII, tab, LF, CR) as it is everywhere: no
+ * steps, or only the Unicode ones, which change nothing below U+0300 but controls.
+ */
+export function leavesPlainText(root: SanitizePlan | undefined): boolean {
+  if (root === undefined) return true;
+  const seen = new Set<SanitizePlan>();
+  const visit = (node: SanitizePlan | undefined): boolean => {
+    if (node === undefined || seen.has(node)) return true;
+    seen.add(node);
+    if (node.steps.length > 0 && !node.asciiSafe) return false;
+    return (
+      (node.fieldPlans ?? []).every(visit) &&
+      visit(node.rest) &&
+      visit(node.item) &&
+      visit(node.fallback)
+    );
+  };
+  return visit(root);
+}
+
 /** Where and why an input was refused. */
 export interface Refusal {
   readonly path: string;

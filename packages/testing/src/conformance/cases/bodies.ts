@@ -35,6 +35,25 @@ export function describeBodyCases(context: ConformanceContext): void {
       expect(JSON.parse(response.body)).toEqual({ received: { q: 'x' } });
     });
 
+    it('records what its check learned of a JSON body, for later passes to skip work', async () => {
+      const profileOf = async (body: string) => {
+        const response = await send('POST', '/profile', body, 'application/json');
+        return ((await response.json()) as { profile: Record<string, unknown> | null }).profile;
+      };
+      expect(await profileOf('{"a":[1,"two",{"b":"tab\\t \\"q\\""}],"constructor":{}}')).toEqual({
+        plainText: true,
+        depth: 3,
+        keys: 3,
+        longestArray: 3,
+        longestString: 8,
+        reservedKeys: true,
+      });
+      // Text that is not plain: raw UTF-8, an escaped letter, an escaped control, DEL.
+      for (const body of ['{"a":"caf\u00e9"}', '{"a":"\\u0041"}', '{"a":"x\\b"}', '["\u007f"]']) {
+        expect((await profileOf(body))?.plainText, body).toBe(false);
+      }
+    });
+
     it('gives undefined as the body of a request without one', async () => {
       const response = await fetch(`${shared.url}/items`, { method: 'POST' });
       expect(await response.json()).toEqual({ received: null });

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  bodyProfileOf,
   CoreErrors,
   currentContext,
   definePart,
@@ -334,6 +335,17 @@ export function createConformanceParts(): ConformanceParts {
         method: 'GET',
         path: '/search',
         handler: (request) => json(200, { received: request.body ?? null }),
+      },
+      // What the adapter learned of the body it read (see bodyProfileOf).
+      {
+        method: 'POST',
+        path: '/profile',
+        handler: (request) => {
+          const profile = bodyProfileOf(request);
+          if (profile === undefined) return json(200, { profile: null });
+          const { body: _body, ...facts } = profile;
+          return json(200, { profile: facts });
+        },
       },
       // Answers without echoing anything of the request (for the long-URL probes).
       { method: 'GET', path: '/quiet/:id', handler: () => ({ status: 204 }) },
