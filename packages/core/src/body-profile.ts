@@ -51,6 +51,7 @@ export function recordBodyProfile(request: object, profile: BodyProfile): void {
  * `request.body`) should assign a new object instead, which has no profile.
  *
  * @example
+ * declare const request: HttpRequest;
  * const profile = bodyProfileOf(request);
  * if (profile?.plainText && profile.depth <= 8) {
  *   // every string of the body is printable ASCII, and it nests 8 levels at most
