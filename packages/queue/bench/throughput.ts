@@ -6,6 +6,9 @@
  * and 10 over jobs enqueued beforehand, timed from the worker's start until the handler ran for
  * the last job; then, untimed, until every job is stored as completed). Payload: a small object of 10 fields, each 10 characters; @prod/queue checks
  * it with a zod schema on enqueue and again before the handler, raw BullMQ does not.
+ * For processing, a second raw contender runs each job in an AsyncLocalStorage context (what a
+ * service on raw BullMQ writes to see the job in its logs), the peer of the default
+ * `jobContext: true`: on Node 20 any AsyncLocalStorage in use makes every promise dearer.
  *
  * Method: one redis-server started on a spare port (`--save "" --appendonly no`), flushed
  * before every measurement; every measurement (scenario x contender x round) in a fresh Node
@@ -16,6 +19,7 @@
  * (ROUNDS=5, JOBS=10000, WARMUP=10000 by default). Writes docs/benchmarks/results/queue-throughput.json when
  * BENCH_RESULTS is set (as `pnpm bench` sets it).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFileSync, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,7 +34,12 @@ import { z } from 'zod';
 
 const SCENARIOS = ['add', 'add-bulk', 'process-1', 'process-10'] as const;
 type Scenario = (typeof SCENARIOS)[number];
-type Contender = 'prod-queue' | 'raw-bullmq' | 'prod-queue-memory' | 'prod-queue-no-context';
+type Contender =
+  | 'prod-queue'
+  | 'raw-bullmq'
+  | 'raw-bullmq-context'
+  | 'prod-queue-memory'
+  | 'prod-queue-no-context';
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const JOBS = Number(process.env.JOBS ?? 10_000);
 // As taskforcesh/bullmq-bench does: jobs run first, untimed, on a queue of their own, so that
@@ -144,11 +153,15 @@ async function measureProd(
   }
 }
 
+// What a service on raw BullMQ writes to see the job in its logs: each job in a context.
+const jobStore = new AsyncLocalStorage<{ readonly jobId: string | undefined }>();
+
 async function measureRaw(
   scenario: Scenario,
   url: string,
   name: string,
   JOBS: number,
+  inContext = false,
 ): Promise<Measure> {
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   const queue = new Queue(name, { connection, prefix: 'raw' });
@@ -174,11 +187,12 @@ async function measureRaw(
     }
     const line = finishLine(JOBS);
     const done = timer(JOBS);
+    const processor = async (): Promise<void> => {
+      line.tick();
+    };
     const worker = new Worker(
       name,
-      async () => {
-        line.tick();
-      },
+      inContext ? (job) => jobStore.run({ jobId: job.id }, processor) : processor,
       { connection, prefix: 'raw', concurrency: scenario === 'process-10' ? 10 : 1 },
     );
     await line.reached;
@@ -194,7 +208,9 @@ async function measureRaw(
 
 async function child(scenario: Scenario, contender: Contender, url: string): Promise<void> {
   const measure = (name: string, jobs: number): Promise<Measure> => {
-    if (contender === 'raw-bullmq') return measureRaw(scenario, url, name, jobs);
+    if (contender === 'raw-bullmq' || contender === 'raw-bullmq-context') {
+      return measureRaw(scenario, url, name, jobs, contender === 'raw-bullmq-context');
+    }
     const driver =
       contender === 'prod-queue-memory'
         ? memoryDriver({ maxJobs: jobs * 2 })
@@ -248,7 +264,8 @@ async function parent(): Promise<void> {
       for (const scenario of SCENARIOS) {
         const order: Contender[] =
           round % 2 === 0 ? ['prod-queue', 'raw-bullmq'] : ['raw-bullmq', 'prod-queue'];
-        if (scenario.startsWith('process')) order.push('prod-queue-no-context');
+        if (scenario.startsWith('process'))
+          order.push('prod-queue-no-context', 'raw-bullmq-context');
         order.push('prod-queue-memory');
         for (const contender of order) {
           flush();
@@ -272,15 +289,17 @@ async function parent(): Promise<void> {
     max: Math.max(...values),
     rounds: values,
   });
-  const variants: ReadonlyArray<[Contender, string]> = [
-    ['prod-queue', ''],
-    ['prod-queue-no-context', ' (jobContext: false)'],
+  // Ours, against raw BullMQ or against raw BullMQ running each job in a context too.
+  const variants: ReadonlyArray<[Contender, string, Contender]> = [
+    ['prod-queue', '', 'raw-bullmq'],
+    ['prod-queue-no-context', ' (jobContext: false)', 'raw-bullmq'],
+    ['prod-queue', ' vs raw BullMQ with a per-job AsyncLocalStorage', 'raw-bullmq-context'],
   ];
   const rows = SCENARIOS.flatMap((scenario) =>
-    variants.flatMap(([contender, label]) => {
+    variants.flatMap(([contender, label, peer]) => {
       const ours = rates.get(`${scenario}|${contender}`) ?? [];
-      if (ours.length === 0) return [];
-      const raw = rates.get(`${scenario}|raw-bullmq`) ?? [];
+      const raw = rates.get(`${scenario}|${peer}`) ?? [];
+      if (ours.length === 0 || raw.length === 0) return [];
       const memory = rates.get(`${scenario}|prod-queue-memory`) ?? [];
       return [
         {
