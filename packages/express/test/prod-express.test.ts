@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { json, type Part } from '@prod/core';
+import { bodyProfileOf, json, type Part } from '@prod/core';
 import { ExpressErrors, mountExpress, prodExpress } from '@prod/express';
 import { listen } from '@prod/testing';
 import express from 'express';
@@ -26,6 +26,57 @@ describe('prodExpress answers', () => {
         await response.arrayBuffer();
         expect(response.headers.get('x-powered-by'), path).toBeNull();
       }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('prodExpress with express.json() mounted before it', () => {
+  it('checks and profiles the body the application parsed, as its own reader would', async () => {
+    const app = express();
+    app.use(express.json());
+    mountExpress(app, {
+      parts: [
+        {
+          name: 'profile',
+          routes: [
+            {
+              method: 'POST',
+              path: '/profile',
+              handler: (request) => {
+                const profile = bodyProfileOf(request);
+                return json(200, {
+                  body: request.body,
+                  plainText: profile?.plainText ?? null,
+                  keys: profile?.keys ?? null,
+                });
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const server = await listen(app);
+    try {
+      const post = async (body: string) => {
+        const response = await fetch(`${server.url}/profile`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
+        return { status: response.status, body: (await response.json()) as unknown };
+      };
+      expect(await post('{"a":"plain","b":[1]}')).toEqual({
+        status: 200,
+        body: { body: { a: 'plain', b: [1] }, plainText: true, keys: 2 },
+      });
+      expect(await post('{"a":"caf\u00e9"}')).toMatchObject({ body: { plainText: false } });
+      // The same refusals as the kit's own reader.
+      expect(await post('{"__proto__":{"x":1}}')).toMatchObject({
+        status: 400,
+        body: { code: 'FORBIDDEN_KEY' },
+      });
     } finally {
       await server.close();
     }

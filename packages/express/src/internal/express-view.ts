@@ -36,8 +36,12 @@ export class ExpressRequestView extends RequestView {
     return this.#request.ip;
   }
 
-  /** What `express.json()` (body-parser) mounted before the adapter parsed, if it did. */
+  /**
+   * What `express.json()` (body-parser) mounted before the adapter parsed: `req.body`. The kit
+   * asks only once the stream has been read. body-parser 1 (Express 4) also flags `req._body`;
+   * body-parser 2 (Express 5) does not, so the flag cannot be the test.
+   */
   override frameworkBody(): unknown {
-    return (this.#request as { _body?: boolean })._body === true ? this.#request.body : undefined;
+    return (this.#request as { body?: unknown }).body;
   }
 }
