@@ -1,6 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { currentContext, definePart, json } from '@prod/core';
+import { bodyProfileOf, currentContext, definePart, json } from '@prod/core';
 import { prodKoa } from '@prod/koa';
 import { type BootedServer, listen, recordingPart } from '@prod/testing';
 import Koa from 'koa';
@@ -31,6 +31,41 @@ describe('prodKoa', () => {
     server = await listen(app.callback());
     return server.url;
   }
+
+  it('takes the body a bodyParser() mounted before it parsed, checked and profiled', async () => {
+    const profiled = definePart({
+      name: 'profiled',
+      routes: [
+        {
+          method: 'POST',
+          path: '/profile',
+          handler: (request) =>
+            json(200, { body: request.body, plainText: bodyProfileOf(request)?.plainText ?? null }),
+        },
+      ],
+    });
+    const url = await start((app) => {
+      app.use(bodyParser());
+      app.use(prodKoa({ parts: [profiled] }));
+    });
+    const post = async (body: string) => {
+      const response = await fetch(`${url}/profile`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+    expect(await post('{"a":"plain"}')).toEqual({
+      status: 200,
+      body: { body: { a: 'plain' }, plainText: true },
+    });
+    expect(await post('{"a":"na\u00efve"}')).toMatchObject({ body: { plainText: false } });
+    expect(await post('{"a":{"constructor":{"prototype":{}}}}')).toMatchObject({
+      status: 400,
+      body: { code: 'FORBIDDEN_KEY' },
+    });
+  });
 
   it('runs hooks for native router routes, with their template and the request context', async () => {
     const { part, settled } = recordingPart();
