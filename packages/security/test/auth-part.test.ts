@@ -138,8 +138,10 @@ describe('authPart', () => {
     await clocked.revoke(revoked.value.key.id);
     const part = authPart({ apiKeys: clocked });
     now += 5000;
+    // A typo in the last character (never the character it was: that key would be well formed).
+    const mistyped = `${writeKey.slice(0, -1)}${writeKey.endsWith('x') ? 'y' : 'x'}`;
     const cases: [string, string, string][] = [
-      [`${writeKey.slice(0, -1)}x`, 'SECURITY_INVALID_TOKEN', 'The API key is malformed'],
+      [mistyped, 'SECURITY_INVALID_TOKEN', 'The API key is malformed'],
       ['prod_nonsense', 'SECURITY_INVALID_TOKEN', 'The API key is malformed'],
       [revoked.value.token, 'SECURITY_TOKEN_REVOKED', 'The API key was revoked'],
       [expiring.value.token, 'SECURITY_TOKEN_EXPIRED', 'The API key expired'],
