@@ -88,7 +88,7 @@ describe('JWE compact, dir + A256GCM, against jose', () => {
       `${h}..${iv}.${ct}.${tag}.x`,
       `${h}..${iv.slice(1)}.${ct}.${tag}`,
       `${h}..${iv}.${ct}A.${tag}`,
-      `${h}..${iv}.${ct}.${tag.slice(0, -2)}AA`,
+      `${h}..${iv}.${ct}.${tag.slice(0, -2)}${tag.endsWith('AA') ? 'BA' : 'AA'}`, // never the tag itself
       `${h}..${iv}.${ct}.${tag}`.replace(h, `${h}x`),
       '',
       'a'.repeat(2 * 1024 * 1024),
