@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { recordBodyProfile, recordedBodyProfile } from '../body-profile.js';
+import { type BodyProfile, recordBodyProfile, recordedBodyProfile } from '../body-profile.js';
 import {
   CoreErrors,
   currentContext,
@@ -319,26 +319,25 @@ export class Exchange<TTarget> {
     if (raw.readableDidRead || raw.readableEnded) {
       // A parser ran first: the kit's own reader inside the framework's parser (`body`), or
       // a parser of the application's, whose result is held to the same rules.
-      let parsed: unknown;
-      if (body !== undefined) parsed = body();
-      else {
-        parsed = this.view.frameworkBody();
-        recordBodyProfile(raw, inspectBody(parsed));
+      if (body !== undefined) {
+        const parsed = body();
+        this.#setBody(parsed, recordedBodyProfile(raw));
+      } else {
+        const parsed = this.view.frameworkBody();
+        this.#setBody(parsed, inspectBody(parsed));
       }
-      this.#setBody(raw, parsed);
       return route.handler(this.view);
     }
     // Nothing read the body yet (Express, Koa, or Fastify skipping its parser for a GET).
     return readJsonBody(raw, this.#host.bodyLimit).then((parsed) => {
-      this.#setBody(raw, parsed);
+      this.#setBody(parsed, recordedBodyProfile(raw));
       return route.handler(this.view);
     });
   }
 
-  /** Hands the parsed body to the view, with the profile the reader recorded for it. */
-  #setBody(raw: IncomingMessage, parsed: unknown): void {
+  /** Hands the parsed body to the view, with its profile when it describes that very body. */
+  #setBody(parsed: unknown, profile: BodyProfile | undefined): void {
     setBody(this.view, parsed);
-    const profile = recordedBodyProfile(raw);
     if (profile !== undefined && profile.body === parsed) recordBodyProfile(this.view, profile);
   }
 
