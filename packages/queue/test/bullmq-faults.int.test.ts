@@ -231,6 +231,15 @@ describe.skipIf(!canStart)('BullMQ on a Redis of its own (skipped: no redis-serv
     try {
       const hung = await queue.enqueue(job, { n: 4 });
       expect(!hung.ok && hung.error.code).toBe('QUEUE_UNAVAILABLE');
+      // A bulk enqueue is bounded as a whole (one deadline, not one per job's script call).
+      const hungBulk = await queue.enqueueMany([
+        { job, payload: { n: 6 } },
+        { job, payload: { n: 7 } },
+      ]);
+      expect(!hungBulk.ok && hungBulk.error.code).toBe('QUEUE_UNAVAILABLE');
+      expect(!hungBulk.ok && hungBulk.error.message).toContain('no answer within 300 ms');
+      const hungCounts = await queue.counts();
+      expect(!hungCounts.ok && hungCounts.error.code).toBe('QUEUE_UNAVAILABLE');
     } finally {
       process.kill(pid, 'SIGCONT');
     }

@@ -64,6 +64,27 @@ export interface BullmqDriverOptions {
 }
 
 const check = optionChecks(QueueErrors.QUEUE_INVALID_OPTIONS);
+
+/** `work`, or a rejection once `timeoutMs` passed without an answer. */
+function within<TValue>(work: Promise<TValue>, timeoutMs: number): Promise<TValue> {
+  return new Promise<TValue>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    ).unref();
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Retrying or purging every dead letter may take a while: its own, longer deadline. */
 const BULK_TIMEOUT_MS = 60_000;
 const PREFIX = /^[A-Za-z0-9{}._:-]{1,64}$/;
@@ -297,11 +318,12 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     for (const listener of listeners) listener(error);
   };
 
-  // Enqueues and reads: no offline queue, so nothing waits for a Redis that is away.
+  // Enqueues and reads: no offline queue, so nothing waits for a Redis that is away. No
+  // ioredis `commandTimeout` either: it arms a timer per command (a bulk enqueue of 100 jobs is
+  // 100 script calls), where `guard` bounds each of our calls with one.
   const producer = make({
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
     connectTimeout: commandTimeoutMs,
   });
   let workerConnection: Redis | undefined;
@@ -383,12 +405,11 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
         QueueErrors.QUEUE_CLOSED({ message: 'the BullMQ driver is closed', captureStack: false }),
       );
     }
-    // The hot path, connected and set up: every command is bounded by ioredis'
-    // `commandTimeout` already, so no timer of ours is needed.
+    // The hot path, connected and set up: one timer, without withDeadline's signal and race.
     const lane = queues.get(name);
-    if (lane?.isReady === true && producer.status === 'ready' && timeoutMs === commandTimeoutMs) {
+    if (lane?.isReady === true && producer.status === 'ready') {
       try {
-        return ok(await work(lane.queue));
+        return ok(await within(work(lane.queue), timeoutMs));
       } catch (error) {
         return err(unavailable(error));
       }
