@@ -116,6 +116,10 @@ const dates = [...new Set(stored.map((r) => r.date))].sort();
 const cpus = [
   ...new Set(stored.map((r) => /\d+ x [^,]+/.exec(r.machine ?? '')?.[0].trim()).filter(Boolean)),
 ].sort();
+// Node too: the queue's throughput is also measured on a newer Node than this machine's.
+const nodes = [
+  ...new Set(stored.map((r) => /Node (v[\d.]+)/.exec(r.machine ?? '')?.[1]).filter(Boolean)),
+].sort();
 const machines =
   cpus.length === 0
     ? `${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}`
@@ -124,7 +128,7 @@ const machines =
 const lines = [
   '# Benchmarks',
   '',
-  `Written by \`pnpm bench\` from the results stored in docs/benchmarks/results/ (measured ${dates.join(', ') || 'never'}; Node ${process.version}, ${machines}, shared with other engineers' builds and tests: load average ${loads.length === 0 ? '-' : `${Math.min(...loads).toFixed(1)} - ${Math.max(...loads).toFixed(1)}`} during the runs). Every ratio is @prod side by side with the peer library a user would otherwise pick.`,
+  `Written by \`pnpm bench\` from the results stored in docs/benchmarks/results/ (measured ${dates.join(', ') || 'never'}; Node ${nodes.length === 0 ? process.version : nodes.join(' or ')}, ${machines}, shared with other engineers' builds and tests: load average ${loads.length === 0 ? '-' : `${Math.min(...loads).toFixed(1)} - ${Math.max(...loads).toFixed(1)}`} during the runs). Every ratio is @prod side by side with the peer library a user would otherwise pick.`,
   '',
   '## How each number is measured',
   '',
@@ -194,7 +198,7 @@ if (throughput.length > 0) {
   lines.push('## Throughput, in full', '');
   for (const report of throughput) {
     lines.push(
-      `### @prod/queue vs raw BullMQ (${report.date})`,
+      `### @prod/queue vs raw BullMQ, Node ${/Node v(\d+)/.exec(report.machine)?.[1] ?? '?'} (${report.date})`,
       '',
       `\`packages/queue/bench/throughput.ts\`: ${report.rounds} interleaved rounds of ${report.jobs} jobs per measurement, each in a fresh process, on a redis-server of its own; ${report.machine}; load average ${report.loadBefore.toFixed(1)} before, ${report.loadAfter.toFixed(1)} after; ${report.seconds} s. Two readings per measurement: jobs/s (wall clock) and CPU of the process per job; a direction is claimed only when both agree.`,
       '',

@@ -3,12 +3,13 @@
  *
  * Scenarios (the shapes of taskforcesh/bullmq-bench): `add` (one job per awaited call),
  * `add-bulk` (batches of 100), `process-1` and `process-10` (a no-op handler at concurrency 1
- * and 10 over jobs enqueued beforehand, timed from the worker's start until the handler ran for
- * the last job; then, untimed, until every job is stored as completed). Payload: a small object of 10 fields, each 10 characters; @prod/queue checks
- * it with a zod schema on enqueue and again before the handler, raw BullMQ does not.
- * For processing, a second raw contender runs each job in an AsyncLocalStorage context (what a
- * service on raw BullMQ writes to see the job in its logs), the peer of the default
- * `jobContext: true`: on Node 20 any AsyncLocalStorage in use makes every promise dearer.
+ * and 10 over jobs enqueued beforehand, timed from the handler's run for the warm-up's last job
+ * to its run for the last job; then, untimed, until every job is stored as completed).
+ * Payload: a small object of 10 fields, each 10 characters; @prod/queue checks it with a zod
+ * schema on enqueue and again before the handler, raw BullMQ does not. For processing, a second
+ * raw contender runs each job in an AsyncLocalStorage context (what a service on raw BullMQ
+ * writes to see the job in its logs), the peer of the default `jobContext: true`: on Node 20
+ * and 22 any AsyncLocalStorage in use makes every promise dearer.
  *
  * Method: one redis-server started on a spare port (`--save "" --appendonly no`), flushed
  * before every measurement; every measurement (scenario x contender x round) in a fresh Node
@@ -16,8 +17,10 @@
  * per round, the ratio ours / raw in jobs/s; median and range over the rounds.
  *
  * Run: `pnpm --filter @prod/queue build && pnpm --filter @prod/queue bench:throughput`
- * (ROUNDS=5, JOBS=10000, WARMUP=10000 by default). Writes docs/benchmarks/results/queue-throughput.json when
- * BENCH_RESULTS is set (as `pnpm bench` sets it).
+ * (ROUNDS=5, JOBS=10000, WARMUP=10000 by default; SCENARIOS=process-10,add for some only). Writes
+ * docs/benchmarks/results/queue-throughput-node<major>.json when BENCH_RESULTS is set (as `pnpm
+ * bench` sets it). Another Node runs it all, children included: `/path/to/node --import tsx
+ * bench/throughput.ts` (Node 24's AsyncLocalStorage no longer uses promise hooks).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFileSync, fork } from 'node:child_process';
@@ -32,8 +35,13 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 
-const SCENARIOS = ['add', 'add-bulk', 'process-1', 'process-10'] as const;
-type Scenario = (typeof SCENARIOS)[number];
+const ALL_SCENARIOS = ['add', 'add-bulk', 'process-1', 'process-10'] as const;
+type Scenario = (typeof ALL_SCENARIOS)[number];
+// SCENARIOS=process-10,add runs only those (a quick look; the stored result runs all four).
+const SCENARIOS: readonly Scenario[] =
+  process.env.SCENARIOS === undefined
+    ? ALL_SCENARIOS
+    : ALL_SCENARIOS.filter((s) => process.env.SCENARIOS?.split(',').includes(s));
 type Contender =
   | 'prod-queue'
   | 'raw-bullmq'
@@ -42,11 +50,13 @@ type Contender =
   | 'prod-queue-no-context';
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const JOBS = Number(process.env.JOBS ?? 10_000);
-// As taskforcesh/bullmq-bench does: jobs run first, untimed, on a queue of their own, so that
-// both sides are measured with their code compiled by the JIT. 10,000 rather than bullmq-bench's
-// few thousand: both sides were still getting faster well past 2,000 jobs (CPU per enqueue,
-// ours 280 -> 93 µs and raw BullMQ's 168 -> 76 µs over eight batches of 2,300), and a
-// long-running worker lives in the later state.
+// Jobs run first, untimed, so that both sides are measured with their code compiled by the JIT:
+// 10,000 rather than taskforcesh/bullmq-bench's few thousand, as both sides were still getting
+// faster well past 2,000 jobs. On the same queue, worker and connections as the measured jobs,
+// not (as bullmq-bench does) on a queue of their own: V8 keeps what it learnt per closure, so
+// the closures of a new queue start cold again (a new instance took 4,000 jobs to come back to
+// its speed, 3x dearer at first), and a long-running service enqueues and works on the queue it
+// made at startup.
 const WARMUP = Number(process.env.WARMUP ?? 10_000);
 
 const payload = Object.fromEntries(
@@ -80,18 +90,26 @@ async function untilCompleted(count: () => Promise<number>, total: number): Prom
   while ((await count()) < total) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
-/** A promise settled when `count()` reaches `total`, and the function to call per job. */
-function finishLine(total: number): { readonly reached: Promise<void>; readonly tick: () => void } {
+/**
+ * The function a handler calls per job, and the measure of the jobs after the warm-up: the
+ * clock starts when the handler has run for the warm-up's last job and stops at the last job.
+ */
+function finishLine(
+  warmup: number,
+  jobs: number,
+): { readonly reached: Promise<Measure>; readonly tick: () => void } {
   let handled = 0;
-  let reach: () => void = () => {};
-  const reached = new Promise<void>((resolve) => {
+  let done: (() => Measure) | undefined = warmup === 0 ? timer(jobs) : undefined;
+  let reach: (measured: Measure) => void = () => {};
+  const reached = new Promise<Measure>((resolve) => {
     reach = resolve;
   });
   return {
     reached,
     tick: () => {
       handled += 1;
-      if (handled === total) reach();
+      if (handled === warmup) done = timer(jobs);
+      else if (handled === warmup + jobs && done !== undefined) reach(done());
     },
   };
 }
@@ -100,10 +118,9 @@ async function measureProd(
   scenario: Scenario,
   driver: QueueDriver,
   name: string,
-  JOBS: number,
   jobContext = true,
 ): Promise<Measure> {
-  const line = finishLine(JOBS);
+  const line = finishLine(WARMUP, JOBS);
   const job = defineJob({
     name,
     schema,
@@ -120,33 +137,35 @@ async function measureProd(
   };
   try {
     if (scenario === 'add' || scenario === 'add-bulk') {
+      const add = async (jobs: number): Promise<void> => {
+        if (scenario === 'add') {
+          for (let i = 0; i < jobs; i++) {
+            const added = await queue.enqueue(job, payload);
+            if (!added.ok) throw added.error;
+          }
+        } else {
+          for (let i = 0; i < jobs; i += 100) {
+            const added = await queue.enqueueMany(
+              Array.from({ length: 100 }, () => ({ job, payload })),
+            );
+            if (!added.ok) throw added.error;
+          }
+        }
+      };
+      await add(WARMUP);
       const done = timer(JOBS);
-      if (scenario === 'add') {
-        for (let i = 0; i < JOBS; i++) {
-          const added = await queue.enqueue(job, payload);
-          if (!added.ok) throw added.error;
-        }
-      } else {
-        for (let i = 0; i < JOBS; i += 100) {
-          const added = await queue.enqueueMany(
-            Array.from({ length: 100 }, () => ({ job, payload })),
-          );
-          if (!added.ok) throw added.error;
-        }
-      }
+      await add(JOBS);
       return done();
     }
-    for (let i = 0; i < JOBS; i += 100) {
+    for (let i = 0; i < WARMUP + JOBS; i += 100) {
       const added = await queue.enqueueMany(Array.from({ length: 100 }, () => ({ job, payload })));
       if (!added.ok) throw added.error;
     }
-    // Timed until the last handler ran (no polling in the measured span); then, untimed,
-    // until the engine has stored every job as completed.
-    const done = timer(JOBS);
+    // Timed from the warm-up's last handler to the last one (no polling in the measured span);
+    // then, untimed, until the engine has stored every job as completed.
     queue.work();
-    await line.reached;
-    const measured = done();
-    await untilCompleted(completed, JOBS);
+    const measured = await line.reached;
+    await untilCompleted(completed, WARMUP + JOBS);
     return measured;
   } finally {
     await queue.close();
@@ -160,7 +179,6 @@ async function measureRaw(
   scenario: Scenario,
   url: string,
   name: string,
-  JOBS: number,
   inContext = false,
 ): Promise<Measure> {
   const connection = new Redis(url, { maxRetriesPerRequest: null });
@@ -168,25 +186,28 @@ async function measureRaw(
   const opts = { removeOnComplete: false, removeOnFail: false };
   try {
     if (scenario === 'add' || scenario === 'add-bulk') {
-      const done = timer(JOBS);
-      if (scenario === 'add') {
-        for (let i = 0; i < JOBS; i++) await queue.add('bench', payload, opts);
-      } else {
-        for (let i = 0; i < JOBS; i += 100) {
-          await queue.addBulk(
-            Array.from({ length: 100 }, () => ({ name: 'bench', data: payload, opts })),
-          );
+      const add = async (jobs: number): Promise<void> => {
+        if (scenario === 'add') {
+          for (let i = 0; i < jobs; i++) await queue.add('bench', payload, opts);
+        } else {
+          for (let i = 0; i < jobs; i += 100) {
+            await queue.addBulk(
+              Array.from({ length: 100 }, () => ({ name: 'bench', data: payload, opts })),
+            );
+          }
         }
-      }
+      };
+      await add(WARMUP);
+      const done = timer(JOBS);
+      await add(JOBS);
       return done();
     }
-    for (let i = 0; i < JOBS; i += 100) {
+    for (let i = 0; i < WARMUP + JOBS; i += 100) {
       await queue.addBulk(
         Array.from({ length: 100 }, () => ({ name: 'bench', data: payload, opts })),
       );
     }
-    const line = finishLine(JOBS);
-    const done = timer(JOBS);
+    const line = finishLine(WARMUP, JOBS);
     const processor = async (): Promise<void> => {
       line.tick();
     };
@@ -195,9 +216,8 @@ async function measureRaw(
       inContext ? (job) => jobStore.run({ jobId: job.id }, processor) : processor,
       { connection, prefix: 'raw', concurrency: scenario === 'process-10' ? 10 : 1 },
     );
-    await line.reached;
-    const measured = done();
-    await untilCompleted(() => queue.getCompletedCount(), JOBS);
+    const measured = await line.reached;
+    await untilCompleted(() => queue.getCompletedCount(), WARMUP + JOBS);
     await worker.close();
     return measured;
   } finally {
@@ -207,19 +227,17 @@ async function measureRaw(
 }
 
 async function child(scenario: Scenario, contender: Contender, url: string): Promise<void> {
-  const measure = (name: string, jobs: number): Promise<Measure> => {
+  const measure = (name: string): Promise<Measure> => {
     if (contender === 'raw-bullmq' || contender === 'raw-bullmq-context') {
-      return measureRaw(scenario, url, name, jobs, contender === 'raw-bullmq-context');
+      return measureRaw(scenario, url, name, contender === 'raw-bullmq-context');
     }
     const driver =
       contender === 'prod-queue-memory'
-        ? memoryDriver({ maxJobs: jobs * 2 })
+        ? memoryDriver({ maxJobs: (WARMUP + JOBS) * 2 })
         : bullmqDriver({ connection: url, prefix: 'ours' });
-    return measureProd(scenario, driver, name, jobs, contender !== 'prod-queue-no-context');
+    return measureProd(scenario, driver, name, contender !== 'prod-queue-no-context');
   };
-  await measure('warmup', WARMUP);
-  const measured = await measure('bench', JOBS);
-  process.send?.(measured);
+  process.send?.(await measure('bench'));
 }
 
 const median = (values: readonly number[]): number => {
@@ -331,7 +349,7 @@ async function parent(): Promise<void> {
   const results = process.env.BENCH_RESULTS;
   if (results !== undefined) {
     writeFileSync(
-      join(results, 'queue-throughput.json'),
+      join(results, `queue-throughput-node${process.versions.node.split('.')[0]}.json`),
       `${JSON.stringify(
         {
           kind: 'queue-throughput',

@@ -69,9 +69,11 @@ export interface QueueOptions<TJob extends AnyJobDefinition> {
    * Run each handler in a @prod/core request context of its own (`requestId`: the job id,
    * plus the trace ids), so that loggers, audit and tracing see the job. Default true.
    *
-   * Gotchas: on Node 20, AsyncLocalStorage in use makes every promise of the process a little
-   * dearer (about a fifth of the CPU of a no-op job on BullMQ, see the benchmarks); a process
-   * that serves HTTP through the @prod adapters pays that already. Set false in a dedicated
+   * Gotchas: on Node 20 and 22, AsyncLocalStorage in use makes every promise of the process a
+   * little dearer (7 - 10 µs more CPU for a no-op job of 50 - 70 µs on BullMQ, see the
+   * benchmarks); a process that serves HTTP through the @prod adapters pays that already.
+   * Node 24 builds AsyncLocalStorage on AsyncContextFrame and the price is gone (Node 22 has it
+   * behind `--experimental-async-context-frame`). On Node 20 or 22, set false in a dedicated
    * worker process whose handlers do not log through the request context.
    */
   readonly jobContext?: boolean;
