@@ -112,14 +112,13 @@ const x = (n) => (typeof n === 'number' && Number.isFinite(n) ? `${n.toFixed(2)}
 const span = (s) => `${x(s.median)} (${x(s.min)} - ${x(s.max)})`;
 const loads = stored.flatMap((r) => [r.loadBefore, r.loadAfter]).filter(Number.isFinite);
 const dates = [...new Set(stored.map((r) => r.date))].sort();
-// The results come from whichever machine ran them: name every CPU, not this one's.
-const cpus = [
-  ...new Set(stored.map((r) => /\d+ x [^,]+/.exec(r.machine ?? '')?.[0].trim()).filter(Boolean)),
-].sort();
-// Node too: the queue's throughput is also measured on a newer Node than this machine's.
-const nodes = [
-  ...new Set(stored.map((r) => /Node (v[\d.]+)/.exec(r.machine ?? '')?.[1]).filter(Boolean)),
-].sort();
+// The results come from whichever machine and Node ran them: name each one, not this one's.
+const named = (pattern) =>
+  [
+    ...new Set(stored.map((r) => pattern.exec(r.machine ?? '')?.[1]?.trim()).filter(Boolean)),
+  ].sort();
+const cpus = named(/(\d+ x [^,]+)/);
+const nodes = named(/Node (v[\d.]+)/);
 const machines =
   cpus.length === 0
     ? `${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}`

@@ -23,6 +23,7 @@ import {
   type StoredJob,
 } from '../internal/driver.js';
 import { WORKER_ID } from '../internal/ids.js';
+import { raceDeadline } from '../internal/lazy-signal.js';
 import type {
   AttemptRecord,
   JobCounts,
@@ -65,25 +66,8 @@ export interface BullmqDriverOptions {
 
 const check = optionChecks(QueueErrors.QUEUE_INVALID_OPTIONS);
 
-/** `work`, or a rejection once `timeoutMs` passed without an answer. */
-function within<TValue>(work: Promise<TValue>, timeoutMs: number): Promise<TValue> {
-  return new Promise<TValue>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    ).unref();
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
+/** A Redis call past its deadline has nothing to abort: its answer is just not awaited. */
+const NOTHING = (): void => {};
 
 /** Retrying or purging every dead letter may take a while: its own, longer deadline. */
 const BULK_TIMEOUT_MS = 60_000;
@@ -405,14 +389,18 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
         QueueErrors.QUEUE_CLOSED({ message: 'the BullMQ driver is closed', captureStack: false }),
       );
     }
-    // The hot path, connected and set up: one timer, without withDeadline's signal and race.
+    // The hot path, connected and set up: one timer, without withDeadline's signal.
     const lane = queues.get(name);
     if (lane?.isReady === true && producer.status === 'ready') {
-      try {
-        return ok(await within(work(lane.queue), timeoutMs));
-      } catch (error) {
-        return err(unavailable(error));
-      }
+      const settled = await raceDeadline(() => work(lane.queue), timeoutMs, NOTHING);
+      if (settled.status === 'settled') return ok(settled.value);
+      return err(
+        unavailable(
+          settled.status === 'threw'
+            ? settled.error
+            : new Error(`no answer within ${timeoutMs} ms`),
+        ),
+      );
     }
     const outcome = await withDeadline(async () => work(await laneQueue(name)), {
       timeoutMs,

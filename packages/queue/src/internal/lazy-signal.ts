@@ -24,32 +24,33 @@ export class LazySignal {
   }
 }
 
-/** How a handler call ended. */
-export type Settled =
-  | { readonly status: 'settled'; readonly value: unknown }
+/** How a call raced against its deadline ended. */
+export type Settled<TValue = unknown> =
+  | { readonly status: 'settled'; readonly value: TValue }
   | { readonly status: 'threw'; readonly error: unknown }
-  | { readonly status: 'timeout'; readonly pending: PromiseLike<unknown> };
+  | { readonly status: 'timeout'; readonly pending: PromiseLike<TValue> };
 
 /**
  * Runs `work` with a deadline: the same race as `withDeadline` of @prod/core, with the signal
  * made lazily and no timer at all for work that answers synchronously. At the deadline,
- * `onTimeout` runs (it aborts the signal) and the race ends with `timeout`.
+ * `onTimeout` runs (the runner aborts the handler's signal there) and the race ends with
+ * `timeout`. The BullMQ driver bounds its Redis calls with it too.
  */
-export function raceDeadline(
-  work: () => unknown,
+export function raceDeadline<TValue>(
+  work: () => TValue | PromiseLike<TValue>,
   timeoutMs: number,
   onTimeout: () => void,
-): Settled | Promise<Settled> {
-  let returned: unknown;
+): Settled<TValue> | Promise<Settled<TValue>> {
+  let returned: TValue | PromiseLike<TValue>;
   try {
     returned = work();
   } catch (error) {
     return { status: 'threw', error };
   }
-  const thenable = returned as PromiseLike<unknown> | null | undefined;
-  if (typeof thenable?.then !== 'function') return { status: 'settled', value: returned };
-  const pending = thenable as PromiseLike<unknown>;
-  return new Promise<Settled>((resolve) => {
+  const thenable = returned as PromiseLike<TValue> | null | undefined;
+  if (typeof thenable?.then !== 'function') return { status: 'settled', value: returned as TValue };
+  const pending = thenable as PromiseLike<TValue>;
+  return new Promise<Settled<TValue>>((resolve) => {
     const timer = setTimeout(() => {
       onTimeout();
       resolve({ status: 'timeout', pending });
