@@ -66,9 +66,6 @@ export interface BullmqDriverOptions {
 
 const check = optionChecks(QueueErrors.QUEUE_INVALID_OPTIONS);
 
-/** A Redis call past its deadline has nothing to abort: its answer is just not awaited. */
-const NOTHING = (): void => {};
-
 /** Retrying or purging every dead letter may take a while: its own, longer deadline. */
 const BULK_TIMEOUT_MS = 60_000;
 const PREFIX = /^[A-Za-z0-9{}._:-]{1,64}$/;
@@ -392,7 +389,7 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
     // The hot path, connected and set up: one timer, without withDeadline's signal.
     const lane = queues.get(name);
     if (lane?.isReady === true && producer.status === 'ready') {
-      const settled = await raceDeadline(() => work(lane.queue), timeoutMs, NOTHING);
+      const settled = await raceDeadline(() => work(lane.queue), timeoutMs);
       if (settled.status === 'settled') return ok(settled.value);
       return err(
         unavailable(

@@ -34,12 +34,13 @@ export type Settled<TValue = unknown> =
  * Runs `work` with a deadline: the same race as `withDeadline` of @prod/core, with the signal
  * made lazily and no timer at all for work that answers synchronously. At the deadline,
  * `onTimeout` runs (the runner aborts the handler's signal there) and the race ends with
- * `timeout`. The BullMQ driver bounds its Redis calls with it too.
+ * `timeout`. The BullMQ driver bounds its Redis calls with it too, with nothing to abort (a
+ * call past its deadline only goes unawaited).
  */
 export function raceDeadline<TValue>(
   work: () => TValue | PromiseLike<TValue>,
   timeoutMs: number,
-  onTimeout: () => void,
+  onTimeout?: () => void,
 ): Settled<TValue> | Promise<Settled<TValue>> {
   let returned: TValue | PromiseLike<TValue>;
   try {
@@ -52,7 +53,7 @@ export function raceDeadline<TValue>(
   const pending = thenable as PromiseLike<TValue>;
   return new Promise<Settled<TValue>>((resolve) => {
     const timer = setTimeout(() => {
-      onTimeout();
+      onTimeout?.();
       resolve({ status: 'timeout', pending });
     }, timeoutMs);
     timer.unref?.();
