@@ -197,7 +197,7 @@ if (throughput.length > 0) {
   lines.push('## Throughput, in full', '');
   for (const report of throughput) {
     lines.push(
-      `### @prod/queue vs raw BullMQ, Node ${/Node v(\d+)/.exec(report.machine)?.[1] ?? '?'} (${report.date})`,
+      `### @prod/queue vs raw BullMQ, Node ${/Node v(\d+)[\d.]*((?: --[\w-]+)*)/.exec(report.machine)?.slice(1).join('') ?? '?'} (${report.date})`,
       '',
       `\`packages/queue/bench/throughput.ts\`: ${report.rounds} interleaved rounds of ${report.jobs} jobs per measurement, each in a fresh process, on a redis-server of its own; ${report.machine}; load average ${report.loadBefore.toFixed(1)} before, ${report.loadAfter.toFixed(1)} after; ${report.seconds} s. Two readings per measurement: jobs/s (wall clock) and CPU of the process per job; a direction is claimed only when both agree.`,
       '',

@@ -20,7 +20,9 @@
  * (ROUNDS=5, JOBS=10000, WARMUP=10000 by default; SCENARIOS=process-10,add for some only). Writes
  * docs/benchmarks/results/queue-throughput-node<major>.json when BENCH_RESULTS is set (as `pnpm
  * bench` sets it). Another Node runs it all, children included: `/path/to/node --import tsx
- * bench/throughput.ts` (Node 24's AsyncLocalStorage no longer uses promise hooks).
+ * bench/throughput.ts` (Node 24's AsyncLocalStorage no longer uses promise hooks; Node 22's not
+ * under `--experimental-async-context-frame`, whose result is stored apart:
+ * queue-throughput-node22-async-context-frame.json).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFileSync, fork } from 'node:child_process';
@@ -58,6 +60,13 @@ const JOBS = Number(process.env.JOBS ?? 10_000);
 // its speed, 3x dearer at first), and a long-running service enqueues and works on the queue it
 // made at startup.
 const WARMUP = Number(process.env.WARMUP ?? 10_000);
+// Node 22 builds AsyncLocalStorage without promise hooks under this flag (Node 24 by default).
+// Given on the command line or in NODE_OPTIONS, it reaches every child, and the result is
+// stored apart from the same Node's default one.
+const FRAME_FLAG = '--experimental-async-context-frame';
+const FRAMES =
+  process.execArgv.includes(FRAME_FLAG) ||
+  (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(FRAME_FLAG);
 
 const payload = Object.fromEntries(
   Array.from({ length: 10 }, (_, i) => [`field${i}`, 'x'.repeat(10)]),
@@ -251,7 +260,7 @@ const median = (values: readonly number[]): number => {
 function run(scenario: Scenario, contender: Contender, url: string): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const forked = fork(import.meta.filename, ['--child', scenario, contender, url], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [...(process.execArgv.includes(FRAME_FLAG) ? [FRAME_FLAG] : []), '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let measured: Measure | undefined;
@@ -349,12 +358,15 @@ async function parent(): Promise<void> {
   const results = process.env.BENCH_RESULTS;
   if (results !== undefined) {
     writeFileSync(
-      join(results, `queue-throughput-node${process.versions.node.split('.')[0]}.json`),
+      join(
+        results,
+        `queue-throughput-node${process.versions.node.split('.')[0]}${FRAMES ? '-async-context-frame' : ''}.json`,
+      ),
       `${JSON.stringify(
         {
           kind: 'queue-throughput',
           date: new Date().toISOString().slice(0, 10),
-          machine: `${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}`,
+          machine: `${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}${FRAMES ? ` ${FRAME_FLAG}` : ''}`,
           rounds: ROUNDS,
           jobs: JOBS,
           loadBefore,

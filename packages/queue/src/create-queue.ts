@@ -70,11 +70,12 @@ export interface QueueOptions<TJob extends AnyJobDefinition> {
    * plus the trace ids), so that loggers, audit and tracing see the job. Default true.
    *
    * Gotchas: on Node 20 and 22, AsyncLocalStorage in use makes every promise of the process a
-   * little dearer (7 - 10 µs more CPU for a no-op job of 50 - 70 µs on BullMQ, see the
+   * little dearer (5 - 10 µs more CPU for a no-op job of 40 - 60 µs on BullMQ, see the
    * benchmarks); a process that serves HTTP through the @prod adapters pays that already.
-   * Node 24 builds AsyncLocalStorage on AsyncContextFrame and the price is gone (Node 22 has it
-   * behind `--experimental-async-context-frame`). On Node 20 or 22, set false in a dedicated
-   * worker process whose handlers do not log through the request context.
+   * Node 24 builds AsyncLocalStorage on AsyncContextFrame and the price is gone; so does Node 22
+   * started with `--experimental-async-context-frame` (measured: no CPU left to the context).
+   * On Node 20, or Node 22 without the flag, set false in a dedicated worker process whose
+   * handlers do not log through the request context.
    */
   readonly jobContext?: boolean;
   /** How often the dead letters are counted for `deadLetterGrowth` listeners. Default 60 000 ms. */
