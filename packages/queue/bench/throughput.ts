@@ -64,9 +64,10 @@ const WARMUP = Number(process.env.WARMUP ?? 10_000);
 // Given on the command line or in NODE_OPTIONS, it reaches every child, and the result is
 // stored apart from the same Node's default one.
 const FRAME_FLAG = '--experimental-async-context-frame';
+// NODE_OPTIONS reaches the children by itself; a flag on the command line is passed on.
+const FRAME_ARGS = process.execArgv.includes(FRAME_FLAG) ? [FRAME_FLAG] : [];
 const FRAMES =
-  process.execArgv.includes(FRAME_FLAG) ||
-  (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(FRAME_FLAG);
+  FRAME_ARGS.length > 0 || (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(FRAME_FLAG);
 
 const payload = Object.fromEntries(
   Array.from({ length: 10 }, (_, i) => [`field${i}`, 'x'.repeat(10)]),
@@ -260,7 +261,7 @@ const median = (values: readonly number[]): number => {
 function run(scenario: Scenario, contender: Contender, url: string): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const forked = fork(import.meta.filename, ['--child', scenario, contender, url], {
-      execArgv: [...(process.execArgv.includes(FRAME_FLAG) ? [FRAME_FLAG] : []), '--import', 'tsx'],
+      execArgv: [...FRAME_ARGS, '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let measured: Measure | undefined;

@@ -65,7 +65,6 @@ export interface BullmqDriverOptions {
 }
 
 const check = optionChecks(QueueErrors.QUEUE_INVALID_OPTIONS);
-
 /** Retrying or purging every dead letter may take a while: its own, longer deadline. */
 const BULK_TIMEOUT_MS = 60_000;
 const PREFIX = /^[A-Za-z0-9{}._:-]{1,64}$/;
@@ -386,28 +385,18 @@ export function bullmqDriver(options: BullmqDriverOptions): QueueDriver {
         QueueErrors.QUEUE_CLOSED({ message: 'the BullMQ driver is closed', captureStack: false }),
       );
     }
-    // The hot path, connected and set up: one timer, without withDeadline's signal.
     const lane = queues.get(name);
-    if (lane?.isReady === true && producer.status === 'ready') {
-      const settled = await raceDeadline(() => work(lane.queue), timeoutMs);
-      if (settled.status === 'settled') return ok(settled.value);
-      return err(
-        unavailable(
-          settled.status === 'threw'
-            ? settled.error
-            : new Error(`no answer within ${timeoutMs} ms`),
-        ),
-      );
-    }
-    const outcome = await withDeadline(async () => work(await laneQueue(name)), {
-      timeoutMs,
-      unref: true,
-    });
+    // The hot path, connected and set up: one timer, without withDeadline's signal.
+    const outcome =
+      lane?.isReady === true && producer.status === 'ready'
+        ? await raceDeadline(() => work(lane.queue), timeoutMs)
+        : await withDeadline(async () => work(await laneQueue(name)), { timeoutMs, unref: true });
     if (outcome.status === 'settled') return ok(outcome.value);
-    if (outcome.status === 'timeout') {
-      return err(unavailable(new Error(`no answer within ${timeoutMs} ms`)));
-    }
-    return err(unavailable(outcome.error));
+    return err(
+      unavailable(
+        outcome.status === 'threw' ? outcome.error : new Error(`no answer within ${timeoutMs} ms`),
+      ),
+    );
   };
 
   // As few options per job as possible: BullMQ stores and packs them with every job.
